@@ -1,0 +1,296 @@
+"""``evaluate()``: validate -> predict -> score -> aggregate -> result.
+
+One bounded thread pool per call does all the work. Tasks are flat (one per
+``predict_fn`` call, one per batch scorer, one per (row, row scorer) pair) and are pulled
+by ``max_workers`` worker loops from a shared counter, so there is no pool per row, no
+thread count that multiplies with the number of scorers, and results land in input order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from evalkit._progress import progress_bar
+from evalkit.data import EvalRow, normalize_data
+from evalkit.entities import AssessmentError, EvaluationResult
+from evalkit.errors import DataError, ScorerError
+from evalkit.results import Failed, build_table, collect_metrics, metrics_of
+from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
+
+__all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
+
+DEFAULT_MAX_WORKERS = 10
+"""Worker threads when ``max_workers`` is not given (``EVALKIT_MAX_WORKERS`` overrides)."""
+
+
+def _default_workers() -> int:
+    raw = os.environ.get("EVALKIT_MAX_WORKERS")
+    if raw is None:
+        return DEFAULT_MAX_WORKERS
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ScorerError(f"EVALKIT_MAX_WORKERS={raw!r} is not a whole number") from None
+
+
+def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
+    if scorers is None:
+        raise ScorerError("evaluate() needs scorers=[...]: at least one scorer to run")
+    if isinstance(scorers, Scorer):
+        scorers = [scorers]
+    resolved: list[Scorer] = []
+    for position, s in enumerate(scorers):
+        if isinstance(s, Scorer):
+            resolved.append(s)
+        elif callable(s):
+            name = getattr(s, "__name__", repr(s))
+            raise ScorerError(
+                f"scorers[{position}] ({name}) is a plain function; decorate it with "
+                "@evalkit.scorer so evalkit knows its name and which fields it needs"
+            )
+        else:
+            raise ScorerError(
+                f"scorers[{position}] is a {type(s).__name__} ({s!r:.60}), not a scorer; "
+                "pass @scorer functions or Scorer instances"
+            )
+    if not resolved:
+        raise ScorerError("evaluate() got an empty scorers list; pass at least one scorer")
+    seen: dict[str, int] = {}
+    for position, s in enumerate(resolved):
+        if s.name in seen:
+            raise ScorerError(
+                f"scorers[{seen[s.name]}] and scorers[{position}] are both named {s.name!r}; "
+                "give one a different name (e.g. @scorer(name=...) or Scorer(name=...))"
+            )
+        seen[s.name] = position
+    return resolved
+
+
+def _check_fields(scorers: Sequence[Scorer], rows: Sequence[EvalRow], predicted: bool) -> None:
+    """Reject scorers that need a field no record has, before any work."""
+    has_expectations = any(r.expectations is not None for r in rows)
+    has_outputs = predicted or any(r.outputs is not None for r in rows)
+    for s in scorers:
+        if "expectations" in s.required_arguments and not has_expectations:
+            raise DataError(
+                f"scorer {s.name!r} needs the 'expectations' column, but no row has "
+                "expectations; add expectations (ground truth) to the data or drop the scorer"
+            )
+        if "outputs" in s.required_arguments and not has_outputs:
+            raise DataError(
+                f"scorer {s.name!r} needs the 'outputs' column, but no row has outputs; add "
+                "outputs to the data or pass a predict_fn that produces them"
+            )
+
+
+def _run_tasks(
+    n_tasks: int,
+    task: Callable[[int], int],
+    pool: ThreadPoolExecutor,
+    n_workers: int,
+    tick: Callable[[int], None] | None,
+) -> None:
+    """Run ``task(0..n_tasks-1)`` on at most ``n_workers`` threads of ``pool``.
+
+    Tasks never raise; each returns how many units of progress it completed.
+    """
+    if n_tasks == 0:
+        return
+    if n_workers <= 1 or n_tasks == 1:
+        for i in range(n_tasks):
+            done = task(i)
+            if tick is not None:
+                tick(done)
+        return
+    counter = itertools.count()  # next() on a C counter is atomic under the GIL
+    stop = threading.Event()
+
+    def worker() -> None:
+        pending = 0
+        last = time.monotonic()
+        while not stop.is_set():
+            i = next(counter)
+            if i >= n_tasks:
+                break
+            pending += task(i)
+            if tick is not None:
+                now = time.monotonic()
+                if now - last > 0.1:
+                    tick(pending)
+                    pending, last = 0, now
+        if tick is not None and pending:
+            tick(pending)
+
+    futures = [pool.submit(worker) for _ in range(min(n_workers, n_tasks))]
+    try:
+        for f in futures:
+            f.result()
+    except BaseException:
+        stop.set()  # on Ctrl-C the workers finish their current task and return
+        raise
+
+
+def _failure(exc: BaseException) -> Failed:
+    return Failed(AssessmentError.from_exception(exc))
+
+
+def evaluate(
+    data: Any,
+    scorers: Sequence[Any] | None = None,
+    predict_fn: Callable[..., Any] | None = None,
+    *,
+    max_workers: int | None = None,
+    progress: bool | None = None,
+) -> EvaluationResult:
+    """Score every record with every scorer and aggregate the results.
+
+    Args:
+        data: The records: a list of dicts, a pandas DataFrame, a dict of columns, a
+            ``.jsonl``/``.json``/``.csv``/``.parquet`` path or an ``EvaluationDataset``.
+            See :mod:`evalkit.data` for the columns.
+        scorers: The scorers to run: ``@scorer`` functions, ``Scorer`` instances, judges.
+        predict_fn: Called as ``predict_fn(**inputs)`` once per record to produce its
+            outputs, when the data has none. Its latency and any exception are kept per row.
+        max_workers: The size of the one thread pool that runs predictions and scorers
+            (default 10, or ``EVALKIT_MAX_WORKERS``).
+        progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
+            that take more than a second; ``True``/``False`` force it on/off.
+
+    Returns:
+        An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"`` and
+        ``tables["eval_results_table"]`` with one row per record.
+
+    Raises:
+        DataError: The data cannot be used (the message names the row and column).
+        ScorerError: A scorer is misconfigured (e.g. two scorers with one name).
+
+    Example:
+        >>> @evalkit.scorer
+        ... def exact_match(outputs, expectations) -> bool:
+        ...     return outputs == expectations["expected_response"]
+        >>> evalkit.evaluate(data=records, scorers=[exact_match]).metrics["exact_match/mean"]
+    """
+    resolved = _resolve_scorers(scorers)
+    if predict_fn is not None and not callable(predict_fn):
+        raise ScorerError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
+    rows = normalize_data(data, has_predict_fn=predict_fn is not None)
+    _check_fields(resolved, rows, predict_fn is not None)
+    workers = _default_workers() if max_workers is None else max_workers
+    if workers < 1:
+        raise ScorerError(f"max_workers must be at least 1, got {max_workers}")
+
+    batch = [s for s in resolved if isinstance(s, BatchScorer)]
+    per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
+    n = len(rows)
+    total = (n if predict_fn else 0) + len(batch) * n + len(per_row) * n
+    with (
+        progress_bar(total, enabled=progress) as tick,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
+    ):
+        if predict_fn is not None:
+            _predict(rows, predict_fn, pool, workers, tick)
+        outcomes = _score(rows, batch, per_row, pool, workers, tick)
+
+    ordered = [outcomes[id(s)] for s in resolved]
+    columns = collect_metrics(resolved, ordered, n)
+    return EvaluationResult(
+        metrics=metrics_of(columns),
+        tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
+    )
+
+
+def _predict(
+    rows: list[EvalRow],
+    predict_fn: Callable[..., Any],
+    pool: ThreadPoolExecutor,
+    workers: int,
+    tick: Callable[[int], None] | None,
+) -> None:
+    def task(i: int) -> int:
+        row = rows[i]
+        start = time.perf_counter()
+        try:
+            row.outputs = predict_fn(**row.inputs)
+        except Exception as exc:
+            row.prediction_error = AssessmentError.from_exception(exc)
+        row.latency = time.perf_counter() - start
+        return 1
+
+    _run_tasks(len(rows), task, pool, workers, tick)
+
+
+def _skipped(row: EvalRow) -> Failed:
+    err = row.prediction_error
+    return Failed(
+        AssessmentError(
+            error_code="PREDICTION_FAILED",
+            error_message=f"not scored: predict_fn raised {err.error_code}: {err.error_message}",
+        )
+    )
+
+
+def _score(
+    rows: list[EvalRow],
+    batch: list[BatchScorer],
+    per_row: list[Scorer],
+    pool: ThreadPoolExecutor,
+    workers: int,
+    tick: Callable[[int], None] | None,
+) -> dict[int, list[Any]]:
+    """Run every scorer on every scorable row; return raw outcomes per scorer, in row order."""
+    n = len(rows)
+    # Rows whose prediction failed are not scored; every scorer says why in that row.
+    scorable = [r for r in rows if r.prediction_error is None]
+    skipped = {r.index: _skipped(r) for r in rows if r.prediction_error is not None}
+    outcomes: dict[int, list[Any]] = {}
+    for s in (*batch, *per_row):
+        column: list[Any] = [None] * n
+        for i, failed in skipped.items():
+            column[i] = failed
+        outcomes[id(s)] = column
+    if skipped and tick is not None:
+        tick(len(skipped) * (len(batch) + len(per_row)))
+
+    def batch_task(s: BatchScorer) -> int:
+        column = outcomes[id(s)]
+        try:
+            columns = {a: [getattr(r, a) for r in scorable] for a in s.arguments}
+            values = list(s.score_batch(**columns))
+            if len(values) != len(scorable):
+                raise ScorerError(
+                    f"batch scorer {s.name!r} returned {len(values)} values for "
+                    f"{len(scorable)} rows; return exactly one value per row"
+                )
+        except Exception as exc:
+            values = [_failure(exc)] * len(scorable)  # type: ignore[list-item]
+        for r, v in zip(scorable, values, strict=True):
+            column[r.index] = v
+        return len(scorable)
+
+    n_batch = len(batch)
+    n_row_scorers = len(per_row)
+    calls = [_row_callable(s) for s in per_row]
+    argument_names = [s.arguments for s in per_row]
+    row_columns = [outcomes[id(s)] for s in per_row]
+
+    def task(t: int) -> int:
+        if t < n_batch:
+            return batch_task(batch[t])
+        i, j = divmod(t - n_batch, n_row_scorers)
+        row = scorable[i]
+        value: Any
+        try:
+            value = calls[j](**{a: getattr(row, a) for a in argument_names[j]})
+        except Exception as exc:
+            value = _failure(exc)
+        row_columns[j][row.index] = value
+        return 1
+
+    _run_tasks(n_batch + len(scorable) * n_row_scorers, task, pool, workers, tick)
+    return outcomes

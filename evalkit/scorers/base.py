@@ -1,0 +1,261 @@
+"""The scorer API: ``@scorer`` for functions, ``Scorer`` for configured scorers.
+
+A scorer names the record fields it needs as parameters (``inputs``, ``outputs``,
+``expectations``, ``trace``); the engine passes only those. Two shapes exist:
+
+* row scorers (``@scorer`` functions, ``Scorer`` subclasses, LLM judges) see one record;
+* batch scorers (:class:`BatchScorer`, used by the heuristic metrics) see whole columns
+  and return one value per row, so CPU-heavy metrics can work in bulk.
+
+Both go in the same ``scorers=[...]`` list of :func:`evalkit.evaluate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeAlias, dataclass_transform, overload
+
+from evalkit.aggregation import Aggregation, validate_aggregations
+from evalkit.entities import Feedback
+from evalkit.errors import ScorerError
+
+__all__ = [
+    "BATCH_ARGUMENTS",
+    "ROW_ARGUMENTS",
+    "BatchScorer",
+    "Scorer",
+    "ScorerValue",
+    "scorer",
+]
+
+ScorerValue: TypeAlias = bool | int | float | str | Feedback | list[Feedback] | None
+"""What a scorer may return for one record."""
+
+ROW_ARGUMENTS: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace")
+"""The record fields a row scorer may declare as parameters."""
+
+BATCH_ARGUMENTS: tuple[str, ...] = (*ROW_ARGUMENTS, "latency")
+"""The columns a batch scorer may declare; ``latency`` is ``predict_fn``'s time in seconds."""
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _declared_arguments(
+    fn: Callable[..., Any], allowed: tuple[str, ...], owner: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (declared, required) record fields of ``fn``; reject parameters we cannot fill."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: give them everything
+        return allowed, ()
+    declared: list[str] = []
+    required: list[str] = []
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            return allowed, tuple(required)
+        if p.kind is p.VAR_POSITIONAL:
+            continue
+        if p.name in allowed:
+            declared.append(p.name)
+            if p.default is p.empty:
+                required.append(p.name)
+        elif p.default is p.empty:
+            raise ScorerError(
+                f"scorer {owner!r} has a parameter {p.name!r} that evalkit cannot fill: "
+                f"a scorer may only ask for {', '.join(allowed)}. Rename the parameter "
+                "or give it a default."
+            )
+    return tuple(declared), tuple(required)
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(dataclasses.field,))
+@dataclasses.dataclass(kw_only=True, eq=False)
+class Scorer:
+    """Base class for scorers that carry configuration.
+
+    Subclasses declare their configuration as annotated class attributes (they become
+    keyword-only constructor arguments, as with a dataclass) and implement ``__call__``
+    with the record fields they need::
+
+        class WithinWords(Scorer):
+            max_words: int = 50
+
+            def __call__(self, *, outputs: str) -> bool:
+                return len(outputs.split()) <= self.max_words
+
+        evalkit.evaluate(data, scorers=[WithinWords(max_words=20)])
+
+    Args:
+        name: The metric name; defaults to the class name in snake case.
+        aggregations: How values are aggregated over rows: any of ``"min"``, ``"max"``,
+            ``"mean"``, ``"median"``, ``"variance"``, ``"p90"`` or a callable over the
+            list of values. Defaults to ``["mean"]``.
+    """
+
+    name: str = ""
+    """The metric name results are reported under."""
+    aggregations: list[Aggregation] | None = None
+    """Aggregations over rows; ``None`` means ``["mean"]``."""
+
+    _allowed_arguments: ClassVar[tuple[str, ...]] = ROW_ARGUMENTS
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Annotated class attributes of a subclass become keyword-only fields, so that
+        # configured scorers read like MLflow's pydantic ones without pydantic's import cost.
+        dataclasses.dataclass(kw_only=True, eq=False)(cls)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = _snake_case(type(self).__name__)
+        if not isinstance(self.name, str):
+            raise ScorerError(f"scorer name must be a string, got {self.name!r}")
+        self.aggregations = validate_aggregations(self.aggregations, self.name)
+        self._arguments, self._required = _declared_arguments(
+            self._signature_target(), self._allowed_arguments, self.name
+        )
+
+    def _signature_target(self) -> Callable[..., Any]:
+        return self.__call__
+
+    def __call__(self, **kwargs: Any) -> ScorerValue:
+        """Score one record, given the fields this scorer declares, as keyword arguments."""
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The record fields this scorer receives."""
+        return self._arguments
+
+    @property
+    def required_arguments(self) -> tuple[str, ...]:
+        """The record fields this scorer cannot do without."""
+        return self._required
+
+    def run(
+        self,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        expectations: Any = None,
+        trace: Any = None,
+    ) -> ScorerValue:
+        """Score one record, passing only the fields this scorer declares (as MLflow's ``run``)."""
+        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        return self(**{k: given[k] for k in self._arguments if k in given})
+
+    def config(self) -> dict[str, Any]:
+        """The scorer's configuration (its fields but name), for logging as run params."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "name" or not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "aggregations":
+                value = [a if isinstance(a, str) else getattr(a, "__name__", "?") for a in value]
+            out[f.name] = value
+        return out
+
+
+class BatchScorer(Scorer):
+    """A scorer that scores whole columns at once.
+
+    Implement :meth:`score_batch` with the columns you need (any of ``inputs``,
+    ``outputs``, ``expectations``, ``trace``, ``latency``), each a list with one entry per
+    row, and return a sequence of one value per row. Calling the scorer on one record
+    still works and scores a batch of one.
+    """
+
+    _allowed_arguments: ClassVar[tuple[str, ...]] = BATCH_ARGUMENTS
+
+    def _signature_target(self) -> Callable[..., Any]:
+        return self.score_batch
+
+    def score_batch(self, **columns: Sequence[Any]) -> Sequence[ScorerValue]:
+        """Score every row: each keyword is a column, the result has one value per row."""
+        raise NotImplementedError(f"{type(self).__name__} must implement score_batch")
+
+    def __call__(self, **kwargs: Any) -> ScorerValue:
+        values = self.score_batch(**{k: [kwargs.get(k)] for k in self._arguments})
+        return values[0]
+
+
+class _FunctionScorer(Scorer):
+    """A scorer made from a plain function by :func:`scorer`."""
+
+    func: Callable[..., ScorerValue] = dataclasses.field(default=None, repr=False)  # type: ignore[assignment]
+
+    def _signature_target(self) -> Callable[..., Any]:
+        return self.func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ScorerValue:
+        return self.func(*args, **kwargs)
+
+
+@overload
+def scorer(func: Callable[..., ScorerValue], /) -> Scorer: ...
+
+
+@overload
+def scorer(
+    func: None = None,
+    /,
+    *,
+    name: str | None = None,
+    aggregations: list[Aggregation] | None = None,
+) -> Callable[[Callable[..., ScorerValue]], Scorer]: ...
+
+
+def scorer(
+    func: Callable[..., ScorerValue] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    aggregations: list[Aggregation] | None = None,
+) -> Scorer | Callable[[Callable[..., ScorerValue]], Scorer]:
+    """Turn a function into a scorer; use bare (``@scorer``) or with options.
+
+    The function declares the record fields it needs among ``inputs``, ``outputs``,
+    ``expectations`` and ``trace``, and returns a bool, number, string, ``Feedback`` or a
+    list of ``Feedback`` (each its own metric, named by ``Feedback.name``). The decorated
+    object is still callable directly, for tests.
+
+    Args:
+        func: The function, when used bare.
+        name: The metric name; defaults to the function's name.
+        aggregations: Aggregations over rows (default ``["mean"]``); see :class:`Scorer`.
+
+    Returns:
+        A :class:`Scorer`, or a decorator that makes one.
+
+    Example:
+        >>> @scorer(aggregations=["mean", "p90"])
+        ... def answer_length(outputs: str) -> int:
+        ...     return len(outputs.split())
+        >>> answer_length(outputs="two words")
+        2
+    """
+
+    def wrap(fn: Callable[..., ScorerValue]) -> Scorer:
+        if not callable(fn):
+            raise ScorerError(f"@scorer needs a function, got {fn!r}")
+        made = _FunctionScorer(
+            name=name or getattr(fn, "__name__", "") or "scorer", aggregations=aggregations, func=fn
+        )
+        made.__doc__ = fn.__doc__
+        made.__wrapped__ = fn  # type: ignore[attr-defined]
+        return made
+
+    if func is not None:
+        return wrap(func)
+    return wrap
+
+
+def _row_callable(s: Scorer) -> Callable[..., ScorerValue]:
+    """The cheapest callable that scores one row for ``s`` (skips a wrapper for functions)."""
+    return s.func if isinstance(s, _FunctionScorer) else s
