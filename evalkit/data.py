@@ -164,14 +164,17 @@ def _records_from(data: Any, where: str = "data") -> list[dict[str, Any]]:
         n = len(next(iter(columns.values())))
         return [{k: _plain(col[i]) for k, col in columns.items()} for i in range(n)]
     if isinstance(data, Iterable) and not isinstance(data, bytes):
+        # Records are read, never modified, so plain dicts are used as they are.
         records = list(data)
         for i, r in enumerate(records):
-            if not isinstance(r, Mapping):
-                raise DataError(
-                    f"{where}: row {i} is a {type(r).__name__}, not a record; each record must "
-                    'be a dict such as {"inputs": {...}, "outputs": ...}'
-                )
-        return [dict(r) for r in records]
+            if type(r) is not dict:
+                if not isinstance(r, Mapping):
+                    raise DataError(
+                        f"{where}: row {i} is a {type(r).__name__}, not a record; each record "
+                        'must be a dict such as {"inputs": {...}, "outputs": ...}'
+                    )
+                records[i] = dict(r)
+        return records
     raise DataError(
         f"{where}: cannot use a {type(data).__name__} as evaluation data; pass a list of dicts, "
         "a pandas DataFrame, a dict of columns, a file path or an EvaluationDataset"
@@ -199,7 +202,38 @@ def _unknown_column(i: int, key: str) -> DataError:
     )
 
 
+_COLUMN_SET = frozenset(COLUMNS)
+
+
+def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
+    """The common case (standard columns, dict inputs) without the general machinery."""
+    if not record.keys() <= _COLUMN_SET:
+        return None
+    inputs = record.get("inputs")
+    expectations = record.get("expectations")
+    tags = record.get("tags")
+    outputs = record.get("outputs")
+    if (
+        type(inputs) is not dict
+        or (expectations is not None and type(expectations) is not dict)
+        or (tags is not None and type(tags) is not dict)
+        or (type(outputs) is float and math.isnan(outputs))
+    ):
+        return None
+    return EvalRow(
+        index=i,
+        inputs=dict(inputs),
+        outputs=outputs,
+        expectations=dict(expectations) if expectations is not None else None,
+        trace=record.get("trace"),
+        tags=dict(tags) if tags is not None else None,
+    )
+
+
 def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> EvalRow:
+    fast = _fast_record(i, record)
+    if fast is not None:
+        return fast
     rec: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}

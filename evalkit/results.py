@@ -160,4 +160,13 @@ def build_table(
         data[f"{name}/error_message"] = [
             None if e is None else e.error_message for e in metric.errors
         ]
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    # Text and record columns keep their Python values (None stays None); values and
+    # latency let pandas infer a numeric dtype where they are numeric.
+    inferred = {"latency"} | {f"{name}/value" for name in columns}
+    return pd.DataFrame(
+        {
+            key: pd.Series(col, dtype=None if key in inferred else object)
+            for key, col in data.items()
+        },
+        index=pd.RangeIndex(len(rows)),
+    )

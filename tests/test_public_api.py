@@ -1,0 +1,53 @@
+"""The public surface: __all__ matches the public names, and import evalkit stays fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import evalkit
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "numpy", "litellm", "sklearn", "textstat", "tiktoken", "sqlalchemy", "nltk")
+
+
+def test_all_matches_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(evalkit).items()
+        if not name.startswith("_") and not isinstance(value, type(sys))
+    }
+    assert set(evalkit.__all__) - {"__version__"} == public
+    assert evalkit.__all__ == sorted(evalkit.__all__, key=str.lower) or sorted(evalkit.__all__)
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    for name in evalkit.__all__:
+        value = getattr(evalkit, name)
+        if callable(value):
+            assert value.__doc__, f"evalkit.{name} has no docstring"
+
+
+def test_errors_share_one_root() -> None:
+    for name in evalkit.__all__:
+        value = getattr(evalkit, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, evalkit.EvalkitError), name
+
+
+def test_import_is_fast_and_loads_no_heavy_library() -> None:
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "import evalkit\n"
+        "took = time.perf_counter() - t\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(took, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    took, heavy = done.stdout.split(" ", 1)
+    assert heavy.strip() == "[]", f"import evalkit loaded {heavy.strip()}"
+    assert float(took) < 1.0  # generous: the real figure is far lower; catches a heavy import
