@@ -3,8 +3,12 @@
 * :func:`block_network` / :func:`network_violations`: a guard that turns any connection or
   DNS lookup beyond loopback into a :class:`~evalkit.NetworkBlockedError` and records it.
   Setting ``EVALKIT_BLOCK_NETWORK=1`` in the environment turns it on at ``import evalkit``.
+* :func:`assert_evaluation`: evaluations as tests, failing with the rows that missed a
+  threshold; the pytest marker ``@pytest.mark.evaluation({...})`` does the same for a test
+  that returns its result (:mod:`evalkit.testing.pytest_evaluation`).
 """
 
+from evalkit.testing.assertions import assert_evaluation
 from evalkit.testing.network import block_network, network_violations, unblock_network
 
-__all__ = ["block_network", "network_violations", "unblock_network"]
+__all__ = ["assert_evaluation", "block_network", "network_violations", "unblock_network"]
