@@ -9,10 +9,10 @@ whose scorer failed), with their inputs, outputs, value and rationale or error.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from evalkit._rowvalues import plain, present, row_number
 from evalkit.gate import Requirement, check_gate, parse_requirements, resolve_metric_key
 
 if TYPE_CHECKING:
@@ -33,36 +33,6 @@ def _short(value: Any, limit: int = _TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def row_number(value: Any) -> float | None:
-    """A per-row value as a number: bools and ``"yes"``/``"no"`` as 1/0; else ``None``."""
-    if value is None or isinstance(value, str) and not value.strip():
-        return None
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("yes", "true"):
-            return 1.0
-        if lowered in ("no", "false"):
-            return 0.0
-        try:
-            return float(lowered)
-        except ValueError:
-            return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _present(value: Any) -> bool:
-    if value is None:
-        return False
-    return not (isinstance(value, float) and math.isnan(value))
-
-
 def failing_rows(table: pd.DataFrame, requirement: Requirement) -> list[int]:
     """Row labels of ``table`` that work against ``requirement``.
 
@@ -81,7 +51,7 @@ def failing_rows(table: pd.DataFrame, requirement: Requirement) -> list[int]:
     errors = table[error_column] if error_column in table.columns else None
     rows = []
     for label, value in table[value_column].items():
-        errored = errors is not None and _present(errors[label])
+        errored = errors is not None and present(errors[label])
         if aggregation == "error_count":
             bad = errored
         elif aggregation in ("count", "label", "variance"):
@@ -102,14 +72,13 @@ def _describe_row(table: pd.DataFrame, label: Any, metric: str) -> str:
     if "outputs" in table.columns:
         parts.append(f"outputs={_short(row['outputs'])!s}")
     error = row.get(f"{metric}/error_code")
-    if _present(error):
+    if present(error):
         message = row.get(f"{metric}/error_message")
-        parts.append(f"error={error}: {_short(message) if _present(message) else ''}")
+        parts.append(f"error={error}: {_short(message) if present(message) else ''}")
     else:
-        value = row.get(f"{metric}/value")
-        parts.append(f"{metric}={value.item() if hasattr(value, 'item') else value!r}")
+        parts.append(f"{metric}={plain(row.get(f'{metric}/value'))!r}")
         rationale = row.get(f"{metric}/rationale")
-        if _present(rationale):
+        if present(rationale):
             parts.append(f"rationale={_short(rationale)}")
     return " ".join(parts)
 

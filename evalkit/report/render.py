@@ -1,0 +1,243 @@
+"""Rendering a run (or two runs compared) into one self-contained HTML page.
+
+The page has no outside reference at all: styles, the small sort-and-filter script and the
+charts (SVG drawn in Python, :mod:`evalkit.report.charts`) are inline, so the file works
+offline, attached to a CI job or mailed around. Everything evaluated (inputs, outputs,
+rationales, error messages) is escaped: it is data, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from evalkit._rowvalues import plain, present, row_number
+from evalkit.report.charts import ERROR, distribution_svg
+from evalkit.report.comparison import RunComparison, compare_runs, scorer_names
+
+if TYPE_CHECKING:
+    import jinja2
+    import pandas as pd
+
+__all__ = ["ReportRun", "render_report"]
+
+_RECORD_COLUMNS = ("inputs", "outputs", "expectations")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportRun:
+    """What a report shows of one run."""
+
+    run_id: str
+    """The run's id in the tracking store (or any label for an unlogged result)."""
+    metrics: Mapping[str, float]
+    """The aggregated metrics, ``{"<scorer>/<aggregation>": value}``."""
+    table: pd.DataFrame | None = None
+    """The per-row table (``eval_results_table``), if the run has one."""
+    name: str | None = None
+    """The run's name."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The run's params (scorers, dataset, ...)."""
+    info: Mapping[str, Any] = field(default_factory=dict)
+    """Other facts shown in the header: experiment, status, start time, dataset."""
+
+    @property
+    def title(self) -> str:
+        """The run's name, or its id."""
+        return self.name or self.run_id
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("evalkit.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["cell"] = format_cell
+    return env
+
+
+@cache
+def _asset(name: str) -> Markup:
+    text = resources.files("evalkit.report").joinpath("templates", name).read_text("utf-8")
+    return Markup(text)
+
+
+def format_number(value: Any) -> str:
+    """A metric value for display: up to 4 significant digits, integers plain."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def format_cell(value: Any) -> str:
+    """A table cell's text: a one-key dict as its value, other records as JSON."""
+    value = plain(value)
+    if not present(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, Mapping) and len(value) == 1:
+        return format_cell(next(iter(value.values())))
+    return json.dumps(value, ensure_ascii=False, default=str, indent=None)
+
+
+def _values(table: pd.DataFrame | None, scorer: str) -> list[Any]:
+    if table is None or f"{scorer}/value" not in table.columns:
+        return []
+    errors = table.get(f"{scorer}/error_code")
+    out = []
+    for label, value in table[f"{scorer}/value"].items():
+        out.append(ERROR if errors is not None and present(errors[label]) else value)
+    return out
+
+
+def _score_cell(table: pd.DataFrame, label: Any, scorer: str) -> dict[str, Any]:
+    row = table.loc[label]
+    error = row.get(f"{scorer}/error_code")
+    if present(error):
+        message = row.get(f"{scorer}/error_message")
+        return {
+            "text": "error",
+            "sort": "",
+            "error": f"{error}: {message}" if present(message) else str(error),
+            "rationale": "",
+        }
+    value = plain(row.get(f"{scorer}/value"))
+    rationale = row.get(f"{scorer}/rationale")
+    number = row_number(value)
+    return {
+        "text": format_cell(value),
+        "sort": "" if number is None else repr(number),
+        "error": "",
+        "rationale": format_cell(rationale) if present(rationale) else "",
+    }
+
+
+def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list[dict[str, Any]]:
+    table = run.table
+    if table is None:
+        return []
+    columns = [c for c in _RECORD_COLUMNS if c in table.columns]
+    rows = []
+    for label in table.index:
+        cells = {c: format_cell(table.at[label, c]) for c in columns}
+        scores = {s: _score_cell(table, label, s) for s in scorers}
+        extra = {}
+        if "latency" in table.columns:
+            extra["latency"] = format_cell(table.at[label, "latency"])
+        if "prediction_error" in table.columns:
+            extra["prediction_error"] = format_cell(table.at[label, "prediction_error"])
+        before: dict[str, dict[str, Any]] = {}
+        directions: dict[str, str] = {}
+        if compare is not None:
+            label_a = compare.a_label_of.get(plain(label))
+            if label_a is not None and compare.a.table is not None:
+                before = {
+                    s: _score_cell(compare.a.table, label_a, s)
+                    for s in scorers
+                    if f"{s}/value" in compare.a.table.columns
+                }
+            directions = compare.directions.get(plain(label), {})
+        has_error = any(s["error"] for s in scores.values()) or bool(extra.get("prediction_error"))
+        rows.append(
+            {
+                "label": plain(label),
+                "cells": cells,
+                "scores": scores,
+                "before": before,
+                "directions": directions,
+                "extra": extra,
+                "has_error": has_error,
+            }
+        )
+    return rows
+
+
+@dataclass
+class _Compared:
+    a: ReportRun
+    result: RunComparison
+    a_label_of: dict[Any, Any]
+    directions: dict[Any, dict[str, str]]
+
+
+def _compared(a: ReportRun, b: ReportRun) -> _Compared:
+    result = compare_runs(a.metrics, a.table, b.metrics, b.table)
+    a_label_of: dict[Any, Any] = {}
+    directions: dict[Any, dict[str, str]] = {}
+    for scorer, changes in result.changes.items():
+        for change in changes:
+            directions.setdefault(change.row_b, {})[scorer] = change.direction
+    for la, lb in result.row_pairs:
+        a_label_of[lb] = la
+    return _Compared(a=a, result=result, a_label_of=a_label_of, directions=directions)
+
+
+def render_report(run: ReportRun, compare_to: ReportRun | None = None) -> str:
+    """Render one run, or a comparison of two, as a self-contained HTML page.
+
+    Args:
+        run: The run to show. In a comparison, the candidate (run B).
+        compare_to: The baseline (run A) to compare ``run`` with.
+
+    Returns:
+        The HTML text of the page.
+
+    Example:
+        >>> html = render_report(ReportRun(run_id="local", metrics=result.metrics,
+        ...                                table=result.tables["eval_results_table"]))
+    """
+    compared = None if compare_to is None else _compared(compare_to, run)
+    scorers = scorer_names(run.table)
+    if compared is not None:
+        for s in scorer_names(compare_to.table if compare_to else None):
+            if s not in scorers and run.table is None:
+                scorers.append(s)
+    charts = []
+    for s in scorers:
+        values = _values(run.table, s)
+        if compared is None:
+            charts.append({"scorer": s, "svg": distribution_svg(s, values)})
+        else:
+            before = _values(compared.a.table, s)
+            charts.append({"scorer": s, "svg": distribution_svg(s, before, values)})
+    rows = _rows(run, scorers, compared)
+    record_columns = [c for c in _RECORD_COLUMNS if run.table is not None and c in run.table]
+    extra_columns = [
+        c for c in ("latency", "prediction_error") if run.table is not None and c in run.table
+    ]
+    return _environment().get_template("report.html.j2").render(
+        run=run,
+        baseline=compare_to,
+        comparison=None if compared is None else compared.result,
+        charts=charts,
+        scorers=scorers,
+        rows=rows,
+        record_columns=record_columns,
+        extra_columns=extra_columns,
+        style=_asset("report.css"),
+        script=_asset("report.js"),
+    )
