@@ -1,0 +1,1 @@
+"""The pieces of the ``evalkit`` command (:mod:`evalkit.cli` wires them together)."""

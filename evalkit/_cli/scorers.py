@@ -1,0 +1,258 @@
+"""Turning scorer names from the command line or config into scorer objects.
+
+A name is one of:
+
+* a built-in metric or judge: ``exact_match``, ``rougeL``, ``Correctness``, ...;
+* a judge spec file: ``judges/quality.yaml``;
+* a plug-in module file or folder: ``scorers/style.py``, ``scorers/``;
+* ``module:attribute``: a ``@scorer`` function, a ``Scorer`` instance or class, or a plain
+  function (wrapped with ``@scorer``), imported with the current directory on the path.
+
+With no names at all, the project's ``scorers/`` and ``judges/`` plug-in folders are
+discovered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from evalkit.errors import EvalkitError, ScorerError
+from evalkit.scorers.base import Scorer, scorer
+
+__all__ = ["discover_plugins", "import_object", "resolve_predict_fn", "resolve_scorers"]
+
+_JUDGE_SUFFIXES = (".yaml", ".yml")
+
+
+def _ensure_cwd_on_path() -> None:
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _load_module_file(path: Path) -> ModuleType:
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    name = f"_evalkit_plugin_{path.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ScorerError(f"cannot import plug-in file {str(path)!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except EvalkitError:
+        raise
+    except Exception as exc:
+        del sys.modules[name]
+        raise ScorerError(
+            f"plug-in file {str(path)!r} failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+    return module
+
+
+def import_object(reference: str, what: str) -> Any:
+    """Import ``module:attribute`` (the module may also be a ``.py`` file path).
+
+    Raises:
+        ScorerError: The module or the attribute cannot be found or imported.
+    """
+    module_name, _, attribute = reference.rpartition(":")
+    if not module_name or not attribute:
+        raise ScorerError(f"{what} {reference!r} is not of the form module:function")
+    _ensure_cwd_on_path()
+    if module_name.endswith(".py"):
+        file = Path(module_name)
+        if not file.is_file():
+            raise ScorerError(f"{what} {reference!r}: file {module_name!r} does not exist")
+        module = _load_module_file(file)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                raise ScorerError(
+                    f"{what} {reference!r}: no module named {module_name!r} (looked in the "
+                    "current directory and the installed packages)"
+                ) from None
+            raise ScorerError(f"{what} {reference!r}: importing it failed: {exc}") from exc
+        except EvalkitError:
+            raise
+        except Exception as exc:
+            raise ScorerError(
+                f"{what} {reference!r}: importing {module_name!r} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ScorerError(
+            f"{what} {reference!r}: module {module_name!r} has no attribute {attribute!r}"
+        ) from None
+
+
+def _as_scorer(value: Any, reference: str) -> Scorer:
+    if isinstance(value, Scorer):
+        return value
+    if inspect.isclass(value) and issubclass(value, Scorer):
+        try:
+            return value()
+        except Exception as exc:
+            raise ScorerError(
+                f"scorer {reference!r}: cannot build {value.__name__}() without arguments "
+                f"({exc}); define an instance in your module and name that instead"
+            ) from exc
+    if callable(value):
+        return scorer(value)
+    raise ScorerError(
+        f"scorer {reference!r} is a {type(value).__name__}, not a scorer; name a @scorer "
+        "function, a Scorer instance or a Scorer class"
+    )
+
+
+def _scorers_in(module: ModuleType) -> list[Scorer]:
+    found: dict[int, Scorer] = {}
+    for value in vars(module).values():
+        if isinstance(value, Scorer):
+            found.setdefault(id(value), value)
+    return list(found.values())
+
+
+def _load_judge(path: Path, model: str | None) -> Scorer:
+    if not path.is_file():
+        raise ScorerError(f"judge spec file {str(path)!r} does not exist")
+    try:
+        judges = importlib.import_module("evalkit.judges")
+    except ImportError:
+        raise ScorerError(
+            f"judge spec {str(path)!r}: this evalkit has no evalkit.judges (load_judge)"
+        ) from None
+    load_judge: Callable[..., Any] = judges.load_judge
+    judge = load_judge(path) if model is None else _call_with_model(load_judge, model, path)
+    return _as_scorer(judge, str(path))
+
+
+def _call_with_model(factory: Callable[..., Any], model: str | None, *args: Any) -> Any:
+    if model is not None:
+        try:
+            parameters = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        if "model" in parameters:
+            return factory(*args, model=model)
+    return factory(*args)
+
+
+def _builtin_names() -> dict[str, Callable[[str | None], Scorer]]:
+    """Built-in metrics and judges by name, each with a builder taking the judge model."""
+    names: dict[str, Callable[[str | None], Scorer]] = {}
+    try:
+        registry = importlib.import_module("evalkit.scorers.registry")
+    except ImportError:
+        registry = None
+    if registry is not None and hasattr(registry, "builtin_scorer_names"):
+        for name in registry.builtin_scorer_names():
+            names[name] = lambda model, n=name: registry.get_scorer(n)
+    scorers_module = importlib.import_module("evalkit.scorers")
+    for name in getattr(scorers_module, "__all__", []):
+        value = getattr(scorers_module, name, None)
+        if inspect.isclass(value) and issubclass(value, Scorer) and value.__module__ not in (
+            "evalkit.scorers.base",
+        ):
+            names.setdefault(
+                name, lambda model, v=value: _as_scorer(_call_with_model(v, model), v.__name__)
+            )
+        elif isinstance(value, Scorer):
+            names.setdefault(name, lambda model, v=value: v)
+    return names
+
+
+def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
+    path = Path(name)
+    if name.endswith(_JUDGE_SUFFIXES):
+        return [_load_judge(path, judge_model)]
+    if name.endswith(".py") and ":" not in name:
+        if not path.is_file():
+            raise ScorerError(f"scorer plug-in file {name!r} does not exist")
+        found = _scorers_in(_load_module_file(path))
+        if not found:
+            raise ScorerError(f"plug-in file {name!r} defines no @scorer or Scorer instance")
+        return found
+    if ":" in name:
+        return [_as_scorer(import_object(name, "scorer"), name)]
+    if path.is_dir():
+        found = discover_plugins(path if path.name != "judges" else None, judge_model, path)
+        if not found:
+            raise ScorerError(f"folder {name!r} holds no scorer plug-ins or judge specs")
+        return found
+    builtins = _builtin_names()
+    if name in builtins:
+        return [builtins[name](judge_model)]
+    close = difflib.get_close_matches(name, list(builtins), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ScorerError(
+        f"unknown scorer {name!r}: not a built-in metric or judge, a judge spec file (.yaml), "
+        f"a plug-in file (.py) or module:function{hint}"
+    )
+
+
+def discover_plugins(
+    scorers_dir: Path | None, judge_model: str | None, judges_dir: Path | None = None
+) -> list[Scorer]:
+    """Every scorer in ``scorers_dir/*.py`` and every judge spec in ``judges_dir/*.yaml``.
+
+    Files whose name starts with ``_`` are skipped.
+    """
+    found: list[Scorer] = []
+    if scorers_dir is not None and scorers_dir.is_dir():
+        for file in sorted(scorers_dir.glob("*.py")):
+            if not file.name.startswith("_"):
+                found.extend(_scorers_in(_load_module_file(file)))
+    if judges_dir is not None and judges_dir.is_dir():
+        for file in sorted(p for s in _JUDGE_SUFFIXES for p in judges_dir.glob(f"*{s}")):
+            if not file.name.startswith("_"):
+                found.append(_load_judge(file, judge_model))
+    return found
+
+
+def resolve_scorers(names: list[str], judge_model: str | None = None) -> list[Scorer]:
+    """The scorers that ``names`` stand for; with no names, the discovered plug-ins.
+
+    Raises:
+        ScorerError: A name is unknown or cannot be loaded, or nothing was found.
+    """
+    if not names:
+        cwd = Path.cwd()
+        found = discover_plugins(cwd / "scorers", judge_model, cwd / "judges")
+        if not found:
+            raise ScorerError(
+                "no scorers: name them with --scorer NAME (e.g. --scorer exact_match), list "
+                "them under 'scorers' in evalkit.toml, or add plug-ins to scorers/ or judges/"
+            )
+        return found
+    resolved: list[Scorer] = []
+    for name in names:
+        resolved.extend(_resolve_one(name, judge_model))
+    return resolved
+
+
+def resolve_predict_fn(reference: str) -> Callable[..., Any]:
+    """The ``module:function`` named by ``--predict``.
+
+    Raises:
+        ScorerError: It cannot be imported or is not callable.
+    """
+    value = import_object(reference, "predict function")
+    if not callable(value):
+        raise ScorerError(f"predict function {reference!r} is a {type(value).__name__}, not callable")
+    return value  # type: ignore[no-any-return]
