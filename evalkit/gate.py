@@ -37,8 +37,9 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-_PATTERN = re.compile(r"^\s*(?P<key>[^<>=!\s][^<>=!]*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<num>\S+)\s*$")
-_CONDITION = re.compile(r"^\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<num>\S+)\s*$")
+_CONDITION_RE = r"\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<num>[^<>=!\s]\S*)\s*$"
+_PATTERN = re.compile(r"^\s*(?P<key>[^<>=!\s][^<>=!]*?)" + _CONDITION_RE)
+_CONDITION = re.compile(r"^" + _CONDITION_RE)
 
 
 class GateError(EvalkitError, ValueError):

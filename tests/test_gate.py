@@ -1,0 +1,147 @@
+"""Gates: thresholds parsed as users type them, baselines with max-drop, clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evalkit import EvalkitError
+from evalkit.gate import GateError, Requirement, check_gate, parse_requirement, parse_requirements
+
+METRICS = {
+    "correctness/mean": 0.75,
+    "correctness/count": 8.0,
+    "correctness/error_count": 2.0,
+    "latency/mean": 1.5,
+    "rougeL/mean": 0.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "threshold"),
+    [
+        ("correctness/mean>=0.8", ">=", 0.8),
+        ("correctness/mean > 0.8", ">", 0.8),
+        ("  latency/mean<=2  ", "<=", 2.0),
+        ("latency/mean<2.5", "<", 2.5),
+        ("correctness/error_count==0", "==", 0.0),
+        ("correctness/count != 0", "!=", 0.0),
+        ("rougeL/mean>=-1e-3", ">=", -0.001),
+    ],
+)
+def test_parse_requirement_reads_every_operator(text: str, op: str, threshold: float) -> None:
+    req = parse_requirement(text)
+    assert (req.op, req.threshold) == (op, threshold)
+    assert req.metric == text.strip().split(op)[0].strip()
+
+
+@pytest.mark.parametrize(
+    "text", ["correctness/mean", "correctness/mean=>0.8", ">=0.8", "correctness/mean>=", "a=0.8"]
+)
+def test_malformed_requirements_say_the_expected_form(text: str) -> None:
+    with pytest.raises(GateError, match="METRIC OP NUMBER"):
+        parse_requirement(text)
+
+
+def test_a_threshold_that_is_not_a_number_is_named() -> None:
+    with pytest.raises(GateError, match="'high' is not a number"):
+        parse_requirement("correctness/mean>=high")
+    with pytest.raises(GateError, match="NaN"):
+        parse_requirement("correctness/mean>=nan")
+
+
+def test_gate_error_is_an_evalkit_error() -> None:
+    assert issubclass(GateError, EvalkitError)
+
+
+@pytest.mark.parametrize(
+    ("requirement", "passed"),
+    [
+        ("correctness/mean>=0.75", True),
+        ("correctness/mean>0.75", False),
+        ("correctness/mean<=0.75", True),
+        ("correctness/mean<0.75", False),
+        ("correctness/error_count==0", False),
+        ("correctness/error_count!=0", True),
+        ("latency/mean<2", True),
+    ],
+)
+def test_check_gate_applies_the_operator(requirement: str, passed: bool) -> None:
+    assert check_gate(METRICS, [requirement])[0] is passed
+
+
+def test_failed_thresholds_each_get_a_line_saying_why() -> None:
+    passed, reasons = check_gate(
+        METRICS, ["correctness/mean>=0.8", "rougeL/mean>=0.4", "correctness/error_count==0"]
+    )
+    assert not passed
+    assert reasons == [
+        "correctness/mean = 0.75, required >= 0.8",
+        "correctness/error_count = 2, required == 0",
+    ]
+
+
+def test_a_key_without_aggregation_means_its_mean() -> None:
+    assert check_gate(METRICS, ["rougeL>=0.5"]) == (True, [])
+    assert check_gate(METRICS, ["rougeL>0.5"]) == (False, ["rougeL/mean = 0.5, required > 0.5"])
+
+
+def test_mapping_form_and_bare_numbers() -> None:
+    assert parse_requirements({"correctness/mean": ">= 0.8", "rougeL/mean": 0.3}) == [
+        Requirement(metric="correctness/mean", op=">=", threshold=0.8),
+        Requirement(metric="rougeL/mean", op=">=", threshold=0.3),
+    ]
+    with pytest.raises(GateError, match="'about 0.8' is not a condition"):
+        parse_requirements({"correctness/mean": "about 0.8"})
+
+
+def test_unknown_metric_is_an_error_with_suggestions() -> None:
+    with pytest.raises(GateError, match=r"no metric 'corectness/mean'; did you mean correctness/mean"):
+        check_gate(METRICS, ["corectness/mean>=0.8"])
+
+
+def test_nan_metric_never_passes() -> None:
+    passed, reasons = check_gate({"x/mean": math.nan}, ["x/mean>=0"])
+    assert not passed and reasons == ["x/mean = nan, required >= 0"]
+
+
+def test_baseline_drop_within_max_drop_passes_and_beyond_fails() -> None:
+    baseline = {**METRICS, "correctness/mean": 0.76}
+    assert check_gate(METRICS, ["correctness/mean>=0.5"], baseline, max_drop=0.02) == (True, [])
+    passed, reasons = check_gate(METRICS, ["correctness/mean>=0.5"], baseline, max_drop=0.005)
+    assert not passed
+    assert reasons == [
+        "correctness/mean dropped by 0.01 from baseline 0.76 to 0.75, more than the allowed 0.005"
+    ]
+
+
+def test_baseline_direction_follows_the_operator() -> None:
+    baseline = {**METRICS, "latency/mean": 1.0}
+    passed, reasons = check_gate(METRICS, ["latency/mean<=5"], baseline, max_drop=0.1)
+    assert not passed
+    assert reasons == [
+        "latency/mean rose by 0.5 from baseline 1 to 1.5, more than the allowed 0.1"
+    ]
+    # an improvement (lower latency) is never a regression
+    assert check_gate(baseline, ["latency/mean<=5"], METRICS, max_drop=0)[0]
+
+
+def test_baseline_without_requirements_holds_every_shared_mean() -> None:
+    baseline = {"a/mean": 0.9, "b/mean": 0.5, "c/mean": 0.1, "a/count": 3.0}
+    current = {"a/mean": 0.8, "b/mean": 0.6, "a/count": 1.0}
+    passed, reasons = check_gate(current, [], baseline, max_drop=0.05)
+    assert not passed
+    assert len(reasons) == 1 and reasons[0].startswith("a/mean dropped by 0.1")
+
+
+def test_max_drop_needs_a_baseline_and_must_not_be_negative() -> None:
+    with pytest.raises(GateError, match="needs a baseline"):
+        check_gate(METRICS, ["rougeL/mean>=0"], max_drop=0.1)
+    with pytest.raises(GateError, match="zero or more"):
+        check_gate(METRICS, ["rougeL/mean>=0"], METRICS, max_drop=-0.1)
+
+
+def test_nothing_to_check_is_an_error() -> None:
+    with pytest.raises(GateError, match="nothing to check"):
+        check_gate(METRICS, [])
