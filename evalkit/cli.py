@@ -48,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("eval", help="evaluate a dataset and log the run")
     ev.add_argument("data", nargs="?", help="a .jsonl/.json/.csv/.parquet file or dataset name")
     ev.add_argument(
-        "-s", "--scorer", action="append", default=[], metavar="NAME",
+        "-s",
+        "--scorer",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="built-in metric or judge, judge spec .yaml, plug-in .py or module:function "
         "(repeatable; default: the project's scorers/ and judges/ plug-ins)",
     )
@@ -76,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     gate = commands.add_parser("gate", help="exit 1 unless the run meets every threshold")
     gate.add_argument("run", metavar="RUN")
     gate.add_argument(
-        "-r", "--require", action="append", default=[], metavar="METRIC OP NUMBER",
+        "-r",
+        "--require",
+        action="append",
+        default=[],
+        metavar="METRIC OP NUMBER",
         help='a threshold, e.g. "correctness/mean>=0.8" (repeatable; default: config require)',
     )
     gate.add_argument("--baseline", metavar="RUN", help="a run the metrics may not fall behind")
@@ -182,8 +190,14 @@ def _cmd_runs(args: argparse.Namespace, config: Any) -> int:
         run = store.load_run(args.run, experiment)
         if args.json:
             output.print_json(
-                {"run_id": run.run_id, "name": run.name, "info": run.info, "params": run.params,
-                 "metrics": run.metrics, "rows": None if run.table is None else len(run.table)}
+                {
+                    "run_id": run.run_id,
+                    "name": run.name,
+                    "info": run.info,
+                    "params": run.params,
+                    "metrics": run.metrics,
+                    "rows": None if run.table is None else len(run.table),
+                }
             )
         else:
             output.print_run(output.console(), run)
@@ -197,13 +211,24 @@ def _cmd_runs(args: argparse.Namespace, config: Any) -> int:
             {
                 "run_a": a.run_id,
                 "run_b": b.run_id,
-                "metrics": [{"key": m.key, "a": m.a, "b": m.b, "delta": m.delta}
-                            for m in comparison.metrics],
+                "metrics": [
+                    {"key": m.key, "a": m.a, "b": m.b, "delta": m.delta} for m in comparison.metrics
+                ],
                 "same_dataset": comparison.same_dataset,
                 "matched_rows": comparison.matched_rows,
-                "changes": {s: [{"row": c.row_b, "inputs": c.inputs, "before": c.before,
-                                 "after": c.after, "direction": c.direction} for c in ch]
-                            for s, ch in comparison.changes.items()},
+                "changes": {
+                    s: [
+                        {
+                            "row": c.row_b,
+                            "inputs": c.inputs,
+                            "before": c.before,
+                            "after": c.after,
+                            "direction": c.direction,
+                        }
+                        for c in ch
+                    ]
+                    for s, ch in comparison.changes.items()
+                },
             }
         )
     else:
@@ -268,8 +293,8 @@ def _cmd_ui(args: argparse.Namespace, config: Any) -> int:
         server = make_server(args.host, args.port, _experiment(args, config))
     except OSError as exc:
         raise EvalkitError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    host, port = server.server_address[:2]
-    sys.stdout.write(f"evalkit ui: serving http://{host}:{port}/ (Ctrl-C to stop)\n")
+    port = server.server_address[1]
+    sys.stdout.write(f"evalkit ui: serving http://{args.host}:{port}/ (Ctrl-C to stop)\n")
     sys.stdout.flush()
     try:
         server.serve_forever()

@@ -81,8 +81,7 @@ def _number(text: str, source: str) -> float:
         value = float(text)
     except ValueError:
         raise GateError(
-            f"requirement {source!r}: {text!r} is not a number; write e.g. "
-            "'correctness/mean>=0.8'"
+            f"requirement {source!r}: {text!r} is not a number; write e.g. 'correctness/mean>=0.8'"
         ) from None
     if math.isnan(value):
         raise GateError(f"requirement {source!r}: the threshold may not be NaN")

@@ -54,7 +54,9 @@ def _browse(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess
     profile.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [chromium_path(), *_FLAGS, f"--user-data-dir={profile}", *extra, url],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -69,7 +71,10 @@ def screenshot(url: str, tmp_path: Path, name: str) -> Path:
     """A full-window PNG of the page, kept in tmp_path and copied to tests/artifacts/."""
     shot = tmp_path / name
     done = _browse(
-        url, tmp_path / "profile-shot", "--window-size=1300,1900", "--virtual-time-budget=3000",
+        url,
+        tmp_path / "profile-shot",
+        "--window-size=1300,1900",
+        "--virtual-time-budget=3000",
         f"--screenshot={shot}",
     )
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
@@ -86,8 +91,7 @@ def visible_rows(dom: str) -> list[str]:
 
 
 def chart_bars(dom: str) -> list[tuple[str, int]]:
-    return [(m, int(n)) for m, n in re.findall(
-        r'data-label="([^"]*)" data-count="(\d+)"', dom)]
+    return [(m, int(n)) for m, n in re.findall(r'data-label="([^"]*)" data-count="(\d+)"', dom)]
 
 
 @scorer
@@ -130,8 +134,11 @@ def test_report_filter_and_sort_run_in_the_browser(tmp_path: Path) -> None:
     dom = dump_dom(report.as_uri() + "#filter=acme&sort=0:desc", tmp_path)
     assert re.search(r'id="row-count"[^>]*data-visible="5"', dom)
     assert "5 of 10 rows" in dom
-    shown = [r for r in re.findall(r'<tr class="row([^"]*)" data-row="(\d+)"', dom)
-             if "hidden" not in r[0]]
+    shown = [
+        r
+        for r in re.findall(r'<tr class="row([^"]*)" data-row="(\d+)"', dom)
+        if "hidden" not in r[0]
+    ]
     assert [int(label) for _, label in shown] == [9, 4, 3, 1, 0]
     errors_only = dump_dom(report.as_uri() + "#show=errors", tmp_path)
     assert "1 of 10 rows" in errors_only
@@ -139,7 +146,9 @@ def test_report_filter_and_sort_run_in_the_browser(tmp_path: Path) -> None:
 
 def test_comparison_report_renders_in_chromium(tmp_path: Path) -> None:
     report = tmp_path / "compare.html"
-    html = render_report(_report_run("v2", "qa_small_v2.jsonl"), _report_run("v1", "qa_small.jsonl"))
+    html = render_report(
+        _report_run("v2", "qa_small_v2.jsonl"), _report_run("v1", "qa_small.jsonl")
+    )
     report.write_text(html, encoding="utf-8")
     dom = dump_dom(report.as_uri() + "#show=worse", tmp_path)
     assert "1 of 10 rows" in dom

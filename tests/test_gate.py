@@ -92,12 +92,14 @@ def test_mapping_form_and_bare_numbers() -> None:
         Requirement(metric="correctness/mean", op=">=", threshold=0.8),
         Requirement(metric="rougeL/mean", op=">=", threshold=0.3),
     ]
-    with pytest.raises(GateError, match="'about 0.8' is not a condition"):
+    with pytest.raises(GateError, match=r"'about 0.8' is not a condition"):
         parse_requirements({"correctness/mean": "about 0.8"})
 
 
 def test_unknown_metric_is_an_error_with_suggestions() -> None:
-    with pytest.raises(GateError, match=r"no metric 'corectness/mean'; did you mean correctness/mean"):
+    with pytest.raises(
+        GateError, match=r"no metric 'corectness/mean'; did you mean correctness/mean"
+    ):
         check_gate(METRICS, ["corectness/mean>=0.8"])
 
 
@@ -120,9 +122,7 @@ def test_baseline_direction_follows_the_operator() -> None:
     baseline = {**METRICS, "latency/mean": 1.0}
     passed, reasons = check_gate(METRICS, ["latency/mean<=5"], baseline, max_drop=0.1)
     assert not passed
-    assert reasons == [
-        "latency/mean rose by 0.5 from baseline 1 to 1.5, more than the allowed 0.1"
-    ]
+    assert reasons == ["latency/mean rose by 0.5 from baseline 1 to 1.5, more than the allowed 0.1"]
     # an improvement (lower latency) is never a regression
     assert check_gate(baseline, ["latency/mean<=5"], METRICS, max_drop=0)[0]
 

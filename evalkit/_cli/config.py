@@ -73,7 +73,7 @@ def _check(values: dict[str, Any], where: str) -> dict[str, Any]:
         if not isinstance(value, expected) or isinstance(value, bool):
             kind = expected.__name__ if isinstance(expected, type) else "value"
             raise ConfigError(f"{where}: {key!r} must be a {kind}, got {value!r}")
-        if expected is list and not all(isinstance(v, str) for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: every entry of {key!r} must be a string")
     return values
 

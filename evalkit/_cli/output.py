@@ -83,7 +83,11 @@ def print_runs(out: Console, runs: list[dict[str, Any]]) -> None:
         means = {k: v for k, v in run["metrics"].items() if k.endswith("/mean")} or run["metrics"]
         summary = ", ".join(f"{k}={format_number(v)}" for k, v in list(means.items())[:4])
         table.add_row(
-            run["run_id"], run["name"], run["experiment_id"], run["status"], run["start_time"],
+            run["run_id"],
+            run["name"],
+            run["experiment_id"],
+            run["status"],
+            run["start_time"],
             summary,
         )
     out.print(table)
@@ -118,7 +122,9 @@ def print_comparison(
         color = "" if d is None or abs(d) < 1e-12 else ("green" if (d > 0) != flip else "red")
         delta = "—" if d is None else (("+" if d > 0 else "") + format_number(d))
         table.add_row(
-            m.key, format_number(m.a), format_number(m.b),
+            m.key,
+            format_number(m.a),
+            format_number(m.b),
             f"[{color}]{delta}[/{color}]" if color else delta,
         )
     out.print(table)
@@ -143,8 +149,10 @@ def print_comparison(
             color = {"better": "green", "worse": "red"}.get(ch.direction, "yellow")
             inputs = format_cell(ch.inputs)
             rows.add_row(
-                str(ch.row_b), inputs if len(inputs) <= 70 else inputs[:69] + "…",
-                format_cell(ch.before), format_cell(ch.after),
+                str(ch.row_b),
+                inputs if len(inputs) <= 70 else inputs[:69] + "…",
+                format_cell(ch.before),
+                format_cell(ch.after),
                 f"[{color}]{ch.direction}[/{color}]",
             )
         out.print(rows)

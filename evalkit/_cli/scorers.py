@@ -15,6 +15,7 @@ discovered.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -153,27 +154,24 @@ def _call_with_model(factory: Callable[..., Any], model: str | None, *args: Any)
     return factory(*args)
 
 
+def _build_class(cls: type[Scorer], model: str | None) -> Scorer:
+    return _as_scorer(_call_with_model(cls, model), cls.__name__)
+
+
 def _builtin_names() -> dict[str, Callable[[str | None], Scorer]]:
     """Built-in metrics and judges by name, each with a builder taking the judge model."""
     names: dict[str, Callable[[str | None], Scorer]] = {}
-    try:
-        registry = importlib.import_module("evalkit.scorers.registry")
-    except ImportError:
-        registry = None
-    if registry is not None and hasattr(registry, "builtin_scorer_names"):
-        for name in registry.builtin_scorer_names():
-            names[name] = lambda model, n=name: registry.get_scorer(n)
     scorers_module = importlib.import_module("evalkit.scorers")
     for name in getattr(scorers_module, "__all__", []):
         value = getattr(scorers_module, name, None)
-        if inspect.isclass(value) and issubclass(value, Scorer) and value.__module__ not in (
-            "evalkit.scorers.base",
+        if (
+            inspect.isclass(value)
+            and issubclass(value, Scorer)
+            and value.__module__ != "evalkit.scorers.base"
         ):
-            names.setdefault(
-                name, lambda model, v=value: _as_scorer(_call_with_model(v, model), v.__name__)
-            )
+            names[name] = functools.partial(_build_class, value)
         elif isinstance(value, Scorer):
-            names.setdefault(name, lambda model, v=value: v)
+            names[name] = functools.partial(lambda v, model: v, value)
     return names
 
 
@@ -190,8 +188,10 @@ def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
         return found
     if ":" in name:
         return [_as_scorer(import_object(name, "scorer"), name)]
+    if ("/" in name or "\\" in name) and not path.exists():
+        raise ScorerError(f"scorer path {name!r} does not exist")
     if path.is_dir():
-        found = discover_plugins(path if path.name != "judges" else None, judge_model, path)
+        found = discover_plugins(path, judge_model, path)
         if not found:
             raise ScorerError(f"folder {name!r} holds no scorer plug-ins or judge specs")
         return found
@@ -254,5 +254,7 @@ def resolve_predict_fn(reference: str) -> Callable[..., Any]:
     """
     value = import_object(reference, "predict function")
     if not callable(value):
-        raise ScorerError(f"predict function {reference!r} is a {type(value).__name__}, not callable")
-    return value  # type: ignore[no-any-return]
+        raise ScorerError(
+            f"predict function {reference!r} is a {type(value).__name__}, not callable"
+        )
+    return value

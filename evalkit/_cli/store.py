@@ -105,7 +105,8 @@ def _get_run(run_id: str) -> Any:
 def _table(run_id: str) -> pd.DataFrame | None:
     module = tracking()
     try:
-        return module.load_table(TABLE_ARTIFACT, run_ids=[run_id])  # type: ignore[no-any-return]
+        table: pd.DataFrame = module.load_table(TABLE_ARTIFACT, run_ids=[run_id])
+        return table
     except (TrackingError, FileNotFoundError, KeyError):
         return None
 

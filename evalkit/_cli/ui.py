@@ -64,7 +64,9 @@ def _handler(experiment: str | None) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
 
-        def _send(self, status: HTTPStatus, body: str, kind: str = "text/plain; charset=utf-8") -> None:
+        def _send(
+            self, status: HTTPStatus, body: str, kind: str = "text/plain; charset=utf-8"
+        ) -> None:
             data = body.encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", kind)

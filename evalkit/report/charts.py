@@ -69,8 +69,11 @@ def bins_for(series: Sequence[Sequence[Any]]) -> list[Bin]:
             lo, hi = min(distinct), max(distinct)
             step = (hi - lo) / _HIST_BINS
             bins = [
-                Bin(f"{_fmt(lo + i * step)}–{_fmt(lo + (i + 1) * step)}", lo + i * step,
-                    lo + (i + 1) * step)
+                Bin(
+                    f"{_fmt(lo + i * step)}–{_fmt(lo + (i + 1) * step)}",
+                    lo + i * step,
+                    lo + (i + 1) * step,
+                )
                 for i in range(_HIST_BINS)
             ]
     elif values:

@@ -9,6 +9,7 @@ a label changed to another label.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -93,10 +94,8 @@ def scorer_names(table: pd.DataFrame | None) -> list[str]:
 
 def _key(inputs: Any) -> str:
     if isinstance(inputs, str):
-        try:
+        with contextlib.suppress(ValueError):
             inputs = json.loads(inputs)
-        except ValueError:
-            pass
     return json.dumps(plain(inputs), sort_keys=True, default=str, ensure_ascii=False)
 
 

@@ -107,11 +107,10 @@ def format_cell(value: Any) -> str:
 def _values(table: pd.DataFrame | None, scorer: str) -> list[Any]:
     if table is None or f"{scorer}/value" not in table.columns:
         return []
-    errors = table.get(f"{scorer}/error_code")
-    out = []
-    for label, value in table[f"{scorer}/value"].items():
-        out.append(ERROR if errors is not None and present(errors[label]) else value)
-    return out
+    code = f"{scorer}/error_code"
+    errors = list(table[code]) if code in table.columns else [None] * len(table)
+    values = table[f"{scorer}/value"]
+    return [ERROR if present(e) else v for v, e in zip(values, errors, strict=True)]
 
 
 def _score_cell(table: pd.DataFrame, label: Any, scorer: str) -> dict[str, Any]:
@@ -229,15 +228,19 @@ def render_report(run: ReportRun, compare_to: ReportRun | None = None) -> str:
     extra_columns = [
         c for c in ("latency", "prediction_error") if run.table is not None and c in run.table
     ]
-    return _environment().get_template("report.html.j2").render(
-        run=run,
-        baseline=compare_to,
-        comparison=None if compared is None else compared.result,
-        charts=charts,
-        scorers=scorers,
-        rows=rows,
-        record_columns=record_columns,
-        extra_columns=extra_columns,
-        style=_asset("report.css"),
-        script=_asset("report.js"),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            run=run,
+            baseline=compare_to,
+            comparison=None if compared is None else compared.result,
+            charts=charts,
+            scorers=scorers,
+            rows=rows,
+            record_columns=record_columns,
+            extra_columns=extra_columns,
+            style=_asset("report.css"),
+            script=_asset("report.js"),
+        )
     )

@@ -13,12 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from evalkit._rowvalues import plain, present, row_number
+from evalkit.entities import EvaluationResult
 from evalkit.gate import Requirement, check_gate, parse_requirements, resolve_metric_key
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from evalkit.entities import EvaluationResult
 
 __all__ = ["assert_evaluation", "failing_rows"]
 
@@ -33,7 +32,7 @@ def _short(value: Any, limit: int = _TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def failing_rows(table: pd.DataFrame, requirement: Requirement) -> list[int]:
+def failing_rows(table: pd.DataFrame, requirement: Requirement) -> list[Any]:
     """Row labels of ``table`` that work against ``requirement``.
 
     For an aggregate of metric ``M`` (``M/mean``, ``M/min``, ...), a row fails when its own
@@ -48,17 +47,14 @@ def failing_rows(table: pd.DataFrame, requirement: Requirement) -> list[int]:
     error_column = f"{metric}/error_code"
     if value_column not in table.columns:
         return []
-    errors = table[error_column] if error_column in table.columns else None
+    errors = list(table[error_column]) if error_column in table.columns else [None] * len(table)
     rows = []
-    for label, value in table[value_column].items():
-        errored = errors is not None and present(errors[label])
-        if aggregation == "error_count":
-            bad = errored
-        elif aggregation in ("count", "label", "variance"):
-            bad = errored
+    for label, value, error in zip(table.index, table[value_column], errors, strict=True):
+        if aggregation in ("error_count", "count", "label", "variance"):
+            bad = present(error)
         else:
             number = row_number(value)
-            bad = errored or (number is not None and not requirement.holds(number))
+            bad = present(error) or (number is not None and not requirement.holds(number))
         if bad:
             rows.append(label)
     return rows
@@ -110,7 +106,9 @@ def assert_evaluation(
         >>> assert_evaluation(result, {"exact_match/mean": ">= 0.8"})
     """
     parsed = parse_requirements(requirements)
-    baseline_metrics = getattr(baseline, "metrics", baseline)
+    baseline_metrics: Mapping[str, float] | None = (
+        baseline.metrics if isinstance(baseline, EvaluationResult) else baseline
+    )
     passed, reasons = check_gate(result.metrics, parsed, baseline_metrics, max_drop)
     if passed:
         return

@@ -8,7 +8,9 @@ from evalkit.report.charts import ERROR, bins_for, distribution_svg
 
 
 def _counts(svg: str) -> list[tuple[str, int]]:
-    return [(label, int(n)) for label, n in re.findall(r'data-label="([^"]*)" data-count="(\d+)"', svg)]
+    return [
+        (label, int(n)) for label, n in re.findall(r'data-label="([^"]*)" data-count="(\d+)"', svg)
+    ]
 
 
 def test_few_distinct_values_get_one_bar_each_in_numeric_order() -> None:
@@ -40,7 +42,10 @@ def test_labels_are_counted_and_escaped() -> None:
 def test_comparison_draws_both_runs_in_shared_bins() -> None:
     svg = distribution_svg("m", [0, 0, 1], [1, 1, 1])
     assert re.findall(r'class="bar series-(\w)"[^>]*data-label="(\w+)" data-count="(\d)"', svg) == [
-        ("a", "0", "2"), ("b", "0", "0"), ("a", "1", "1"), ("b", "1", "3"),
+        ("a", "0", "2"),
+        ("b", "0", "0"),
+        ("a", "1", "1"),
+        ("b", "1", "3"),
     ]
 
 

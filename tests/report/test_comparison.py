@@ -26,10 +26,26 @@ def test_metric_deltas_cover_both_runs() -> None:
 
 
 def test_rows_that_got_better_worse_or_changed() -> None:
-    a = _table([("a", "yes", None), ("b", "no", None), ("c", 0.5, None), ("d", None, "Timeout"),
-                ("e", True, None), ("f", "red", None)])
-    b = _table([("a", "no", None), ("b", "yes", None), ("c", 0.5, None), ("d", 1.0, None),
-                ("e", None, "RateLimit"), ("f", "blue", None)])
+    a = _table(
+        [
+            ("a", "yes", None),
+            ("b", "no", None),
+            ("c", 0.5, None),
+            ("d", None, "Timeout"),
+            ("e", True, None),
+            ("f", "red", None),
+        ]
+    )
+    b = _table(
+        [
+            ("a", "no", None),
+            ("b", "yes", None),
+            ("c", 0.5, None),
+            ("d", 1.0, None),
+            ("e", None, "RateLimit"),
+            ("f", "blue", None),
+        ]
+    )
     result = compare_runs({}, a, {}, b)
     assert result.same_dataset and result.matched_rows == 6
     changes = [(c.row_b, c.before, c.after, c.direction) for c in result.changes["m"]]

@@ -26,14 +26,20 @@ def overlap(outputs: str, expectations: dict) -> Feedback:
     expected = set(expectations["expected_response"].lower().split())
     got = set(outputs.lower().split())
     missing = " ".join(sorted(expected - got)) or "nothing"
-    return Feedback(value=round(len(expected & got) / len(expected), 3), rationale=f"missing {missing}")
+    return Feedback(
+        value=round(len(expected & got) / len(expected), 3), rationale=f"missing {missing}"
+    )
 
 
 def _run(name: str, file: str) -> ReportRun:
     result = evalkit.evaluate(str(FIXTURES / file), scorers=[exact, overlap], progress=False)
     return ReportRun(
-        run_id=f"id-{name}", name=name, metrics=result.metrics, table=result.result_df,
-        params={"scorers": "exact, overlap"}, info={"dataset": file},
+        run_id=f"id-{name}",
+        name=name,
+        metrics=result.metrics,
+        table=result.result_df,
+        params={"scorers": "exact, overlap"},
+        info={"dataset": file},
     )
 
 
@@ -57,7 +63,9 @@ def test_report_is_self_contained(base: ReportRun) -> None:
 
 def test_report_shows_metrics_charts_and_every_row(base: ReportRun) -> None:
     html = render_report(base)
-    assert '<tr class="metric" data-metric="exact/mean"><th>exact/mean</th><td>0.4</td></tr>' in html
+    assert (
+        '<tr class="metric" data-metric="exact/mean"><th>exact/mean</th><td>0.4</td></tr>' in html
+    )
     assert html.count('<svg class="chart"') == 2
     assert len(re.findall(r'<tr class="row[ "]', html)) == 10
     assert 'id="row-count" data-total="10"' in html
@@ -94,11 +102,16 @@ def test_comparison_shows_deltas_and_changed_rows(base: ReportRun, candidate: Re
     assert 'data-kind="comparison"' in html
     assert re.search(
         r'<tr class="metric up" data-metric="exact/mean">\s*<th>exact/mean</th><td>0.4</td>'
-        r'<td>0.5</td>\s*<td class="delta">\+0.1</td>', html
+        r'<td>0.5</td>\s*<td class="delta">\+0.1</td>',
+        html,
     )
-    assert re.search(r'<tr class="metric up" data-metric="overlap/error_count">.*?-1</td>', html, re.S)
-    assert '<h3 data-scorer="exact">exact: <span class="better">2 better</span>, ' \
+    assert re.search(
+        r'<tr class="metric up" data-metric="overlap/error_count">.*?-1</td>', html, re.S
+    )
+    assert (
+        '<h3 data-scorer="exact">exact: <span class="better">2 better</span>, '
         '<span class="worse">1 worse</span></h3>' in html
+    )
     changed = re.findall(r'<tr class="change (\w+)"><td>(\d+)</td>', html)
     assert changed == [("better", "1"), ("better", "4"), ("worse", "6")] * 2
     assert len(re.findall(r'class="bar( error)? series-b"', html)) > 0

@@ -29,7 +29,9 @@ def exact(outputs: str, expectations: dict) -> Feedback:
     if outputs == "boom":
         raise RuntimeError("judge timed out")
     ok = outputs == expectations["expected_response"]
-    return Feedback(value="yes" if ok else "no", rationale=f"expected {expectations['expected_response']}")
+    return Feedback(
+        value="yes" if ok else "no", rationale=f"expected {expectations['expected_response']}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +72,10 @@ def test_max_rows_caps_the_listing(result: evalkit.EvaluationResult) -> None:
 
 
 def test_baseline_drop_fails_the_assertion(result: evalkit.EvaluationResult) -> None:
-    with pytest.raises(AssertionError, match="dropped by 0.15 from baseline 0.9"):
-        assert_evaluation(result, {"exact/mean": ">= 0.5"}, baseline={"exact/mean": 0.9}, max_drop=0.1)
+    with pytest.raises(AssertionError, match=r"dropped by 0\.15 from baseline 0\.9"):
+        assert_evaluation(
+            result, {"exact/mean": ">= 0.5"}, baseline={"exact/mean": 0.9}, max_drop=0.1
+        )
 
 
 def test_unknown_metric_is_a_gate_error_not_a_failed_assertion(
@@ -116,9 +120,21 @@ def test_marker_checks_the_returned_result(tmp_path: Path) -> None:
         )
     )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "evalkit.testing.pytest_evaluation", "-q",
-         "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "evalkit.testing.pytest_evaluation",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(test_file),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
     )
     out = done.stdout
