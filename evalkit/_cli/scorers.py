@@ -15,7 +15,6 @@ discovered.
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import importlib
 import importlib.util
@@ -154,25 +153,43 @@ def _call_with_model(factory: Callable[..., Any], model: str | None, *args: Any)
     return factory(*args)
 
 
-def _build_class(cls: type[Scorer], model: str | None) -> Scorer:
-    return _as_scorer(_call_with_model(cls, model), cls.__name__)
+def _registry() -> ModuleType | None:
+    try:
+        return importlib.import_module("evalkit.scorers.registry")
+    except ImportError:
+        return None
 
 
-def _builtin_names() -> dict[str, Callable[[str | None], Scorer]]:
-    """Built-in metrics and judges by name, each with a builder taking the judge model."""
-    names: dict[str, Callable[[str | None], Scorer]] = {}
-    scorers_module = importlib.import_module("evalkit.scorers")
-    for name in getattr(scorers_module, "__all__", []):
-        value = getattr(scorers_module, name, None)
-        if (
-            inspect.isclass(value)
-            and issubclass(value, Scorer)
-            and value.__module__ != "evalkit.scorers.base"
-        ):
-            names[name] = functools.partial(_build_class, value)
-        elif isinstance(value, Scorer):
-            names[name] = functools.partial(lambda v, model: v, value)
-    return names
+def _scorer_classes() -> dict[str, type[Scorer]]:
+    """Scorer classes that ``evalkit.scorers`` exports (built-in judges among them)."""
+    module = importlib.import_module("evalkit.scorers")
+    classes = {}
+    for name in getattr(module, "__all__", []):
+        value = getattr(module, name, None)
+        is_scorer = inspect.isclass(value) and issubclass(value, Scorer)
+        if is_scorer and value.__module__ != "evalkit.scorers.base":
+            classes[name] = value
+    return classes
+
+
+def _builtin(name: str, judge_model: str | None) -> Scorer | None:
+    """The built-in metric (registry name) or judge (class name) called ``name``."""
+    registry = _registry()
+    if registry is not None:
+        try:
+            return registry.builtin_scorer(name)  # type: ignore[no-any-return]
+        except ScorerError:
+            pass
+    cls = _scorer_classes().get(name)
+    if cls is None:
+        return None
+    return _as_scorer(_call_with_model(cls, judge_model), name)
+
+
+def _builtin_choices() -> list[str]:
+    registry = _registry()
+    names = list(getattr(registry, "BUILTIN_METRIC_NAMES", ()))
+    return [*names, *_scorer_classes()]
 
 
 def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
@@ -195,10 +212,10 @@ def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
         if not found:
             raise ScorerError(f"folder {name!r} holds no scorer plug-ins or judge specs")
         return found
-    builtins = _builtin_names()
-    if name in builtins:
-        return [builtins[name](judge_model)]
-    close = difflib.get_close_matches(name, list(builtins), n=3, cutoff=0.6)
+    found = _builtin(name, judge_model)
+    if found is not None:
+        return [found]
+    close = difflib.get_close_matches(name, _builtin_choices(), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise ScorerError(
         f"unknown scorer {name!r}: not a built-in metric or judge, a judge spec file (.yaml), "
