@@ -163,11 +163,12 @@ def _registry() -> ModuleType | None:
 def _scorer_classes() -> dict[str, type[Scorer]]:
     """Scorer classes that ``evalkit.scorers`` exports (built-in judges among them)."""
     module = importlib.import_module("evalkit.scorers")
-    classes = {}
+    classes: dict[str, type[Scorer]] = {}
     for name in getattr(module, "__all__", []):
         value = getattr(module, name, None)
-        is_scorer = inspect.isclass(value) and issubclass(value, Scorer)
-        if is_scorer and value.__module__ != "evalkit.scorers.base":
+        if not (inspect.isclass(value) and issubclass(value, Scorer)):
+            continue
+        if value.__module__ != "evalkit.scorers.base":
             classes[name] = value
     return classes
 
@@ -177,7 +178,8 @@ def _builtin(name: str, judge_model: str | None) -> Scorer | None:
     registry = _registry()
     if registry is not None:
         try:
-            return registry.builtin_scorer(name)  # type: ignore[no-any-return]
+            value: Scorer = registry.builtin_scorer(name)
+            return value
         except ScorerError:
             pass
     cls = _scorer_classes().get(name)
@@ -212,9 +214,9 @@ def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
         if not found:
             raise ScorerError(f"folder {name!r} holds no scorer plug-ins or judge specs")
         return found
-    found = _builtin(name, judge_model)
-    if found is not None:
-        return [found]
+    builtin = _builtin(name, judge_model)
+    if builtin is not None:
+        return [builtin]
     close = difflib.get_close_matches(name, _builtin_choices(), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise ScorerError(
