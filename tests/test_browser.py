@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import json
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,7 +112,9 @@ def overlap(outputs: str, expectations: dict) -> Feedback:
 
 
 def _report_run(name: str, file: str) -> ReportRun:
-    result = evalkit.evaluate(str(FIXTURES / file), scorers=[exact, overlap], progress=False)
+    result = evalkit.evaluate(
+        str(FIXTURES / file), scorers=[exact, overlap], progress=False, log=False
+    )
     return ReportRun(run_id=name, metrics=result.metrics, table=result.result_df)
 
 
@@ -155,3 +160,63 @@ def test_comparison_report_renders_in_chromium(tmp_path: Path) -> None:
     assert len(re.findall(r'<tr class="change (better|worse)">', dom)) == 6
     assert 'class="bar series-b"' in dom
     screenshot(report.as_uri(), tmp_path, "compare.png")
+
+
+def _cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVALKIT_TRACKING_URI": str(tmp_path / "store")}
+    return subprocess.run(
+        [sys.executable, "-m", "evalkit", *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def ui_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """`evalkit ui` on a free loopback port over a store with two runs; yields (url, run ids)."""
+    chromium_path()
+    (tmp_path / "my_scorers.py").write_text(
+        "from evalkit import scorer\n\n\n@scorer\ndef same(outputs, expectations):\n"
+        "    return outputs.strip() == expectations['expected_response'].strip()\n"
+    )
+    run_ids = []
+    for file in ("qa_small.jsonl", "qa_small_v2.jsonl"):
+        done = _cli(tmp_path, "eval", str(FIXTURES / file), "-s", "my_scorers:same", "--json")
+        assert done.returncode == 0, done.stderr
+        run_ids.append(json.loads(done.stdout)["run_id"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVALKIT_TRACKING_URI": str(tmp_path / "store")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "ui", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert match, line
+        yield match.group(0), run_ids
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_ui_pages_render_in_chromium(ui_server: tuple[str, list[str]], tmp_path: Path) -> None:
+    url, (first, second) = ui_server
+    index = dump_dom(url, tmp_path)
+    assert len(re.findall(r'<tr class="run" data-run="', index)) == 2
+    assert f'href="/runs/{first}"' in index
+    run_page = dump_dom(f"{url}runs/{first}", tmp_path)
+    assert 'data-ready="1"' in run_page and "10 of 10 rows" in run_page
+    assert ("False", 6) in chart_bars(run_page) and ("True", 4) in chart_bars(run_page)
+    compare = f"{url}compare?a={first}&b={second}"
+    compared = dump_dom(compare + "#show=changed", tmp_path)
+    assert "3 of 10 rows" in compared
+    assert len(re.findall(r'<tr class="change (better|worse)">', compared)) == 3
+    screenshot(compare, tmp_path, "ui-compare.png")

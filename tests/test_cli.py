@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import evalkit
 from evalkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A project folder as the current directory, with the QA fixtures and a scorer module."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVALKIT_TRACKING_URI", str(tmp_path / "store"))
     monkeypatch.setattr(sys, "path", list(sys.path))
     sys.modules.pop("my_scorers", None)
     shutil.copy(FIXTURES / "qa_small.jsonl", tmp_path / "qa.jsonl")
@@ -44,6 +46,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     )
     yield tmp_path
     sys.modules.pop("my_scorers", None)
+    evalkit.set_tracking_uri(None)
 
 
 def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -136,3 +139,160 @@ def test_bad_config_key_is_named(project: Path, capsys: pytest.CaptureFixture[st
     (project / "pyproject.toml").write_text('[tool.evalkit]\nscorer = ["x"]\n')
     assert main(["eval", "qa.jsonl"]) == 2
     assert "unknown key 'scorer'" in _one_error_line(capsys)
+
+
+def _eval(capsys: pytest.CaptureFixture[str], data: str, *extra: str) -> str:
+    assert main(["eval", data, "-s", "my_scorers:same", "--json", *extra]) == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    assert isinstance(run_id, str) and run_id
+    return run_id
+
+
+def test_eval_logs_a_run_and_prints_its_id(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:same", "--run-name", "first"]) == 0
+    out = capsys.readouterr().out
+    run_id = out.strip().splitlines()[-1].removeprefix("Run id: ")
+    run = evalkit.get_run(run_id)
+    assert run.info.run_name == "first"
+    assert run.data.metrics["same/mean"] == 0.4
+
+
+def test_runs_list_and_show(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _eval(capsys, "qa.jsonl")
+    second = _eval(capsys, "qa_v2.jsonl")
+    assert main(["runs", "list", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in runs] == [second, first]
+    assert runs[1]["metrics"]["same/mean"] == 0.4
+    assert main(["runs", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert first in listing and "same/mean=0.5" in listing
+    assert main(["runs", "show", "latest"]) == 0
+    shown = capsys.readouterr().out
+    assert f"Run {second}" in shown and "10 rows" in shown
+    assert "dataset.name = qa_v2.jsonl" in shown
+
+
+def test_runs_compare_shows_the_rows_that_changed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _eval(capsys, "qa.jsonl")
+    second = _eval(capsys, "qa_v2.jsonl")
+    assert main(["runs", "compare", first, second]) == 0
+    out = capsys.readouterr().out
+    assert "│ same/mean        │ 0.4 │ 0.5 │ +0.1 │" in out
+    assert "10 rows matched by their inputs." in out
+    assert "same: 2 better, 1 worse" in out
+    changed = [line.split("│") for line in out.splitlines() if line.count("│") == 4]
+    assert [(c[0].strip(), c[2].strip(), c[3].strip(), c[4].strip()) for c in changed] == [
+        ("1", "False", "True", "better"),
+        ("4", "False", "True", "better"),
+        ("6", "True", "False", "worse"),
+    ]
+    assert main(["runs", "compare", first, second, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["same_dataset"] is True
+    assert [c["row"] for c in data["changes"]["same"]] == [1, 4, 6]
+
+
+def test_gate_exit_codes_and_reasons(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _eval(capsys, "qa.jsonl")
+    second = _eval(capsys, "qa_v2.jsonl")
+    assert main(["gate", second, "--require", "same/mean>=0.5"]) == 0
+    assert capsys.readouterr().out == f"PASS {second}: same/mean>=0.5\n"
+    assert main(["gate", second, "-r", "same/mean>=0.6", "-r", "same/error_count==0"]) == 1
+    assert capsys.readouterr().out == f"FAIL {second}: same/mean = 0.5, required >= 0.6\n"
+    # the baseline: run 2 improved on run 1, but run 1 fell behind run 2
+    assert main(["gate", second, "--baseline", first, "--max-drop", "0"]) == 0
+    capsys.readouterr()
+    assert main(["gate", first, "--baseline", second, "--max-drop", "0.05", "--json"]) == 1
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["passed"] is False and verdict["baseline_run_id"] == second
+    assert verdict["reasons"] == [
+        "same/mean dropped by 0.1 from baseline 0.5 to 0.4, more than the allowed 0.05"
+    ]
+
+
+def test_gate_reads_default_thresholds_from_config(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = _eval(capsys, "qa.jsonl")
+    (project / "evalkit.toml").write_text('require = ["same/mean>=0.9"]\n')
+    assert main(["gate", run_id]) == 1
+    assert "required >= 0.9" in capsys.readouterr().out
+
+
+def test_report_writes_a_comparison(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _eval(capsys, "qa.jsonl")
+    second = _eval(capsys, "qa_v2.jsonl")
+    assert main(["report", second, "--compare", first, "-o", "out.html"]) == 0
+    html = (project / "out.html").read_text()
+    assert html.count('<tr class="row') == 10
+    assert '<h3 data-scorer="same">same: <span class="better">2 better</span>' in html
+    assert f'<code class="run-id">{first}</code>' in html
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "show", "no-such-run"],
+        ["runs", "compare", "no-such-run", "latest"],
+        ["gate", "no-such-run", "-r", "same/mean>=0.5"],
+        ["report", "no-such-run"],
+    ],
+)
+def test_unknown_run_is_one_line(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    _eval(capsys, "qa.jsonl")
+    assert main(argv) == 2
+    assert "run 'no-such-run' not found in the tracking store" in _one_error_line(capsys)
+
+
+def test_gate_on_an_unknown_metric_is_a_usage_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = _eval(capsys, "qa.jsonl")
+    assert main(["gate", run_id, "-r", "correctness/mean>=0.8"]) == 2
+    assert "has no metric 'correctness/mean'" in _one_error_line(capsys)
+
+
+def test_latest_with_no_runs_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gate", "latest", "-r", "same/mean>=0.5"]) == 2
+    assert "no runs in the tracking store yet" in _one_error_line(capsys)
+
+
+def test_ui_serves_the_run_list_reports_and_comparisons(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from evalkit._cli.ui import make_server
+
+    first = _eval(capsys, "qa.jsonl")
+    second = _eval(capsys, "qa_v2.jsonl")
+    server = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(f"{base}/") as page:
+            index = page.read().decode()
+        assert index.count('<tr class="run"') == 2
+        assert f'href="/runs/{first}"' in index
+        with urllib.request.urlopen(f"{base}/runs/{first}") as page:
+            assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert page.read().decode().count('<tr class="row') == 10
+        with urllib.request.urlopen(f"{base}/compare?a={first}&b={second}") as page:
+            assert "same: <span" in page.read().decode()
+        for path, status in (("/runs/nope", 404), ("/compare?a=x", 400), ("/other", 404)):
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(base + path)
+            assert info.value.code == status
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -95,8 +95,12 @@ def _get_run(run_id: str) -> Any:
     module = tracking()
     try:
         run = module.get_run(run_id)
-    except TrackingError as exc:
-        raise RunNotFoundError(f"run {run_id!r} not found in the tracking store ({exc})") from None
+    except TrackingError:
+        where = module.get_tracking_uri()
+        raise RunNotFoundError(
+            f"run {run_id!r} not found in the tracking store {where}; "
+            "`evalkit runs list` shows the runs there"
+        ) from None
     if run is None:
         raise RunNotFoundError(f"run {run_id!r} not found in the tracking store")
     return run

@@ -32,7 +32,9 @@ def overlap(outputs: str, expectations: dict) -> Feedback:
 
 
 def _run(name: str, file: str) -> ReportRun:
-    result = evalkit.evaluate(str(FIXTURES / file), scorers=[exact, overlap], progress=False)
+    result = evalkit.evaluate(
+        str(FIXTURES / file), scorers=[exact, overlap], progress=False, log=False
+    )
     return ReportRun(
         run_id=f"id-{name}",
         name=name,
@@ -90,6 +92,7 @@ def test_evaluated_text_cannot_inject_script() -> None:
             [{"inputs": {"q": "</script><script>alert(1)</script>"}, "outputs": "o"}],
             scorers=[scorer(lambda outputs: 1.0, name="m")],
             progress=False,
+            log=False,
         ).result_df,
     )
     html = render_report(table_run)

@@ -36,7 +36,7 @@ def exact(outputs: str, expectations: dict) -> Feedback:
 
 @pytest.fixture(scope="module")
 def result() -> evalkit.EvaluationResult:
-    return evalkit.evaluate(DATA, scorers=[exact], progress=False)
+    return evalkit.evaluate(DATA, scorers=[exact], progress=False, log=False)
 
 
 def test_passing_thresholds_return_quietly(result: evalkit.EvaluationResult) -> None:
@@ -107,11 +107,11 @@ def test_marker_checks_the_returned_result(tmp_path: Path) -> None:
 
             @pytest.mark.evaluation({"is_zero/mean": ">= 0.3"})
             def test_holds(data):
-                return evalkit.evaluate(data, scorers=[is_zero], progress=False)
+                return evalkit.evaluate(data, scorers=[is_zero], progress=False, log=False)
 
             @pytest.mark.evaluation({"is_zero/mean": ">= 0.9"}, max_rows=2)
             def test_misses(data):
-                return evalkit.evaluate(data, scorers=[is_zero], progress=False)
+                return evalkit.evaluate(data, scorers=[is_zero], progress=False, log=False)
 
             @pytest.mark.evaluation({"is_zero/mean": ">= 0.9"})
             def test_returns_nothing():
