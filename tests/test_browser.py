@@ -8,9 +8,9 @@ Chromium the tests skip locally and fail when ``CI`` is set.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import json
 import shutil
 import subprocess
 import sys
