@@ -36,14 +36,14 @@ QA_PATH = DATASETS / "acme_qa.jsonl"
 RETRIEVAL_PATH = DATASETS / "acme_retrieval.jsonl"
 
 # Words that say nothing about which page answers a question.
-_STOP_WORDS = frozenset(
-    """a about after again all also an and any are as at be because been before being both but
+_STOP_TEXT = """
+    a about after again all also an and any are as at be because been before being both but
     by can could did do does doing done each else for from had has have how i if in into is it
     its just me more most my no not of on once one only or other our out own same should so
     some such than that the their them then there these they this those through to too under
     until up use used using very was we were what when where which while who why will with
-    would you your acme cache""".split()
-)
+    would you your acme cache"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
