@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from evalkit._rowvalues import plain, present, row_number
+from evalkit._rowvalues import Columns, plain, present, row_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,12 +115,11 @@ def _match(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[tuple[Any, Any]], boo
     return pairs, same
 
 
-def _cell(table: pd.DataFrame, label: Any, scorer: str) -> tuple[Any, str | None]:
-    row = table.loc[label]
-    error = row.get(f"{scorer}/error_code")
+def _cell(table: Columns, label: Any, scorer: str) -> tuple[Any, str | None]:
+    error = table.get(label, f"{scorer}/error_code")
     if present(error):
         return None, str(error)
-    value = plain(row.get(f"{scorer}{_SUFFIX}"))
+    value = table.get(label, f"{scorer}{_SUFFIX}")
     return (value if present(value) else None), None
 
 
@@ -172,11 +171,12 @@ def compare_runs(
     pairs, same = _match(a_table, b_table)
     shared = [s for s in scorer_names(b_table) if s in set(scorer_names(a_table))]
     changes: dict[str, list[RowChange]] = {}
+    cols_a, cols_b = Columns(a_table), Columns(b_table)
     for scorer in shared:
         found = []
         for la, lb in pairs:
-            before, err_a = _cell(a_table, la, scorer)
-            after, err_b = _cell(b_table, lb, scorer)
+            before, err_a = _cell(cols_a, la, scorer)
+            after, err_b = _cell(cols_b, lb, scorer)
             direction = _direction(before, after, err_a, err_b)
             if direction is None:
                 continue
@@ -185,7 +185,7 @@ def compare_runs(
                     scorer=scorer,
                     row_a=plain(la),
                     row_b=plain(lb),
-                    inputs=b_table.at[lb, "inputs"],
+                    inputs=cols_b.get(lb, "inputs"),
                     before=f"error: {err_a}" if err_a else before,
                     after=f"error: {err_b}" if err_b else after,
                     direction=direction,  # type: ignore[arg-type]

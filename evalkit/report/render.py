@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from evalkit._rowvalues import plain, present, row_number
+from evalkit._rowvalues import Columns, plain, present, row_number
 from evalkit.report.charts import ERROR, distribution_svg
 from evalkit.report.comparison import RunComparison, compare_runs, scorer_names
 
@@ -113,19 +113,18 @@ def _values(table: pd.DataFrame | None, scorer: str) -> list[Any]:
     return [ERROR if present(e) else v for v, e in zip(values, errors, strict=True)]
 
 
-def _score_cell(table: pd.DataFrame, label: Any, scorer: str) -> dict[str, Any]:
-    row = table.loc[label]
-    error = row.get(f"{scorer}/error_code")
+def _score_cell(table: Columns, label: Any, scorer: str) -> dict[str, Any]:
+    error = table.get(label, f"{scorer}/error_code")
     if present(error):
-        message = row.get(f"{scorer}/error_message")
+        message = table.get(label, f"{scorer}/error_message")
         return {
             "text": "error",
             "sort": "",
             "error": f"{error}: {message}" if present(message) else str(error),
             "rationale": "",
         }
-    value = plain(row.get(f"{scorer}/value"))
-    rationale = row.get(f"{scorer}/rationale")
+    value = table.get(label, f"{scorer}/value")
+    rationale = table.get(label, f"{scorer}/rationale")
     number = row_number(value)
     return {
         "text": format_cell(value),
@@ -136,34 +135,34 @@ def _score_cell(table: pd.DataFrame, label: Any, scorer: str) -> dict[str, Any]:
 
 
 def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list[dict[str, Any]]:
-    table = run.table
-    if table is None:
+    if run.table is None:
         return []
-    columns = [c for c in _RECORD_COLUMNS if c in table.columns]
+    table = Columns(run.table)
+    before_table = None
+    if compare is not None and compare.a.table is not None:
+        before_table = Columns(compare.a.table)
+    columns = [c for c in _RECORD_COLUMNS if c in table]
+    extras = [c for c in ("latency", "prediction_error") if c in table]
     rows = []
-    for label in table.index:
-        cells = {c: format_cell(table.at[label, c]) for c in columns}
+    for label in table.labels:
+        cells = {c: format_cell(table.get(label, c)) for c in columns}
         scores = {s: _score_cell(table, label, s) for s in scorers}
-        extra = {}
-        if "latency" in table.columns:
-            extra["latency"] = format_cell(table.at[label, "latency"])
-        if "prediction_error" in table.columns:
-            extra["prediction_error"] = format_cell(table.at[label, "prediction_error"])
+        extra = {c: format_cell(table.get(label, c)) for c in extras}
         before: dict[str, dict[str, Any]] = {}
         directions: dict[str, str] = {}
         if compare is not None:
-            label_a = compare.a_label_of.get(plain(label))
-            if label_a is not None and compare.a.table is not None:
+            label_a = compare.a_label_of.get(label)
+            if label_a is not None and before_table is not None:
                 before = {
-                    s: _score_cell(compare.a.table, label_a, s)
+                    s: _score_cell(before_table, label_a, s)
                     for s in scorers
-                    if f"{s}/value" in compare.a.table.columns
+                    if f"{s}/value" in before_table
                 }
-            directions = compare.directions.get(plain(label), {})
+            directions = compare.directions.get(label, {})
         has_error = any(s["error"] for s in scores.values()) or bool(extra.get("prediction_error"))
         rows.append(
             {
-                "label": plain(label),
+                "label": label,
                 "cells": cells,
                 "scores": scores,
                 "before": before,
