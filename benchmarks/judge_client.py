@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from evalkit.judges.client import _litellm, complete  # noqa: E402
-from evalkit.judges.limiter import limiter_scope  # noqa: E402
-from evalkit.testing import JudgeServer  # noqa: E402
+from evalkit.judges.client import _litellm, complete
+from evalkit.judges.limiter import limiter_scope
+from evalkit.testing import JudgeServer
 
 MODEL = "openai:/gpt-4.1-mini"
 MESSAGES = [
@@ -84,8 +84,10 @@ def main() -> None:
         print(f"  wall {wall:.2f} s, ideal {ideal:.2f} s, ratio {wall / ideal:.2f}x")
         print(f"  CPU {cpu:.2f} s ({cpu / n * 1e3:.2f} ms per call, server included)")
         print(f"  server saw at most {server.max_in_flight} requests in flight")
-        print(f"  recorded usage: {sum(a.input_tokens or 0 for a in answers)} input tokens, "
-              f"${cost:.4f}")
+        print(
+            f"  recorded usage: {sum(a.input_tokens or 0 for a in answers)} input tokens, "
+            f"${cost:.4f}"
+        )
 
 
 if __name__ == "__main__":

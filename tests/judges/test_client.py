@@ -21,7 +21,6 @@ from evalkit.judges.client import (
     parse_model_uri,
 )
 from evalkit.testing import JudgeServer
-from evalkit.testing.pytest_plugin import judge_server  # noqa: F401  # the fixture
 from evalkit.testing.server import WRONG_TYPE_CONTENT
 
 MODEL = "openai:/gpt-4.1-mini"
