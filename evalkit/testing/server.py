@@ -273,7 +273,7 @@ class JudgeServer:
         *,
         default_reply: Reply | None = None,
         latency: float = 0.0,
-        hang_seconds: float = 30.0,
+        hang_seconds: float = 90.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:

@@ -315,3 +315,16 @@ def test_mixed_faults_all_recover(judge_server: JudgeServer) -> None:
         judge_server.inject(kind, first=1, retry_after=0.01)
     answer = complete(MODEL, MESSAGES, **FAST)
     assert answer.attempts == 5
+
+
+def test_litellm_is_imported_only_on_the_first_call() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evalkit, evalkit.judges.client, evalkit.judges.limiter, evalkit.testing\n"
+        "assert 'litellm' not in sys.modules, 'litellm imported eagerly'\n"
+        "assert 'tenacity' not in sys.modules, 'tenacity imported eagerly'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -161,3 +161,24 @@ def test_a_429_pauses_every_call_to_the_model_then_all_recover(
     # nobody called the model while it was paused
     assert min(r.received_at for r in later) - rejected_at >= 0.38
     assert limiter.pauses == 1
+
+
+def test_many_calls_under_mixed_faults_all_get_their_own_answer(
+    judge_server: JudgeServer,
+) -> None:
+    judge_server.add_rule(match=None, reply=lambda r: f"answer to {r.prompt}")
+    for seed, kind in enumerate(("rate_limit", "server_error", "malformed_json", "hang")):
+        judge_server.inject(kind, rate=0.05, seed=seed, retry_after=0.02)
+    judge_server.hang_seconds = 2
+
+    def ask(i: int) -> str:
+        messages = [{"role": "user", "content": f"q{i}"}]
+        return complete(
+            MODEL, messages, timeout=0.3, max_retries=8, initial_backoff=0.01, max_backoff=0.05
+        ).text
+
+    with limiter_scope(10), ThreadPoolExecutor(10) as pool:
+        ctx = contextvars.copy_context()
+        answers = list(pool.map(lambda i: ctx.copy().run(ask, i), range(80)))
+    assert answers == [f"answer to q{i}" for i in range(80)]
+    assert judge_server.request_count > 80  # some calls were retried
