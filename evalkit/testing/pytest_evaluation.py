@@ -1,6 +1,7 @@
-"""pytest plugin: the ``evaluation`` marker, for tests that return an evaluation result.
+"""The ``evaluation`` marker, for tests that return an evaluation result.
 
-Installed with evalkit (entry point ``pytest11``), so it needs no set-up::
+Part of evalkit's pytest plugin (:mod:`evalkit.testing.pytest_plugin`, entry point
+``pytest11``), so it needs no set-up where evalkit is installed::
 
     @pytest.mark.evaluation({"exact_match/mean": ">= 0.8"})
     def test_answers_are_exact():

@@ -125,7 +125,9 @@ def test_marker_checks_the_returned_result(tmp_path: Path) -> None:
             "-m",
             "pytest",
             "-p",
-            "evalkit.testing.pytest_evaluation",
+            "no:evalkit",  # where evalkit is installed, its entry point would load it too
+            "-p",
+            "evalkit.testing.pytest_plugin",
             "-q",
             "-p",
             "no:cacheprovider",
