@@ -50,7 +50,11 @@ def _merge_into(current: dict[str, Any], record: Mapping[str, Any]) -> None:
 
 def _as_records(records: Any) -> list[Mapping[str, Any]]:
     if type(records).__module__.startswith("pandas") and hasattr(records, "to_dict"):
-        records = records.to_dict(orient="records")
+        # an empty cell of a DataFrame means "not given", not "set to NaN"
+        records = [
+            {k: v for k, v in row.items() if not (v is None or (isinstance(v, float) and v != v))}
+            for row in records.to_dict(orient="records")
+        ]
     out = list(records)
     for position, record in enumerate(out):
         if not isinstance(record, Mapping):
