@@ -136,7 +136,9 @@ class EvaluationDataset:
             for r in _dataset_store.load_records(self._store, self.dataset_id)
         }
 
-    def merge_records(self, records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> EvaluationDataset:
+    def merge_records(
+        self, records: Iterable[Mapping[str, Any]] | pd.DataFrame
+    ) -> EvaluationDataset:
         """Add records, updating existing ones that have the same ``inputs``.
 
         On a stored dataset the merge is one transaction in the store.

@@ -3,7 +3,8 @@
 The PostgreSQL server is started once per session from the Debian ``postgresql`` package's
 binaries (``initdb`` + ``pg_ctl``, as the ``postgres`` OS user when the suite runs as root,
 since initdb refuses root) in a temporary folder, listening on 127.0.0.1 only. Every test
-gets a fresh schema (its own empty store). Without the binaries the PostgreSQL half is skipped, except under CI
+gets a fresh schema (its own empty store). Without the binaries the PostgreSQL half is
+skipped, except under CI
 (``CI`` set), where that is a failure: CI must test both stores.
 """
 

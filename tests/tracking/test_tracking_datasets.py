@@ -32,7 +32,11 @@ def test_round_trip_create_merge_twice_search_by_tag_and_evaluate() -> None:
         pd.DataFrame(
             [
                 {"inputs": {"q": "capital?"}, "expectations": {"expected_response": "Paris"}},
-                {"inputs": {"q": "new"}, "outputs": "x", "expectations": {"expected_response": "x"}},
+                {
+                    "inputs": {"q": "new"},
+                    "outputs": "x",
+                    "expectations": {"expected_response": "x"},
+                },
             ]
         )
     )

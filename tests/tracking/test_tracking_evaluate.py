@@ -61,7 +61,9 @@ def test_same_data_gives_the_same_digest_and_different_data_another() -> None:
     first = evalkit.evaluate(data=DATA, scorers=[exact_match])
     second = evalkit.evaluate(data=list(DATA), scorers=[exact_match])
     other = evalkit.evaluate(data=DATA[:1], scorers=[exact_match])
-    digest = [evalkit.get_run(r.run_id).data.params["dataset.digest"] for r in (first, second, other)]  # type: ignore[arg-type]
+    digest = [
+        evalkit.get_run(r.run_id).data.params["dataset.digest"] for r in (first, second, other)
+    ]  # type: ignore[arg-type]
     assert digest[0] == digest[1] != digest[2]
 
 
@@ -89,7 +91,9 @@ def test_predict_fn_is_recorded() -> None:
     def my_app(q: str) -> str:
         return "x"
 
-    result = evalkit.evaluate(data=[{"inputs": {"q": "a"}}], predict_fn=my_app, scorers=[FakeJudge()])
+    result = evalkit.evaluate(
+        data=[{"inputs": {"q": "a"}}], predict_fn=my_app, scorers=[FakeJudge()]
+    )
     params = evalkit.get_run(result.run_id).data.params  # type: ignore[arg-type]
     assert params["predict_fn"].endswith("my_app")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -45,9 +46,8 @@ def test_the_issue_example_logs_two_runs_that_search_returns(tmp_path, monkeypat
     assert by_id.loc[second.info.run_id, "metrics.exact_match/mean"] == 0.5
     assert result.run_id == second.info.run_id
     assert set(by_id["status"]) == {"FINISHED"}
-    artifact = tmp_path / "x"
     artifact = evalkit.get_artifact_uri("plot.png", run_id=run.info.run_id)
-    assert open(artifact, "rb").read() == b"\x89PNG\r\n\x1a\n"
+    assert Path(artifact).read_bytes() == b"\x89PNG\r\n\x1a\n"
 
 
 def test_set_experiment_creates_once_and_runs_go_there() -> None:
@@ -142,7 +142,7 @@ def test_params_are_strings_and_cannot_change() -> None:
     with evalkit.start_run() as run:
         assert evalkit.log_param("lr", 0.1) == 0.1
         evalkit.log_param("lr", 0.1)  # same value again is fine
-        with pytest.raises(TrackingError, match="'lr'.*cannot change"):
+        with pytest.raises(TrackingError, match=r"'lr'.*cannot change"):
             evalkit.log_params({"other": 1, "lr": 0.2})
     # the failed batch wrote nothing, not even its valid params
     assert evalkit.get_run(run.info.run_id).data.params == {"lr": "0.1"}

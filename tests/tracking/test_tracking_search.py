@@ -46,7 +46,7 @@ FILTERS = [
     ("tags.team LIKE 'ml%'", ["b"]),
     ("tags.team ILIKE 'ml%'", ["a", "b"]),
     ("tags.team = 'Ml Ops' and tags.mlflow.runName = 'a'", ["a"]),
-    ("tags.`mlflow.runName` = \"b\"", ["b"]),
+    ('tags.`mlflow.runName` = "b"', ["b"]),
     ("attributes.run_name = 'c'", ["c"]),
     ("run_name != 'c'", ["a", "b"]),
     ("status = 'FINISHED'", ["a", "b", "c"]),

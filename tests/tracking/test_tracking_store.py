@@ -101,3 +101,30 @@ def test_import_evalkit_does_not_import_sqlalchemy() -> None:
     code = "import sys, evalkit; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_tracking_example_runs_as_written(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("EVALKIT_TRACKING_URI")  # the example's own default: ./evalkit-runs
+    done = subprocess.run(
+        [sys.executable, str(root / "examples" / "tracking.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exact_match/mean = 0.667" in done.stdout
+    evalkit.set_tracking_uri(tmp_path / "evalkit-runs")
+    runs = evalkit.search_runs(experiment_names=["Iris Experiment"], output_format="list")
+    assert sorted(r.info.run_name or "" for r in runs)[0] == "baseline"
+    assert len(runs) == 2 and not (tmp_path / "plot.png").exists()
+    metrics = [r.data.metrics for r in runs]
+    assert {"loss": 0.9} in metrics
+    assert any(m.get("exact_match/mean") == pytest.approx(2 / 3) for m in metrics)
