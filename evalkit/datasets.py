@@ -50,7 +50,11 @@ def _merge_into(current: dict[str, Any], record: Mapping[str, Any]) -> None:
 
 def _as_records(records: Any) -> list[Mapping[str, Any]]:
     if type(records).__module__.startswith("pandas") and hasattr(records, "to_dict"):
-        records = records.to_dict(orient="records")
+        # an empty cell of a DataFrame means "not given", not "set to NaN"
+        records = [
+            {k: v for k, v in row.items() if not (v is None or (isinstance(v, float) and v != v))}
+            for row in records.to_dict(orient="records")
+        ]
     out = list(records)
     for position, record in enumerate(out):
         if not isinstance(record, Mapping):
@@ -132,7 +136,9 @@ class EvaluationDataset:
             for r in _dataset_store.load_records(self._store, self.dataset_id)
         }
 
-    def merge_records(self, records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> EvaluationDataset:
+    def merge_records(
+        self, records: Iterable[Mapping[str, Any]] | pd.DataFrame
+    ) -> EvaluationDataset:
         """Add records, updating existing ones that have the same ``inputs``.
 
         On a stored dataset the merge is one transaction in the store.

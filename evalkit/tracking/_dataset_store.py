@@ -213,9 +213,12 @@ def delete(store: SqlStore, dataset_id: str) -> None:
 
 
 def _require(conn: sa.Connection, dataset_id: str) -> None:
-    if conn.execute(
-        sa.select(t.datasets.c.dataset_id).where(t.datasets.c.dataset_id == dataset_id)
-    ).first() is None:
+    if (
+        conn.execute(
+            sa.select(t.datasets.c.dataset_id).where(t.datasets.c.dataset_id == dataset_id)
+        ).first()
+        is None
+    ):
         raise TrackingError(f"no dataset with id {dataset_id!r}")
 
 

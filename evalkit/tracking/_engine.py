@@ -40,7 +40,7 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url)
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(
             f"the tracking store {_safe(url)} needs the PostgreSQL driver ({exc.name}); "
@@ -75,12 +75,37 @@ def _safe(url: str) -> str:
 
 
 @contextmanager
+def _writer_queue(engine: sa.Engine) -> Iterator[None]:
+    """For SQLite, queue writers on an OS file lock next to the database.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so many writers waiting on
+    each other mostly sleep; a blocking ``flock`` wakes the next writer the moment the lock
+    is free. Each call opens its own file description, so threads queue too. Without
+    ``fcntl`` (Windows) the busy timeout alone still keeps writes safe, only slower.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        database = None
+    if not database:
+        yield
+        return
+    fd = os.open(database + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
 def write(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A write transaction: committed when the block ends, rolled back if it raises."""
     import sqlalchemy as sa
 
     try:
-        with engine.connect() as conn:
+        with _writer_queue(engine), engine.connect() as conn:
             conn.execution_options(evalkit_write=True)
             with conn.begin():
                 yield conn

@@ -114,9 +114,7 @@ def search_runs(
     ids = [int(i) for i in experiment_ids if str(i).isdigit()]
     runs = t.runs
     in_experiments = runs.c.experiment_id.in_(ids)
-    latest = latest_metrics(
-        t.metrics.c.run_id.in_(sa.select(runs.c.run_id).where(in_experiments))
-    )
+    latest = latest_metrics(t.metrics.c.run_id.in_(sa.select(runs.c.run_id).where(in_experiments)))
     query: Any = sa.select(runs.c.run_id).select_from(runs).where(in_experiments)
     if view == ViewType.ACTIVE_ONLY:
         query = query.where(runs.c.lifecycle_stage == LifecycleStage.ACTIVE.value)

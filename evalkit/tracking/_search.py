@@ -39,7 +39,10 @@ _ENTITIES = {
 }
 
 _IDENT = r"""(?:`[^`]+`|"[^"]+"|[A-Za-z_][\w.\-/:]*)(?:\.(?:`[^`]+`|"[^"]+"))?"""
-_OP = r"!=|<>|<=|>=|==|=|<|>|NOT\s+IN\b|IN\b|NOT\s+ILIKE\b|NOT\s+LIKE\b|ILIKE\b|LIKE\b|IS\s+NOT\s+NULL\b|IS\s+NULL\b"
+_OP = (
+    r"!=|<>|<=|>=|==|=|<|>|NOT\s+IN\b|IN\b|NOT\s+ILIKE\b|NOT\s+LIKE\b|ILIKE\b|LIKE\b"
+    r"|IS\s+NOT\s+NULL\b|IS\s+NULL\b"
+)
 _STRING = r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*\""""
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _CLAUSE = re.compile(
@@ -107,7 +110,9 @@ def _scalar(raw: str) -> Any:
     if raw[0] in "'\"":
         return _unquote(raw)
     number = float(raw)
-    return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+    return (
+        int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+    )
 
 
 def parse_filter(filter_string: str | None) -> list[Clause]:

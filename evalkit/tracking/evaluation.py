@@ -73,7 +73,8 @@ def scorer_params(scorers: Sequence[Scorer]) -> tuple[dict[str, str], dict[str, 
 
 def _data_columns_digest(table: Any) -> str:
     columns = [c for c in ("inputs", "outputs", "expectations") if c in table.columns]
-    return hashlib.sha256(artifacts.table_json(table[columns])).hexdigest()[:16]
+    payload = artifacts.to_json(artifacts.columns_of(table[columns]), sort_keys=True)
+    return hashlib.sha256(payload).hexdigest()[:16]
 
 
 def dataset_input(data: Any, table: Any) -> DatasetInput:
@@ -173,7 +174,9 @@ class EvaluationLogger:
         run_id = run.info.run_id
         try:
             uri = run.info.artifact_uri
-            artifacts.write_bytes(artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table))
+            artifacts.write_bytes(
+                artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table)
+            )
             config_text = json.dumps(configs, indent=2, default=str).encode()
             artifacts.write_bytes(artifacts.target(uri, "scorers.json"), config_text)
             stamp = now_ms()

@@ -9,6 +9,7 @@ start one, as MLflow does. Each also takes ``run_id=`` to log to a given run ins
 from __future__ import annotations
 
 import atexit
+import contextlib
 import getpass
 import math
 import numbers
@@ -152,10 +153,8 @@ def set_experiment(
         assert experiment_name is not None
         experiment = store.get_experiment_by_name(experiment_name)
         if experiment is None:
-            try:
+            with contextlib.suppress(TrackingError):  # another process may create it first
                 store.create_experiment(experiment_name)
-            except TrackingError:
-                pass  # another process created it meanwhile
             experiment = store.get_experiment_by_name(experiment_name)
             assert experiment is not None
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:

@@ -42,8 +42,36 @@ DEFAULT_EXPERIMENT_ID = "0"
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_KEY_LENGTH = 250
 
-_ADJECTIVES = "able bold brave calm clever eager gentle happy keen lucky merry noble quick".split()
-_NOUNS = "badger crane falcon heron lynx otter panda raven robin seal tiger whale wren".split()
+_ADJECTIVES = [
+    "able",
+    "bold",
+    "brave",
+    "calm",
+    "clever",
+    "eager",
+    "gentle",
+    "happy",
+    "keen",
+    "lucky",
+    "merry",
+    "noble",
+    "quick",
+]
+_NOUNS = [
+    "badger",
+    "crane",
+    "falcon",
+    "heron",
+    "lynx",
+    "otter",
+    "panda",
+    "raven",
+    "robin",
+    "seal",
+    "tiger",
+    "whale",
+    "wren",
+]
 
 
 def now_ms() -> int:
@@ -237,7 +265,10 @@ class SqlStore:
             )
             conn.execute(
                 t.tags.insert(),
-                [{"run_id": run_id, "key": _check_key(k, "tag"), "value": v} for k, v in all_tags.items()],
+                [
+                    {"run_id": run_id, "key": _check_key(k, "tag"), "value": v}
+                    for k, v in all_tags.items()
+                ],
             )
         return self.get_run(run_id)
 
@@ -300,9 +331,7 @@ class SqlStore:
         tags: dict[str, dict[str, str]] = {i: {} for i in ids}
         for table, into in ((t.params, params), (t.tags, tags)):
             for run_id, key, value in conn.execute(
-                sa.select(table.c.run_id, table.c.key, table.c.value).where(
-                    table.c.run_id.in_(ids)
-                )
+                sa.select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
             ):
                 into[run_id][key] = value
         metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
