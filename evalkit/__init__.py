@@ -14,7 +14,15 @@ Example:
     1.0
 """
 
-from evalkit.datasets import EvaluationDataset
+from evalkit.datasets import (
+    EvaluationDataset,
+    create_dataset,
+    delete_dataset,
+    delete_dataset_tag,
+    get_dataset,
+    search_datasets,
+    set_dataset_tags,
+)
 from evalkit.engine import evaluate
 from evalkit.entities import (
     AssessmentError,
@@ -34,6 +42,36 @@ from evalkit.errors import (
     TrackingError,
 )
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
+from evalkit.tracking import (
+    active_run,
+    create_experiment,
+    delete_run,
+    end_run,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_metric_history,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    load_table,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_table,
+    log_text,
+    restore_run,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
 
 __version__ = "0.1.0"
 
@@ -60,6 +98,40 @@ __all__ = [
     "ScorerError",
     "TrackingError",
     "__version__",
+    "active_run",
+    "create_dataset",
+    "create_experiment",
+    "delete_dataset",
+    "delete_dataset_tag",
+    "delete_run",
+    "end_run",
     "evaluate",
+    "get_artifact_uri",
+    "get_dataset",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_metric_history",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "load_table",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "restore_run",
     "scorer",
+    "search_datasets",
+    "search_runs",
+    "set_dataset_tags",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
 ]

@@ -23,6 +23,7 @@ from evalkit.entities import AssessmentError, EvaluationResult
 from evalkit.errors import DataError, ScorerError
 from evalkit.results import Failed, build_table, collect_metrics, metrics_of
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
+from evalkit.tracking.evaluation import open_evaluation_log
 
 __all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
 
@@ -152,6 +153,7 @@ def evaluate(
     max_workers: int | None = None,
     max_concurrent_calls: int | None = None,
     progress: bool | None = None,
+    log: bool = True,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -169,10 +171,12 @@ def evaluate(
             the provider pauses all calls to that model together.
         progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
             that take more than a second; ``True``/``False`` force it on/off.
+        log: Log params, metrics, the per-row table and the dataset to the active run (or
+            a new one) in the tracking store; see :mod:`evalkit.tracking.evaluation`.
 
     Returns:
-        An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"`` and
-        ``tables["eval_results_table"]`` with one row per record.
+        An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
+        ``tables["eval_results_table"]`` with one row per record, and ``run_id``.
 
     Raises:
         DataError: The data cannot be used (the message names the row and column).
@@ -196,6 +200,8 @@ def evaluate(
         raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
     from evalkit.judges.limiter import limiter_scope
 
+    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
+
     batch = [s for s in resolved if isinstance(s, BatchScorer)]
     per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
     n = len(rows)
@@ -211,10 +217,13 @@ def evaluate(
 
     ordered = [outcomes[id(s)] for s in resolved]
     columns = collect_metrics(resolved, ordered, n)
-    return EvaluationResult(
+    result = EvaluationResult(
         metrics=metrics_of(columns),
         tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
     )
+    if tracking is not None:
+        result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
+    return result
 
 
 def _predict(

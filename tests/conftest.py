@@ -30,3 +30,16 @@ def _no_network_beyond_loopback() -> Iterator[None]:
     found = network_violations(clear=True)
     if found:
         pytest.fail("test attempted network access beyond loopback:\n" + "\n".join(found))
+
+
+@pytest.fixture(autouse=True)
+def _throwaway_tracking_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test (and its subprocesses) logs to its own temporary store, not ./evalkit-runs."""
+    monkeypatch.setenv("EVALKIT_TRACKING_URI", str(tmp_path_factory.mktemp("evalkit-runs")))
+    monkeypatch.delenv("EVALKIT_ARTIFACT_ROOT", raising=False)
+    yield
+    from evalkit.tracking._context import reset
+
+    reset()

@@ -1,0 +1,135 @@
+"""Searching runs: parsed filters and orderings turned into one SQL query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from evalkit.errors import TrackingError
+from evalkit.tracking import schema as t
+from evalkit.tracking._search import Clause, OrderBy, compare, parse_filter, parse_order_by
+from evalkit.tracking.entities import LifecycleStage, Run, ViewType
+from evalkit.tracking.store import SqlStore, latest_metrics
+
+__all__ = ["search_runs"]
+
+_RUN_ATTRIBUTES: dict[str, tuple[str, bool]] = {  # name -> (column, numeric)
+    "run_id": ("run_id", False),
+    "run_uuid": ("run_id", False),
+    "run_name": ("run_name", False),
+    "status": ("status", False),
+    "start_time": ("start_time", True),
+    "end_time": ("end_time", True),
+    "artifact_uri": ("artifact_uri", False),
+    "lifecycle_stage": ("lifecycle_stage", False),
+}
+
+
+def _attribute(key: str, where: str) -> tuple[Any, bool]:
+    found = _RUN_ATTRIBUTES.get(key)
+    if found is None:
+        raise TrackingError(
+            f"{where}: unknown run attribute {key!r}; use one of {', '.join(_RUN_ATTRIBUTES)}, "
+            "or metrics.<name>, params.<name>, tags.<name>"
+        )
+    return t.runs.c[found[0]], found[1]
+
+
+def _condition(clause: Clause, latest: sa.Subquery) -> Any:
+    where = f"filter_string clause on {clause.entity} {clause.key!r}"
+    runs = t.runs
+    if clause.entity == "attribute":
+        column, numeric = _attribute(clause.key, where)
+        if clause.op == "IS NULL":
+            return column.is_(None)
+        if clause.op == "IS NOT NULL":
+            return column.is_not(None)
+        if numeric != isinstance(clause.value, int | float) and clause.op not in ("IN", "NOT IN"):
+            kind = "a number" if numeric else "a quoted string"
+            raise TrackingError(f"{where}: {clause.key} compares with {kind}")
+        return compare(column, clause.op, clause.value, where)
+    if clause.entity == "metric":
+        value_col: Any = latest.c.value
+        table_run, table_key = latest.c.run_id, latest.c.key
+        if clause.op not in ("IS NULL", "IS NOT NULL") and not isinstance(
+            clause.value, int | float
+        ):
+            raise TrackingError(f"{where}: metrics compare with numbers, got {clause.value!r}")
+        extra = [latest.c.is_nan == sa.false()]
+    else:
+        table = t.params if clause.entity == "param" else t.tags
+        value_col, table_run, table_key = table.c.value, table.c.run_id, table.c.key
+        if clause.op in ("<", "<=", ">", ">="):
+            raise TrackingError(f"{where}: {clause.entity}s are strings; use =, !=, LIKE or IN")
+        if isinstance(clause.value, int | float):
+            raise TrackingError(f"{where}: {clause.entity} values are strings; quote the value")
+        extra = []
+    exists = sa.select(sa.literal(1)).where(table_run == runs.c.run_id, table_key == clause.key)
+    if clause.op == "IS NULL":
+        return ~exists.exists()
+    if clause.op == "IS NOT NULL":
+        return exists.exists()
+    return exists.where(compare(value_col, clause.op, clause.value, where), *extra).exists()
+
+
+def _order_column(order: OrderBy, query: Any, latest: sa.Subquery, n: int) -> tuple[Any, Any]:
+    where = f"order_by {order.entity} {order.key!r}"
+    if order.entity == "attribute":
+        column, _ = _attribute(order.key, where)
+        return column, query
+    if order.entity == "metric":
+        alias = latest.alias(f"order_{n}")
+        query = query.outerjoin(
+            alias, sa.and_(alias.c.run_id == t.runs.c.run_id, alias.c.key == order.key)
+        )
+        return alias.c.value, query
+    table = (t.params if order.entity == "param" else t.tags).alias(f"order_{n}")
+    query = query.outerjoin(
+        table, sa.and_(table.c.run_id == t.runs.c.run_id, table.c.key == order.key)
+    )
+    return table.c.value, query
+
+
+def search_runs(
+    store: SqlStore,
+    experiment_ids: Sequence[str],
+    filter_string: str | None = None,
+    run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: list[str] | None = None,
+) -> list[Run]:
+    """The runs of the experiments that match the filter, in order (see :mod:`_search`)."""
+    clauses = parse_filter(filter_string)
+    orders = parse_order_by(order_by)
+    try:
+        view = ViewType(str(run_view_type).upper())
+    except ValueError:
+        raise TrackingError(
+            f"run_view_type {run_view_type!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+        ) from None
+    if max_results < 1:
+        raise TrackingError(f"max_results must be at least 1, got {max_results}")
+    ids = [int(i) for i in experiment_ids if str(i).isdigit()]
+    runs = t.runs
+    in_experiments = runs.c.experiment_id.in_(ids)
+    latest = latest_metrics(t.metrics.c.run_id.in_(sa.select(runs.c.run_id).where(in_experiments)))
+    query: Any = sa.select(runs.c.run_id).select_from(runs).where(in_experiments)
+    if view == ViewType.ACTIVE_ONLY:
+        query = query.where(runs.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
+    elif view == ViewType.DELETED_ONLY:
+        query = query.where(runs.c.lifecycle_stage == LifecycleStage.DELETED.value)
+    for clause in clauses:
+        query = query.where(_condition(clause, latest))
+    ordering = []
+    for n, order in enumerate(orders):
+        column, query = _order_column(order, query, latest, n)
+        ordering.append(sa.nulls_last(column.asc() if order.ascending else column.desc()))
+    if not any(o.entity == "attribute" and o.key == "start_time" for o in orders):
+        ordering.append(runs.c.start_time.desc())
+    ordering.append(runs.c.run_id.asc())
+    query = query.order_by(*ordering).limit(max_results)
+    with store.read() as conn:
+        run_ids = [r[0] for r in conn.execute(query)]
+        return store.load_runs(conn, run_ids)

@@ -1,0 +1,200 @@
+"""Logging an ``evaluate()`` call to a run.
+
+What a logged evaluation holds:
+
+* params: ``scorers`` (the names), ``scorer.<name>.<field>`` for each scorer's
+  configuration (its judge ``model`` among them), ``dataset.name``, ``dataset.digest``,
+  ``dataset.num_records`` and ``predict_fn`` when one was given;
+* metrics: every key of ``result.metrics`` (NaN kept);
+* artifacts: ``eval_results_table.json`` (the per-row table, read it back with
+  ``evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])``) and
+  ``scorers.json`` (the full configurations, which params would truncate);
+* the dataset as the run's input (context ``"evaluation"``).
+
+It goes to the active run, or to a new run that ends when the evaluation is logged. If the
+active run already has params that disagree (a second evaluation in one run), the
+evaluation goes to a run nested in it. The store is opened before any scoring, so a bad
+tracking URI fails at once; a failure while logging afterwards only warns, and the
+result (with ``run_id=None``) is still returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.entities import EvaluationResult
+from evalkit.errors import EvalkitError
+from evalkit.tracking import _context, artifacts
+from evalkit.tracking.entities import DatasetInput, Metric, RunStatus
+
+if TYPE_CHECKING:
+    from evalkit.scorers.base import Scorer
+    from evalkit.tracking.store import SqlStore
+
+__all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "open_evaluation_log"]
+
+TABLE_ARTIFACT = "eval_results_table.json"
+"""The artifact name of the per-row table."""
+_PARAM_LIMIT = 6000
+
+
+def open_evaluation_log() -> EvaluationLogger:
+    """Open the tracking store now (so a bad URI fails before any work) and time the run."""
+    return EvaluationLogger(_context.current_store())
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= _PARAM_LIMIT else text[: _PARAM_LIMIT - 3] + "..."
+
+
+def scorer_params(scorers: Sequence[Scorer]) -> tuple[dict[str, str], dict[str, Any]]:
+    """(params, full configurations) describing ``scorers``."""
+    params: dict[str, str] = {"scorers": _param([s.name for s in scorers])}
+    configs: dict[str, Any] = {}
+    for s in scorers:
+        config = dict(s.config())
+        model = getattr(s, "model", None)
+        if model is not None and "model" not in config:
+            config["model"] = model
+        configs[s.name] = {"type": type(s).__name__, **config}
+        for key, value in config.items():
+            if value is not None:
+                params[f"scorer.{s.name}.{key}"] = _param(value)
+    return params, configs
+
+
+def _data_columns_digest(table: Any) -> str:
+    columns = [c for c in ("inputs", "outputs", "expectations") if c in table.columns]
+    payload = artifacts.to_json(artifacts.columns_of(table[columns]), sort_keys=True)
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def dataset_input(data: Any, table: Any) -> DatasetInput:
+    """How the evaluated data is recorded as the run's input."""
+    from evalkit.datasets import EvaluationDataset
+
+    n = len(table)
+    if isinstance(data, EvaluationDataset):
+        source = f"evaluation_dataset:{data.dataset_id}" if data.dataset_id else None
+        return DatasetInput(
+            name=data.name or "dataset",
+            digest=data.digest,
+            source=source,
+            num_records=n,
+            dataset_id=data.dataset_id,
+            context="evaluation",
+        )
+    source = None
+    name = "dataset"
+    if isinstance(data, str | os.PathLike):
+        source = str(Path(data).resolve())
+        name = Path(data).name
+    return DatasetInput(
+        name=name,
+        digest=_data_columns_digest(table),
+        source=source,
+        num_records=n,
+        context="evaluation",
+    )
+
+
+class EvaluationLogger:
+    """Logs one evaluation to the store it was opened on."""
+
+    def __init__(self, store: SqlStore) -> None:
+        from evalkit.tracking.store import now_ms
+
+        self.store = store
+        self.start_time = now_ms()
+
+    def log(
+        self,
+        result: EvaluationResult,
+        scorers: Sequence[Scorer],
+        *,
+        data: Any,
+        predict_fn: Callable[..., Any] | None = None,
+    ) -> EvaluationResult:
+        """Log ``result``; return it with ``run_id`` set (or unchanged, with a warning)."""
+        import sqlalchemy as sa
+
+        try:
+            run_id = self._log(result, scorers, data, predict_fn)
+        except (EvalkitError, OSError, sa.exc.SQLAlchemyError) as exc:
+            warnings.warn(
+                f"evaluate(): the results could not be logged to the tracking store "
+                f"({exc}); result.run_id is None. Pass log=False to skip logging.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return result
+        return dataclasses.replace(result, run_id=run_id)
+
+    def _log(
+        self,
+        result: EvaluationResult,
+        scorers: Sequence[Scorer],
+        data: Any,
+        predict_fn: Callable[..., Any] | None,
+    ) -> str:
+        from evalkit.tracking import fluent
+        from evalkit.tracking.store import now_ms
+
+        table = result.tables["eval_results_table"]
+        params, configs = scorer_params(scorers)
+        source = dataset_input(data, table)
+        params["dataset.name"] = source.name
+        params["dataset.digest"] = source.digest
+        params["dataset.num_records"] = str(source.num_records)
+        if predict_fn is not None:
+            params["predict_fn"] = getattr(predict_fn, "__qualname__", repr(predict_fn))
+
+        active = fluent.active_run()
+        own_run = active is None
+        if active is not None:
+            stored = self.store.get_params(active.info.run_id)
+            if any(k in stored and stored[k] != v for k, v in params.items()):
+                own_run = True
+        if own_run:
+            parent = active.info.run_id if active is not None else None
+            tags = {"mlflow.parentRunId": parent} if parent else {}
+            experiment = active.info.experiment_id if active else fluent._experiment_id(self.store)
+            run = self.store.create_run(experiment, tags=tags, start_time=self.start_time)
+        else:
+            assert active is not None
+            run = active
+        run_id = run.info.run_id
+        try:
+            uri = run.info.artifact_uri
+            artifacts.write_bytes(
+                artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table)
+            )
+            config_text = json.dumps(configs, indent=2, default=str).encode()
+            artifacts.write_bytes(artifacts.target(uri, "scorers.json"), config_text)
+            stamp = now_ms()
+            metrics = [
+                Metric(key=k, value=float(v), timestamp=stamp, step=0)
+                for k, v in result.metrics.items()
+            ]
+            self.store.log_batch(
+                run_id,
+                metrics=metrics,
+                params=params,
+                tags={"evalkit.evaluation": "true"},
+                inputs=[source],
+            )
+        except BaseException:
+            if own_run:
+                self.store.update_run(run_id, status=RunStatus.FAILED)
+            raise
+        if own_run:
+            self.store.update_run(run_id, status=RunStatus.FINISHED)
+        return run_id
