@@ -196,10 +196,11 @@ def evaluate(
     workers = _default_workers() if max_workers is None else max_workers
     if workers < 1:
         raise ScorerError(f"max_workers must be at least 1, got {max_workers}")
-    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
     if max_concurrent_calls is not None and max_concurrent_calls < 1:
         raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
     from evalkit.judges.limiter import limiter_scope
+
+    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
 
     batch = [s for s in resolved if isinstance(s, BatchScorer)]
     per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
