@@ -128,7 +128,7 @@ def _scorers_in(module: ModuleType) -> list[Scorer]:
     return list(found.values())
 
 
-def _load_judge(path: Path, model: str | None) -> Scorer:
+def _load_judge(path: Path) -> Scorer:
     if not path.is_file():
         raise ScorerError(f"judge spec file {str(path)!r} does not exist")
     try:
@@ -137,20 +137,18 @@ def _load_judge(path: Path, model: str | None) -> Scorer:
         raise ScorerError(
             f"judge spec {str(path)!r}: this evalkit has no evalkit.judges (load_judge)"
         ) from None
-    load_judge: Callable[..., Any] = judges.load_judge
-    judge = load_judge(path) if model is None else _call_with_model(load_judge, model, path)
-    return _as_scorer(judge, str(path))
+    return _as_scorer(judges.load_judge(path), str(path))
 
 
-def _call_with_model(factory: Callable[..., Any], model: str | None, *args: Any) -> Any:
-    if model is not None:
-        try:
-            parameters = inspect.signature(factory).parameters
-        except (TypeError, ValueError):
-            parameters = {}  # type: ignore[assignment]
-        if "model" in parameters:
-            return factory(*args, model=model)
-    return factory(*args)
+def _use_judge_model(model: str | None) -> None:
+    """Make ``model`` the default of every judge that does not name its own."""
+    if model is None:
+        return
+    try:
+        judges = importlib.import_module("evalkit.judges")
+    except ImportError:
+        raise ScorerError("--judge-model: this evalkit has no evalkit.judges") from None
+    judges.set_default_model(model)
 
 
 def _registry() -> ModuleType | None:
@@ -160,20 +158,10 @@ def _registry() -> ModuleType | None:
         return None
 
 
-def _scorer_classes() -> dict[str, type[Scorer]]:
-    """Scorer classes that ``evalkit.scorers`` exports (built-in judges among them)."""
-    module = importlib.import_module("evalkit.scorers")
-    classes: dict[str, type[Scorer]] = {}
-    for name in getattr(module, "__all__", []):
-        value = getattr(module, name, None)
-        if not (inspect.isclass(value) and issubclass(value, Scorer)):
-            continue
-        if value.__module__ != "evalkit.scorers.base":
-            classes[name] = value
-    return classes
+_NOT_BUILTIN = {"BatchScorer", "Scorer", "ScorerValue"}
 
 
-def _builtin(name: str, judge_model: str | None) -> Scorer | None:
+def _builtin(name: str) -> Scorer | None:
     """The built-in metric (registry name) or judge (class name) called ``name``."""
     registry = _registry()
     if registry is not None:
@@ -182,22 +170,27 @@ def _builtin(name: str, judge_model: str | None) -> Scorer | None:
             return value
         except ScorerError:
             pass
-    cls = _scorer_classes().get(name)
-    if cls is None:
+    module = importlib.import_module("evalkit.scorers")
+    if name in _NOT_BUILTIN or name not in getattr(module, "__all__", ()):
         return None
-    return _as_scorer(_call_with_model(cls, judge_model), name)
+    cls = getattr(module, name)
+    if inspect.isclass(cls) and issubclass(cls, Scorer):
+        return _as_scorer(cls, name)
+    return None
 
 
 def _builtin_choices() -> list[str]:
     registry = _registry()
     names = list(getattr(registry, "BUILTIN_METRIC_NAMES", ()))
-    return [*names, *_scorer_classes()]
+    exported = getattr(importlib.import_module("evalkit.scorers"), "__all__", ())
+    classes = [n for n in exported if n[:1].isupper() and not n.isupper() and n not in _NOT_BUILTIN]
+    return [*names, *classes]
 
 
-def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
+def _resolve_one(name: str) -> list[Scorer]:
     path = Path(name)
     if name.endswith(_JUDGE_SUFFIXES):
-        return [_load_judge(path, judge_model)]
+        return [_load_judge(path)]
     if name.endswith(".py") and ":" not in name:
         if not path.is_file():
             raise ScorerError(f"scorer plug-in file {name!r} does not exist")
@@ -210,11 +203,11 @@ def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
     if ("/" in name or "\\" in name) and not path.exists():
         raise ScorerError(f"scorer path {name!r} does not exist")
     if path.is_dir():
-        found = discover_plugins(path, judge_model, path)
+        found = discover_plugins(path, path)
         if not found:
             raise ScorerError(f"folder {name!r} holds no scorer plug-ins or judge specs")
         return found
-    builtin = _builtin(name, judge_model)
+    builtin = _builtin(name)
     if builtin is not None:
         return [builtin]
     close = difflib.get_close_matches(name, _builtin_choices(), n=3, cutoff=0.6)
@@ -225,9 +218,7 @@ def _resolve_one(name: str, judge_model: str | None) -> list[Scorer]:
     )
 
 
-def discover_plugins(
-    scorers_dir: Path | None, judge_model: str | None, judges_dir: Path | None = None
-) -> list[Scorer]:
+def discover_plugins(scorers_dir: Path | None, judges_dir: Path | None = None) -> list[Scorer]:
     """Every scorer in ``scorers_dir/*.py`` and every judge spec in ``judges_dir/*.yaml``.
 
     Files whose name starts with ``_`` are skipped.
@@ -240,7 +231,7 @@ def discover_plugins(
     if judges_dir is not None and judges_dir.is_dir():
         for file in sorted(p for s in _JUDGE_SUFFIXES for p in judges_dir.glob(f"*{s}")):
             if not file.name.startswith("_"):
-                found.append(_load_judge(file, judge_model))
+                found.append(_load_judge(file))
     return found
 
 
@@ -250,9 +241,10 @@ def resolve_scorers(names: list[str], judge_model: str | None = None) -> list[Sc
     Raises:
         ScorerError: A name is unknown or cannot be loaded, or nothing was found.
     """
+    _use_judge_model(judge_model)
     if not names:
         cwd = Path.cwd()
-        found = discover_plugins(cwd / "scorers", judge_model, cwd / "judges")
+        found = discover_plugins(cwd / "scorers", cwd / "judges")
         if not found:
             raise ScorerError(
                 "no scorers: name them with --scorer NAME (e.g. --scorer exact_match), list "
@@ -261,7 +253,7 @@ def resolve_scorers(names: list[str], judge_model: str | None = None) -> list[Sc
         return found
     resolved: list[Scorer] = []
     for name in names:
-        resolved.extend(_resolve_one(name, judge_model))
+        resolved.extend(_resolve_one(name))
     return resolved
 
 
