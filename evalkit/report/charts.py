@@ -8,6 +8,7 @@ side in every bin.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class Bin:
     high: float | None = None
     category: str | None = None
     error: bool = False
+    tick: str | None = None
+    """The short text under the bar (default: the label)."""
+    closed: bool = False
+    """A histogram bin that also holds its upper edge (the last one)."""
 
 
 def _label(value: Any) -> str:
@@ -50,6 +55,26 @@ def _label(value: Any) -> str:
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _nice_step(span: float, n: int) -> float:
+    raw = span / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+
+
+def _histogram(lo: float, hi: float) -> list[Bin]:
+    """About ten bins with round edges covering ``[lo, hi]``; the last one closed on the right."""
+    step = _nice_step(hi - lo, _HIST_BINS)
+    start = math.floor(lo / step + 1e-9) * step
+    count = max(1, math.ceil((hi - start) / step - 1e-9))
+    edges = [round(start + i * step, 12) for i in range(count + 1)]
+    if edges[-1] < hi:
+        edges.append(round(edges[-1] + step, 12))
+    return [
+        Bin(f"{_fmt(a)}–{_fmt(b)}", low=a, high=b, tick=_fmt(a), closed=i == len(edges) - 2)
+        for i, (a, b) in enumerate(itertools.pairwise(edges))
+    ]
 
 
 def bins_for(series: Sequence[Sequence[Any]]) -> list[Bin]:
@@ -66,16 +91,7 @@ def bins_for(series: Sequence[Sequence[Any]]) -> list[Bin]:
         if len(distinct) <= _MAX_CATEGORIES:
             bins = [Bin(label, low=n, high=n) for n, label in distinct.items()]
         else:
-            lo, hi = min(distinct), max(distinct)
-            step = (hi - lo) / _HIST_BINS
-            bins = [
-                Bin(
-                    f"{_fmt(lo + i * step)}–{_fmt(lo + (i + 1) * step)}",
-                    lo + i * step,
-                    lo + (i + 1) * step,
-                )
-                for i in range(_HIST_BINS)
-            ]
+            bins = _histogram(min(distinct), max(distinct))
     elif values:
         counts: dict[str, int] = {}
         for v in values:
@@ -102,7 +118,7 @@ def _index(bins: list[Bin], value: Any) -> int | None:
             assert b.low is not None and b.high is not None
             if b.low == b.high and math.isclose(number, b.low, abs_tol=1e-12):
                 return i
-            if b.low < b.high and b.low <= number <= b.high:
+            if b.low <= number < b.high or (b.closed and number == b.high):
                 return i
         return None
     label = _label(value)
@@ -174,7 +190,8 @@ def distribution_svg(
                 f'data-count="{count}"><title>{label}{run}: {count} row(s)</title></rect>'
             )
         tx = _LEFT + i * slot + slot / 2
-        short = b.label if len(b.label) <= 14 else b.label[:13] + "…"
+        tick = b.tick or b.label
+        short = tick if len(tick) <= 14 else tick[:13] + "…"
         parts.append(
             f'<text class="tick" x="{tx:.1f}" y="{_TOP + plot_h + 14}" text-anchor="middle" '
             f'transform="rotate(20 {tx:.1f} {_TOP + plot_h + 14})">{escape(short)}</text>'

@@ -101,7 +101,15 @@ def format_cell(value: Any) -> str:
         return format_number(value)
     if isinstance(value, Mapping) and len(value) == 1:
         return format_cell(next(iter(value.values())))
-    return json.dumps(value, ensure_ascii=False, default=str, indent=None)
+    if isinstance(value, Mapping) and value:
+        return "\n".join(f"{key}: {_inline(item)}" for key, item in value.items())
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _values(table: pd.DataFrame | None, scorer: str) -> list[Any]:

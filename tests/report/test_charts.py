@@ -28,9 +28,16 @@ def test_yes_no_and_scores_sort_numerically() -> None:
 def test_many_values_make_a_ten_bin_histogram() -> None:
     values = [i / 100 for i in range(101)]
     counts = _counts(distribution_svg("rougeL", values))
-    assert len(counts) == 10
-    assert sum(n for _, n in counts) == 101
-    assert counts[0] == ("0–0.1", 11)
+    assert [label for label, _ in counts] == [f"{i / 10:g}–{(i + 1) / 10:g}" for i in range(10)]
+    assert [n for _, n in counts] == [10] * 9 + [11]  # [0, 0.1), ..., [0.9, 1]
+    assert ">0.3</text>" in distribution_svg("rougeL", values)  # ticks show the lower edges
+
+
+def test_histogram_edges_are_round_numbers() -> None:
+    bins = bins_for([[0.0645, 0.5, 0.97, 0.33, 0.2, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18]])
+    assert (bins[0].low, bins[-1].high, len(bins)) == (0.0, 1.0, 10)
+    bins = bins_for([[float(v) for v in range(3, 250, 7)]])
+    assert (bins[0].low, bins[1].low, bins[-1].high) == (0.0, 25.0, 250.0)
 
 
 def test_labels_are_counted_and_escaped() -> None:
