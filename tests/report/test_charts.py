@@ -34,7 +34,7 @@ def test_many_values_make_a_ten_bin_histogram() -> None:
 
 
 def test_histogram_edges_are_round_numbers() -> None:
-    bins = bins_for([[0.0645, 0.5, 0.97, 0.33, 0.2, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18]])
+    bins = bins_for([[0.0645, 0.5, 0.97, 0.33, 0.2, *(0.11 + i / 100 for i in range(8))]])
     assert (bins[0].low, bins[-1].high, len(bins)) == (0.0, 1.0, 10)
     bins = bins_for([[float(v) for v in range(3, 250, 7)]])
     assert (bins[0].low, bins[1].low, bins[-1].high) == (0.0, 25.0, 250.0)
