@@ -122,8 +122,13 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
     predict_fn = resolve_predict_fn(predict) if predict else None
     dataset: Any = data
     tracking = _tracking_or_none()
-    if tracking is not None and not Path(data).exists() and hasattr(tracking, "get_dataset"):
-        dataset = tracking.get_dataset(name=data)
+    if not Path(data).exists():  # no file: a dataset stored in the tracking store
+        from evalkit.datasets import get_dataset
+
+        try:
+            dataset = get_dataset(name=data)
+        except EvalkitError:
+            return _error(f"{data!r} is neither a data file nor a stored dataset's name")
     experiment = _experiment(args, config)
     if tracking is not None and experiment:
         tracking.set_experiment(experiment)

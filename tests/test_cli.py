@@ -296,3 +296,18 @@ def test_ui_serves_the_run_list_reports_and_comparisons(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_eval_reads_a_stored_dataset_by_name(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = evalkit.create_dataset("acme-small")
+    dataset.merge_records(
+        [json.loads(line) for line in (project / "qa.jsonl").read_text().splitlines()]
+    )
+    assert main(["eval", "acme-small", "-s", "my_scorers:same", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["same/mean"] == 0.4
+    assert main(["eval", "no-such-dataset", "-s", "my_scorers:same"]) == 2
+    assert "'no-such-dataset' is neither a data file nor a stored dataset" in _one_error_line(
+        capsys
+    )
