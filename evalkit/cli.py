@@ -33,6 +33,16 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--config", default=default, help="config file (default: evalkit.toml or pyproject.toml)"
+    )
+    parser.add_argument(
+        "--tracking-uri", default=default, help="the tracking store (default: ./evalkit-runs)"
+    )
+    parser.add_argument("--experiment", default=default, help="experiment to log to / read from")
+
+
 def _parser() -> argparse.ArgumentParser:
     from evalkit import __version__
 
@@ -40,12 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="evalkit", description="Evaluate LLM applications, compare runs, gate releases."
     )
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
-    parser.add_argument("--config", help="config file (default: evalkit.toml or pyproject.toml)")
-    parser.add_argument("--tracking-uri", help="the tracking store (default: ./evalkit-runs)")
-    parser.add_argument("--experiment", help="experiment to log to / read from")
+    _add_common(parser, None)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, argparse.SUPPRESS)  # also accepted after the command
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    ev = commands.add_parser("eval", help="evaluate a dataset and log the run")
+    ev = commands.add_parser("eval", parents=[common], help="evaluate a dataset and log the run")
     ev.add_argument("data", nargs="?", help="a .jsonl/.json/.csv/.parquet file or dataset name")
     ev.add_argument(
         "-s",
@@ -65,19 +75,23 @@ def _parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="list, show and compare runs")
     runs_commands = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
-    ls = runs_commands.add_parser("list", help="the newest runs first")
+    ls = runs_commands.add_parser("list", parents=[common], help="the newest runs first")
     ls.add_argument("--max-results", type=int, default=50)
     ls.add_argument("--json", action="store_true")
-    show = runs_commands.add_parser("show", help="a run's params and metrics")
+    show = runs_commands.add_parser("show", parents=[common], help="a run's params and metrics")
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true")
-    cmp = runs_commands.add_parser("compare", help="metric deltas and the rows that changed")
+    cmp = runs_commands.add_parser(
+        "compare", parents=[common], help="metric deltas and the rows that changed"
+    )
     cmp.add_argument("run_a", metavar="RUN_A", help="the baseline")
     cmp.add_argument("run_b", metavar="RUN_B", help="the candidate")
     cmp.add_argument("--max-rows", type=int, default=20, help="changed rows shown per scorer")
     cmp.add_argument("--json", action="store_true")
 
-    gate = commands.add_parser("gate", help="exit 1 unless the run meets every threshold")
+    gate = commands.add_parser(
+        "gate", parents=[common], help="exit 1 unless the run meets every threshold"
+    )
     gate.add_argument("run", metavar="RUN")
     gate.add_argument(
         "-r",
@@ -91,12 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--max-drop", type=float, help="allowed drop below the baseline")
     gate.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
-    report = commands.add_parser("report", help="write a self-contained HTML report")
+    report = commands.add_parser(
+        "report", parents=[common], help="write a self-contained HTML report"
+    )
     report.add_argument("run", metavar="RUN")
     report.add_argument("--compare", metavar="RUN2", help="compare RUN with RUN2 (baseline)")
     report.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
 
-    ui = commands.add_parser("ui", help="browse and compare every run in a web page")
+    ui = commands.add_parser(
+        "ui", parents=[common], help="browse and compare every run in a web page"
+    )
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     return parser

@@ -126,6 +126,7 @@ def test_eval_writes_a_report(project: Path, capsys: pytest.CaptureFixture[str])
             "--max-drop needs --baseline",
         ),
         (["--config", "nope.toml", "runs", "list"], "config file 'nope.toml' does not exist"),
+        (["runs", "list", "--experiment", "nope"], "no experiment named 'nope'"),
     ],
 )
 def test_user_errors_give_one_line_and_exit_2(
@@ -169,6 +170,8 @@ def test_runs_list_and_show(project: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["runs", "list"]) == 0
     listing = capsys.readouterr().out
     assert first in listing and "same/mean=0.5" in listing
+    assert main(["runs", "list", "--experiment", "Default", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
     assert main(["runs", "show", "latest"]) == 0
     shown = capsys.readouterr().out
     assert f"Run {second}" in shown and "10 rows" in shown

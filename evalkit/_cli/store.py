@@ -42,6 +42,8 @@ def _runs_frame(experiment: str | None, max_results: int) -> pd.DataFrame:
     module = tracking()
     kwargs: dict[str, Any] = {"max_results": max_results, "order_by": ["start_time DESC"]}
     if experiment is not None:
+        if module.get_experiment_by_name(experiment) is None:
+            raise TrackingError(f"no experiment named {experiment!r} in the tracking store")
         kwargs["experiment_names"] = [experiment]
     else:
         kwargs["search_all_experiments"] = True
