@@ -314,3 +314,11 @@ def test_eval_reads_a_stored_dataset_by_name(
     assert "'no-such-dataset' is neither a data file nor a stored dataset" in _one_error_line(
         capsys
     )
+
+
+def test_the_evalkit_command_is_declared() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"evalkit": "evalkit.cli:main"}
+    assert any(dep.startswith("rich") for dep in project["dependencies"])
