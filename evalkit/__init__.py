@@ -34,6 +34,7 @@ from evalkit.errors import (
     TrackingError,
 )
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
+from evalkit.tracing import Span, Trace, start_span, trace
 
 __version__ = "0.1.0"
 
@@ -58,8 +59,12 @@ __all__ = [
     "NetworkBlockedError",
     "Scorer",
     "ScorerError",
+    "Span",
+    "Trace",
     "TrackingError",
     "__version__",
     "evaluate",
     "scorer",
+    "start_span",
+    "trace",
 ]
