@@ -8,6 +8,7 @@ thread count that multiplies with the number of scorers, and results land in inp
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import threading
@@ -128,7 +129,10 @@ def _run_tasks(
         if tick is not None and pending:
             tick(pending)
 
-    futures = [pool.submit(worker) for _ in range(min(n_workers, n_tasks))]
+    # each worker runs in a copy of this context: it sees the evaluation's judge limiters
+    futures = [
+        pool.submit(contextvars.copy_context().run, worker) for _ in range(min(n_workers, n_tasks))
+    ]
     try:
         for f in futures:
             f.result()
@@ -147,6 +151,7 @@ def evaluate(
     predict_fn: Callable[..., Any] | None = None,
     *,
     max_workers: int | None = None,
+    max_concurrent_calls: int | None = None,
     progress: bool | None = None,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
@@ -160,6 +165,9 @@ def evaluate(
             outputs, when the data has none. Its latency and any exception are kept per row.
         max_workers: The size of the one thread pool that runs predictions and scorers
             (default 10, or ``EVALKIT_MAX_WORKERS``).
+        max_concurrent_calls: The most LLM calls in flight at once per judge model, shared
+            by every judge of this evaluation that uses that model (default 10). A 429 from
+            the provider pauses all calls to that model together.
         progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
             that take more than a second; ``True``/``False`` force it on/off.
 
@@ -185,12 +193,16 @@ def evaluate(
     workers = _default_workers() if max_workers is None else max_workers
     if workers < 1:
         raise ScorerError(f"max_workers must be at least 1, got {max_workers}")
+    if max_concurrent_calls is not None and max_concurrent_calls < 1:
+        raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
+    from evalkit.judges.limiter import limiter_scope
 
     batch = [s for s in resolved if isinstance(s, BatchScorer)]
     per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
     n = len(rows)
     total = (n if predict_fn else 0) + len(batch) * n + len(per_row) * n
     with (
+        limiter_scope(max_concurrent_calls),
         progress_bar(total, enabled=progress) as tick,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
     ):
