@@ -90,6 +90,9 @@ class Span:
     error: str | None = None
     """The exception the step raised, as ``"Type: message"``."""
 
+    def __post_init__(self) -> None:
+        self.span_type = str(self.span_type).upper()
+
     @property
     def duration(self) -> float | None:
         """Seconds the step took (``None`` while it runs)."""
@@ -130,10 +133,8 @@ class Span:
         """Rebuild a span from :meth:`to_dict` output (MLflow's exported spans work too)."""
         attributes = dict(data.get("attributes") or {})
         span_type = data.get("span_type") or _mlflow_attr(attributes, "mlflow.spanType")
-        inputs = data["inputs"] if "inputs" in data else _mlflow_attr(attributes, "mlflow.spanInputs")
-        outputs = (
-            data["outputs"] if "outputs" in data else _mlflow_attr(attributes, "mlflow.spanOutputs")
-        )
+        inputs = data.get("inputs", _mlflow_attr(attributes, "mlflow.spanInputs"))
+        outputs = data.get("outputs", _mlflow_attr(attributes, "mlflow.spanOutputs"))
         start = data.get("start_time_ns", data.get("start_time_unix_nano", 0))
         end = data.get("end_time_ns", data.get("end_time_unix_nano"))
         return cls(
@@ -326,7 +327,7 @@ def trace(
     """
 
     def wrap(fn: F) -> F:
-        span_name = name or getattr(fn, "__name__", "span")
+        span_name: str = name or str(getattr(fn, "__name__", "span"))
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
@@ -365,4 +366,5 @@ def to_trace(value: Any) -> Trace | None:
             raise ValueError("a trace string must be the JSON of a trace") from None
     if isinstance(value, Mapping):
         return Trace.from_dict(value)
-    raise ValueError(f"a trace must be a Trace, a dict or a JSON string, not {type(value).__name__}")
+    kind = type(value).__name__
+    raise ValueError(f"a trace must be a Trace, a dict or a JSON string, not {kind}")

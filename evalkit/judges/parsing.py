@@ -242,6 +242,5 @@ def parse_answer(text: str, value_type: Any) -> JudgeAnswer:
         except JudgeOutputError as exc:
             raise JudgeOutputError(f"the answer is not JSON and {exc}") from None
     raise JudgeOutputError(
-        'the answer holds no JSON object with a "result" key: '
-        f"{json.dumps(text.strip()[:200])}"
+        f'the answer holds no JSON object with a "result" key: {json.dumps(text.strip()[:200])}'
     )

@@ -8,6 +8,8 @@
   wrapped in ``<data>`` ... ``</data>`` (dicts and lists as JSON), with any ``<data>`` tags
   inside it neutralised so the text cannot close the block and pose as instructions. Values
   are inserted once and never rendered again: ``{{`` inside an answer stays literal text.
+* ``{{ x | plain }}`` inserts text the template's author vouches for (a guideline, a
+  label) without the data delimiters.
 * The built-in judges' prompts are template files in ``evalkit/judges/prompts/``.
 """
 
@@ -67,8 +69,20 @@ def _trace_summary(trace: Any) -> list[dict[str, Any]]:
     return out
 
 
+class _Plain(str):
+    """Text the template author vouches for (``{{ x | plain }}``): inserted undelimited."""
+
+    __slots__ = ()
+
+
+def _plain(value: Any) -> _Plain:
+    return _Plain(format_value(value))
+
+
 def _as_data(value: Any) -> str:
     """``finalize`` hook: every inserted value becomes a delimited block of data."""
+    if isinstance(value, _Plain):
+        return str(value)
     if value is None:
         return ""  # `{% if %}`-guarded optional parts render nothing
     text = _TAG.sub(lambda m: f"<{m.group(1)}data\u200b>", format_value(value))
@@ -80,14 +94,16 @@ def _environment() -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         undefined=StrictUndefined,
         finalize=_as_data,
         autoescape=False,
-        keep_trailing_newline=True,
+        keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["plain"] = _plain
+    return env
 
 
 class Template:
@@ -95,7 +111,7 @@ class Template:
 
     Args:
         source: The Jinja2 template text.
-        allowed: The variable names it may use.
+        allowed: The variable names it may use (``None``: any).
         owner: Who the template belongs to, for error messages (e.g. ``judge 'quality'``).
         require_variable: Whether it must use at least one variable.
 
@@ -108,7 +124,7 @@ class Template:
         self,
         source: str,
         *,
-        allowed: Iterable[str] = JUDGE_VARIABLES,
+        allowed: Iterable[str] | None = JUDGE_VARIABLES,
         owner: str = "template",
         require_variable: bool = True,
     ) -> None:
@@ -116,8 +132,8 @@ class Template:
 
         self.source = source
         self.owner = owner
-        self.allowed = tuple(allowed)
-        listed = ", ".join("{{ %s }}" % a for a in self.allowed)  # noqa: UP031
+        self.allowed = tuple(allowed) if allowed is not None else None
+        listed = ", ".join("{{ %s }}" % a for a in self.allowed or ("name",))  # noqa: UP031
         if not isinstance(source, str) or not source.strip():
             raise JudgeError(f"{owner}: the instructions are empty; write a prompt using {listed}")
         env = _environment()
@@ -129,7 +145,7 @@ class Template:
                 f"Variables are written {listed}."
             ) from None
         used = meta.find_undeclared_variables(parsed)
-        unknown = sorted(used - set(self.allowed))
+        unknown = sorted(used - set(self.allowed)) if self.allowed is not None else []
         if unknown:
             raise JudgeError(
                 f"{owner}: unknown template variable{'s' if len(unknown) > 1 else ''} "
@@ -141,8 +157,9 @@ class Template:
                 f"{owner}: the instructions use no template variable, so the judge would see "
                 f"no data; use at least one of {listed}"
             )
-        self.variables: tuple[str, ...] = tuple(a for a in self.allowed if a in used)
-        """The allowed variables the template uses, in the order of ``allowed``."""
+        order = self.allowed if self.allowed is not None else sorted(used)
+        self.variables: tuple[str, ...] = tuple(a for a in order if a in used)
+        """The variables the template uses (in the order of ``allowed`` when given)."""
         self._template = env.from_string(source)
 
     def render(self, values: Mapping[str, Any]) -> str:
@@ -160,7 +177,7 @@ class Template:
         except UndefinedError as exc:
             raise JudgeError(f"{self.owner}: {_explain_undefined(exc, values)}") from None
         except SecurityError as exc:
-            raise JudgeError(f"{self.owner}: the template tried an unsafe operation: {exc}") from None
+            raise JudgeError(f"{self.owner}: unsafe template operation ({exc})") from None
         except Exception as exc:
             raise JudgeError(
                 f"{self.owner}: rendering the template failed: {type(exc).__name__}: {exc}"
