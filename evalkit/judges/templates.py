@@ -1,6 +1,6 @@
 """Judge prompt templates: Jinja2, sandboxed, checked when the judge is built.
 
-* Rendering runs in Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` with
+* Rendering runs in Jinja2's :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment` with
   :class:`~jinja2.StrictUndefined`: a template can read its variables and their fields
   (``{{ inputs.question }}``) but cannot reach Python internals, and a missing field is an
   error, never an empty string.
@@ -92,9 +92,9 @@ def _as_data(value: Any) -> str:
 @functools.cache
 def _environment() -> Any:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = SandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
         finalize=_as_data,
         autoescape=False,
