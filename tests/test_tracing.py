@@ -44,10 +44,13 @@ def test_spans_nest_and_record_inputs_outputs_and_times() -> None:
 
 
 def test_nested_span_has_parent_and_error_marks_span() -> None:
-    with collect_trace() as t:
-        with start_span("outer", "CHAIN") as outer, pytest.raises(KeyError):
-            with start_span("inner", "tool"):
-                raise KeyError("boom")
+    with (
+        collect_trace() as t,
+        start_span("outer", "CHAIN") as outer,
+        pytest.raises(KeyError),
+        start_span("inner", "tool"),
+    ):
+        raise KeyError("boom")
     outer_span, inner = t.spans
     assert inner.parent_id == outer.span_id == outer_span.span_id
     assert inner.span_type == "TOOL"  # normalised to upper case

@@ -37,11 +37,13 @@ def _run(server: JudgeServer) -> pd.DataFrame:
     options = {"api_base": server.url, "call_options": FAST, "model": "openai:/gpt-4.1-mini"}
     quality = make_judge(
         name="quality",
-        instructions="Question: {{ inputs.question }}\nAnswer: {{ outputs }}\nGive a score from 1 to 5.",
+        instructions="Question: {{ inputs.question }}\nAnswer: {{ outputs }}\n"
+        "Give a score from 1 to 5.",
         feedback_value_type=Literal["1", "2", "3", "4", "5"],
-        **{k: v for k, v in options.items() if k != "call_options"},  # type: ignore[arg-type]
+        model="openai:/gpt-4.1-mini",
+        api_base=server.url,
     )
-    quality.call_options = FAST
+    quality.call_options = FAST  # short timeouts and back-off keep the test fast
     data = [
         {
             "inputs": {"question": f"What is {i} + {i}?"},

@@ -139,7 +139,7 @@ def test_from_prompt_fills_variables_as_data(judge_server: JudgeServer) -> None:
         "Rate how easy <data>{input} text</data> is to understand, given <data>Q</data>. "
         "Use {braces}."
     )
-    with pytest.raises(JudgeError, match="has no {variable}"):
+    with pytest.raises(JudgeError, match=r"has no \{variable\}"):
         make_genai_metric_from_prompt(name="x", judge_prompt="no slots")
 
 
