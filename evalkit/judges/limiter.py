@@ -92,8 +92,10 @@ class ModelLimiter:
 
     def pause(self, seconds: float) -> None:
         """Let no call start for ``seconds`` from now (a longer pause already set wins)."""
+        if seconds <= 0:
+            return
         with self._cond:
-            until = time.monotonic() + max(0.0, seconds)
+            until = time.monotonic() + seconds
             if until > self._paused_until:
                 self._paused_until = until
                 self.pauses += 1

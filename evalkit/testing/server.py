@@ -77,6 +77,8 @@ class RecordedRequest:
     """The JSON body (``None`` for a GET or a body that is not a JSON object)."""
     raw_body: bytes = b""
     """The body bytes as received."""
+    received_at: float = 0.0
+    """When the request arrived, on the :func:`time.monotonic` clock."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -187,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _record(self, method: str) -> RecordedRequest:
+        received_at = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body: dict[str, Any] | None = None
@@ -202,6 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             raw_body=raw,
+            received_at=received_at,
         )
         self.server.owner._log(request)
         return request
@@ -269,7 +273,7 @@ class JudgeServer:
         *,
         default_reply: Reply | None = None,
         latency: float = 0.0,
-        hang_seconds: float = 30.0,
+        hang_seconds: float = 90.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -283,6 +287,7 @@ class JudgeServer:
         self._requests: list[RecordedRequest] = []
         self._in_flight = 0
         self._max_in_flight = 0
+        self._last_usage: dict[str, int] = {}
         self._stopping = threading.Event()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -443,6 +448,12 @@ class JudgeServer:
             return sum(1 for r in self._requests if r.method == "POST")
 
     @property
+    def last_usage(self) -> dict[str, int]:
+        """The ``usage`` block of the last completion the server sent (empty before any)."""
+        with self._lock:
+            return dict(self._last_usage)
+
+    @property
     def in_flight(self) -> int:
         """Chat requests being answered right now."""
         return self._in_flight
@@ -517,7 +528,10 @@ class JudgeServer:
             if callable(reply):
                 reply = reply(request)
             content = reply if isinstance(reply, str) else json.dumps(reply)
-        body = json.dumps(_completion(request, content)).encode()
+        completion = _completion(request, content)
+        with self._lock:
+            self._last_usage = completion["usage"]
+        body = json.dumps(completion).encode()
         if fault is not None and fault.kind == "truncated_json":
             body = body[: len(body) // 2]
         return 200, body, {}
