@@ -1,17 +1,5 @@
-"""Judge tests talk to a loopback JudgeServer through litellm's real HTTP path."""
+"""The ``judge_server`` fixture for the LLM-judged legacy metrics (see tests/judges)."""
 
-from __future__ import annotations
+from evalkit.testing.pytest_plugin import judge_server
 
-from collections.abc import Iterator
-
-import pytest
-
-from evalkit.testing.pytest_plugin import judge_server as judge_server  # the fixture
-
-
-@pytest.fixture(autouse=True)
-def _no_default_model_override() -> Iterator[None]:
-    from evalkit.judges import set_default_model
-
-    yield
-    set_default_model(None)
+__all__ = ["judge_server"]
