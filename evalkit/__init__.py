@@ -42,6 +42,7 @@ from evalkit.errors import (
     TrackingError,
 )
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
+from evalkit.tracing import Span, Trace, start_span, trace
 from evalkit.tracking import (
     active_run,
     create_experiment,
@@ -96,6 +97,8 @@ __all__ = [
     "NetworkBlockedError",
     "Scorer",
     "ScorerError",
+    "Span",
+    "Trace",
     "TrackingError",
     "__version__",
     "active_run",
@@ -134,4 +137,6 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "trace",
 ]

@@ -23,6 +23,7 @@ from evalkit.entities import AssessmentError, EvaluationResult
 from evalkit.errors import DataError, ScorerError
 from evalkit.results import Failed, build_table, collect_metrics, metrics_of
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
+from evalkit.tracing import SpanType, collect_trace, start_span
 from evalkit.tracking.evaluation import open_evaluation_log
 
 __all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
@@ -233,14 +234,20 @@ def _predict(
     workers: int,
     tick: Callable[[int], None] | None,
 ) -> None:
+    name = getattr(predict_fn, "__name__", "predict_fn")
+
     def task(i: int) -> int:
         row = rows[i]
         start = time.perf_counter()
-        try:
-            row.outputs = predict_fn(**row.inputs)
-        except Exception as exc:
-            row.prediction_error = AssessmentError.from_exception(exc)
+        # One trace per row: the call is its root span; spans the app records nest in it.
+        with collect_trace() as trace:
+            try:
+                with start_span(name, SpanType.CHAIN, inputs=row.inputs) as root:
+                    row.outputs = root.outputs = predict_fn(**row.inputs)
+            except Exception as exc:
+                row.prediction_error = AssessmentError.from_exception(exc)
         row.latency = time.perf_counter() - start
+        row.trace = trace
         return 1
 
     _run_tasks(len(rows), task, pool, workers, tick)
