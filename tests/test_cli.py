@@ -12,10 +12,19 @@ from pathlib import Path
 import pytest
 
 import evalkit
+import evalkit.judges
 from evalkit.cli import main
+from evalkit.testing import JudgeServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture
+def judges_up() -> Iterator[JudgeServer]:
+    """A loopback judge server that OPENAI_BASE_URL points at for the test."""
+    with JudgeServer() as server, server.env():
+        yield server
 
 
 @pytest.fixture
@@ -47,6 +56,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path
     sys.modules.pop("my_scorers", None)
     evalkit.set_tracking_uri(None)
+    evalkit.judges.set_default_model(None)
 
 
 def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -322,3 +332,28 @@ def test_the_evalkit_command_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"] == {"evalkit": "evalkit.cli:main"}
     assert any(dep.startswith("rich") for dep in project["dependencies"])
+
+
+def test_eval_with_built_in_and_spec_judges_against_the_local_server(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    shutil.copytree(ROOT / "judges", project / "judges")
+    judges_up.add_rule(match=r"TLS 1\.2 and TLS 1\.3", reply={"result": "no", "rationale": "x"})
+    judges_up.add_rule(match=r"cite its sources", reply={"result": False, "rationale": "none"})
+    judges_up.add_rule(match=None, reply={"result": "yes", "rationale": "matches"})
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "-s", "judges/cites_sources.yaml"]
+    assert main([*argv, "--judge-model", "openai:/gpt-4.1-mini", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    assert metrics["correctness/mean"] == 0.9  # the TLS row's answer is judged wrong
+    assert metrics["cites_sources/mean"] == 0.0
+    assert judges_up.request_count == 20
+
+
+def test_eval_discovers_judge_specs(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    (project / "judges").mkdir()
+    shutil.copy(ROOT / "judges" / "professionalism.yaml", project / "judges")
+    judges_up.add_rule(match=None, reply={"result": "casual", "rationale": "informal"})
+    assert main(["eval", "qa.jsonl", "--judge-model", "openai:/gpt-4.1-mini", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["professionalism/mean"] == 0.5
