@@ -226,7 +226,7 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         inputs=dict(inputs),
         outputs=outputs,
         expectations=dict(expectations) if expectations is not None else None,
-        trace=record.get("trace"),
+        trace=_trace_of(i, record.get("trace")),
         tags=dict(tags) if tags is not None else None,
     )
 
