@@ -79,6 +79,7 @@ def _count_sentences(text: str) -> int:
     return max(1, len(sentences) - ignored)
 
 
+@lru_cache(maxsize=1 << 14)  # both grades come from one pass; the second scorer reuses it
 def _grades(text: str) -> tuple[float, float]:
     """(Flesch-Kincaid grade, automated readability index) of one text."""
     words = _strip_punctuation(text).split()
@@ -115,6 +116,12 @@ def automated_readability_index(text: str) -> float:
     return _grades(text)[1]
 
 
-def grades_chunk(texts: list[str]) -> list[tuple[float, float]]:
+def warm() -> None:
+    """Load the dictionaries now (before processes fork, so that they inherit them)."""
+    _cmu_syllables()
+    _pyphen()
+
+
+def grades_chunk(args: tuple[list[str]]) -> list[tuple[float, float]]:
     """Both grades for a chunk of texts; the unit of work sent to a process."""
-    return [_grades(t) for t in texts]
+    return [_grades(t) for t in args[0]]
