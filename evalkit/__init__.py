@@ -33,6 +33,7 @@ from evalkit.errors import (
     ScorerError,
     TrackingError,
 )
+from evalkit import metrics
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 
 __version__ = "0.1.0"
@@ -61,5 +62,6 @@ __all__ = [
     "TrackingError",
     "__version__",
     "evaluate",
+    "metrics",
     "scorer",
 ]

@@ -13,8 +13,8 @@ that error, and the other metrics go on.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +23,8 @@ from evalkit.scorers._common import STANDARD_AGGREGATIONS, not_text
 from evalkit.scorers.base import BatchScorer, ScorerValue
 
 __all__ = ["DEFAULT_TOXICITY_MODEL", "Toxicity", "toxic_ratio"]
+
+_logger = logging.getLogger(__name__)
 
 DEFAULT_TOXICITY_MODEL = "facebook/roberta-hate-speech-dynabench-r4-target"
 """The classifier MLflow's ``toxicity`` metric uses."""
@@ -95,7 +97,7 @@ class Toxicity(BatchScorer):
             try:
                 self.classifier = load_classifier(self.model)
             except MissingDependencyError as exc:
-                warnings.warn(str(exc), stacklevel=3)
+                _logger.warning(str(exc))  # one line, even with logging unconfigured
                 raise
         return self.classifier
 
