@@ -3,7 +3,7 @@
 A batch is cut into contiguous chunks, one per process, and the results are put back in
 row order, so values are exactly those of the single-process path. At most one process
 pool exists at a time (batch scorers that run side by side take turns) and it has at most
-``os.cpu_count()`` processes; ``EVALKIT_PROCESSES`` lowers that (``1`` turns processes off).
+``os.cpu_count()`` processes (the cores this process may use); ``EVALKIT_PROCESSES`` lowers that (``1`` turns processes off).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ _one_pool_at_a_time = threading.Lock()
 def process_count(n_rows: int, rows_per_process: int = MIN_ROWS_PER_PROCESS) -> int:
     """How many processes a batch of ``n_rows`` is worth (1 means: stay in this process)."""
     raw = os.environ.get("EVALKIT_PROCESSES")
-    cap = os.cpu_count() or 1
+    affinity = getattr(os, "sched_getaffinity", None)
+    cap = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     if raw:
         try:
             cap = min(cap, max(1, int(raw)))

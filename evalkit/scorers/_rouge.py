@@ -57,10 +57,10 @@ def _fmeasure(precision: float, recall: float) -> float:
     return 0.0
 
 
-def _ngrams(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
+def _ngrams(tokens: Sequence[str], n: int) -> Counter[Any]:
     if n == 1:
-        return Counter((t,) for t in tokens)
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return Counter(tokens)  # unigrams keyed by the token itself: same counts, less work
+    return Counter(zip(*[tokens[i:] for i in range(n)]))
 
 
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
@@ -72,8 +72,8 @@ def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
         other = prediction_ngrams.get(ngram)
         if other:
             overlap += count if count < other else other
-    precision = overlap / max(sum(prediction_ngrams.values()), 1)
-    recall = overlap / max(sum(target_ngrams.values()), 1)
+    precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
+    recall = overlap / max(max(len(target) - n + 1, 0), 1)
     return _fmeasure(precision, recall)
 
 
