@@ -28,11 +28,16 @@ MIN_ROWS_PER_PROCESS = 1500
 _one_pool_at_a_time = threading.Lock()
 
 
+def _cap() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+
+
 def process_count(n_rows: int, rows_per_process: int = MIN_ROWS_PER_PROCESS) -> int:
     """How many processes a batch of ``n_rows`` is worth (1 means: stay in this process)."""
     raw = os.environ.get("EVALKIT_PROCESSES")
-    affinity = getattr(os, "sched_getaffinity", None)
-    cap = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    cap = _cap()
     if raw:
         try:
             cap = min(cap, max(1, int(raw)))
