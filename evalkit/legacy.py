@@ -391,6 +391,7 @@ def evaluate_legacy(
     if latencies is not None:
         ctx.values["latency"] = MetricValue(scores=latencies)
     ctx.values.update(_classic_presets(model_type, ctx, config))
+    computed_first = list(ctx.values)  # latency and the regressor/classifier metrics
     runnable = []
     for m in ordered:
         if ctx.targets is None and _needs_targets(m):
@@ -399,7 +400,7 @@ def evaluate_legacy(
             runnable.append(m)
     errors = _run_waves(runnable, ctx, latencies, max_workers=max_workers, progress=progress)
 
-    order = [k for k in ctx.values if k not in chosen] + [m.full_name for m in runnable]
+    order = computed_first + [m.full_name for m in runnable if m.full_name not in computed_first]
     values = {k: ctx.values[k] for k in order if k in ctx.values}
     table = inputs.copy()
     if targets_name:
