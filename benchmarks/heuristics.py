@@ -30,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import evalkit  # noqa: E402
-from evalkit.scorers import _bleu, _readability, _rouge  # noqa: E402
-from evalkit.scorers.tokens import find_encoding_file, load_encoding  # noqa: E402
+import evalkit
+from evalkit.scorers import _bleu, _readability, _rouge
+from evalkit.scorers.tokens import find_encoding_file, load_encoding
 
 METRICS = [
     "rouge1",
@@ -46,16 +46,17 @@ METRICS = [
     "exact_match",
 ]
 
-_WORDS = (
-    "the a an model platform data machine learning open source system answer question "
-    "evaluation metric score run experiment track deploy serve pipeline feature training "
-    "inference latency token cost quality judge ground truth reference prediction summary "
-    "distributed computing engine cluster memory disk network request response user team "
-    "project version release library package function parameter value result table "
-    "quickly carefully reliably efficiently automatically manages stores computes returns "
-    "evaluates compares measures improves reduces increases supports provides includes "
-    "running trained deployed measured compared improved reduced increased supported"
-).split()
+_VOCABULARY = """
+the a an model platform data machine learning open source system answer question
+evaluation metric score run experiment track deploy serve pipeline feature training
+inference latency token cost quality judge ground truth reference prediction summary
+distributed computing engine cluster memory disk network request response user team
+project version release library package function parameter value result table
+quickly carefully reliably efficiently automatically manages stores computes returns
+evaluates compares measures improves reduces increases supports provides includes
+running trained deployed measured compared improved reduced increased supported
+"""
+_WORDS = tuple(_VOCABULARY.split())
 
 
 def _sentence(rnd: random.Random) -> str:
@@ -190,8 +191,10 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
     print(f"metrics: {', '.join(METRICS)}")
     print("wall = elapsed seconds; cpu = CPU seconds of all processes (evalkit's include its pool)")
-    print(f"{'rows':>7} {'reference wall':>15} {'evalkit wall':>13} {'speed-up':>9}   "
-          f"{'reference cpu':>14} {'evalkit cpu':>12}")
+    print(
+        f"{'rows':>7} {'reference wall':>15} {'evalkit wall':>13} {'speed-up':>9}   "
+        f"{'reference cpu':>14} {'evalkit cpu':>12}"
+    )
     for n in args.sizes:
         rows = make_rows(n, seed=n)
         _cold()

@@ -14,6 +14,7 @@ Example:
     1.0
 """
 
+from evalkit import metrics
 from evalkit.datasets import EvaluationDataset
 from evalkit.engine import evaluate
 from evalkit.entities import (
@@ -33,7 +34,6 @@ from evalkit.errors import (
     ScorerError,
     TrackingError,
 )
-from evalkit import metrics
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 
 __version__ = "0.1.0"

@@ -22,6 +22,7 @@ the feature columns, the targets and predictions columns and one column per per-
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -122,15 +123,18 @@ def _column(frame: pd.DataFrame, name: Any, argument: str) -> str:
 def _call_model(model: Any) -> Callable[[Any], Any]:
     predict = getattr(model, "predict", None)
     if callable(predict):
-        return predict  # type: ignore[no-any-return]
+        return predict
     if callable(model):
-        return model  # type: ignore[no-any-return]
+        return model
     raise ScorerError(
-        f"model must be a callable taking a DataFrame (or have .predict), got {type(model).__name__}"
+        "model must be a callable taking a DataFrame (or have .predict), got "
+        f"{type(model).__name__}"
     )
 
 
-def _split_output(out: Any, name: str | None, n_rows: int) -> tuple[list[Any], dict[str, list[Any]]]:
+def _split_output(
+    out: Any, name: str | None, n_rows: int
+) -> tuple[list[Any], dict[str, list[Any]]]:
     """A model's output -> (the predictions, other output columns)."""
     import pandas as pd
 
@@ -159,19 +163,29 @@ def _split_output(out: Any, name: str | None, n_rows: int) -> tuple[list[Any], d
 class _LegacyScorer(BatchScorer):
     """Runs one legacy metric over the whole column inside the engine."""
 
+    metric: Any = dataclasses.field(default=None, repr=False)
+    """The EvaluationMetric to run."""
+    ctx: Any = dataclasses.field(default=None, repr=False)
+    """The LegacyContext its arguments come from."""
+    plan: list[Any] = dataclasses.field(default_factory=list, repr=False)
+    """Where each eval_fn argument comes from."""
+    latency: list[float] | None = dataclasses.field(default=None, repr=False)
+    """Per-row latencies, for the latency metric."""
+    result: MetricValue | None = dataclasses.field(default=None, repr=False)
+    """The metric's value, once computed."""
+
     def score_batch(self, *, outputs: Sequence[Any] = ()) -> list[ScorerValue]:  # type: ignore[override]
         """Per-row scores of the metric (the engine keeps a failure as every row's error)."""
-        metric: EvaluationMetric = self._metric  # type: ignore[attr-defined]
-        ctx: LegacyContext = self._ctx  # type: ignore[attr-defined]
+        metric: EvaluationMetric = self.metric
+        ctx: LegacyContext = self.ctx
         n_rows = len(ctx.predictions)
         spec = metric._builtin
         if spec is not None:
-            latency = self._latency  # type: ignore[attr-defined]
             targets = None if ctx.targets is None else ctx.targets.tolist()
-            raw = spec.score(ctx.predictions.tolist(), targets, latency)
+            raw = spec.score(ctx.predictions.tolist(), targets, self.latency)
             self.result = spec.metric_value(raw)
             return raw
-        value = metric.eval_fn(*ctx.resolve(self._plan))  # type: ignore[attr-defined]
+        value = metric.eval_fn(*ctx.resolve(self.plan))
         self.result = _metric_value(value, metric, n_rows)
         scores = self.result.scores if self.result else None
         return list(scores) if scores is not None else [None] * n_rows
@@ -263,7 +277,9 @@ def _run_waves(
         pending = {m.name for m in remaining}
         wants_all = {m.name for m in remaining if "*" in plans[m.full_name][1]}
 
-        def ready(m: EvaluationMetric, pending: set[str] = pending, wants_all: set[str] = wants_all) -> bool:
+        def ready(
+            m: EvaluationMetric, pending: set[str] = pending, wants_all: set[str] = wants_all
+        ) -> bool:
             depends = plans[m.full_name][1]
             if "*" in depends and pending - wants_all - {m.name}:
                 return False
@@ -273,14 +289,17 @@ def _run_waves(
         remaining = [m for m in remaining if m not in wave]
         scorers = []
         for m in wave:
-            s = _LegacyScorer(name=m.full_name, aggregations=[])
-            s._metric = m  # type: ignore[attr-defined]
-            s._ctx = ctx  # type: ignore[attr-defined]
-            s._plan = plans[m.full_name][0]  # type: ignore[attr-defined]
-            s._latency = latencies  # type: ignore[attr-defined]
-            s.result = None  # type: ignore[attr-defined]
-            scorers.append(s)
-        records = [{"inputs": {}} for _ in range(n_rows)]
+            scorers.append(
+                _LegacyScorer(
+                    name=m.full_name,
+                    aggregations=[],
+                    metric=m,
+                    ctx=ctx,
+                    plan=plans[m.full_name][0],
+                    latency=latencies,
+                )
+            )
+        records: list[dict[str, Any]] = [{"inputs": {}} for _ in range(n_rows)]
         result = evaluate(data=records, scorers=scorers, max_workers=max_workers, progress=progress)
         table = result.tables["eval_results_table"]
         for s in scorers:
@@ -288,8 +307,8 @@ def _run_waves(
             codes = table[f"{s.name}/error_code"].tolist()
             if any(e is not None for e in row_errors):
                 errors[s.name] = row_errors
-            if s.result is not None:  # type: ignore[attr-defined]
-                ctx.values[s.name] = s.result  # type: ignore[attr-defined]
+            if s.result is not None:
+                ctx.values[s.name] = s.result
             elif all(e is not None for e in row_errors) and codes[0] != "MissingDependencyError":
                 warnings.warn(f"metric {s.name!r} was not computed: {row_errors[0]}", stacklevel=3)
     return errors
@@ -370,8 +389,8 @@ def evaluate_legacy(
                     continue
                 finally:
                     latencies[i] = time.perf_counter() - start
-                values, other = _split_output(out, predictions, 1)
-                y_pred[i] = values[0]
+                row_values, other = _split_output(out, predictions, 1)
+                y_pred[i] = row_values[0]
                 for key, column in other.items():
                     others.setdefault(key, [None] * n_rows)[i] = column[0]
         else:

@@ -32,7 +32,10 @@ def _qa_frame() -> pd.DataFrame:
                 "MLflow is an open-source platform for the ML lifecycle.",
                 "Apache Spark is an open-source, distributed computing system.",
             ],
-            "predictions": ["MLflow is an open-source ML platform.", "Spark is a distributed engine."],
+            "predictions": [
+                "MLflow is an open-source ML platform.",
+                "Spark is a distributed engine.",
+            ],
         }
     )
 
@@ -75,7 +78,9 @@ def test_the_issue_example_gives_mlflow_keys_and_columns() -> None:
     assert results.metrics["rougeL/v1/mean"] == pytest.approx(np.mean(expected))
     assert results.metrics["rougeL/v1/p90"] == pytest.approx(np.percentile(expected, 90))
     encoding = load_encoding("cl100k_base")
-    assert table["token_count"].tolist() == [len(encoding.encode(p)) for p in eval_data["predictions"]]
+    assert table["token_count"].tolist() == [
+        len(encoding.encode(p)) for p in eval_data["predictions"]
+    ]
     assert "evalkit[toxicity]" in table["toxicity/v1/error_message"][0]
 
 
@@ -98,7 +103,7 @@ def test_retriever_preset_with_retriever_k() -> None:
     assert result.metrics["recall_at_5/mean"] == pytest.approx((1 / 2 + 1 / 2) / 2)
     assert {"ndcg_at_5/mean", "ndcg_at_5/variance", "ndcg_at_5/p90"} <= set(result.metrics)
     columns = result.tables["eval_results_table"].columns
-    assert ["precision_at_5/score", "recall_at_5/score", "ndcg_at_5/score"] == list(columns[-3:])
+    assert list(columns[-3:]) == ["precision_at_5/score", "recall_at_5/score", "ndcg_at_5/score"]
 
 
 def test_regressor_reports_mlflow_keys_with_sklearn_values() -> None:
@@ -147,15 +152,19 @@ def test_classifier_binary_and_multiclass() -> None:
 
 
 def test_make_metric_with_columns_config_and_other_metrics() -> None:
-    def words_over_limit(predictions: pd.Series, targets: pd.Series, metrics: dict[str, Any], limit: int) -> MetricValue:
+    def words_over_limit(
+        predictions: pd.Series, targets: pd.Series, metrics: dict[str, Any], limit: int
+    ) -> MetricValue:
         scores = [len(p.split()) - limit for p in predictions]
         return MetricValue(scores=scores, aggregate_results={"max": float(max(scores))})
 
-    def uses_rouge(predictions: pd.Series, rougeL: MetricValue) -> float:  # noqa: N803
+    def uses_rouge(predictions: pd.Series, rougeL: MetricValue) -> float:
         return float(sum(rougeL.scores))
 
     def per_question(predictions: pd.Series, inputs: pd.Series) -> MetricValue:
-        return MetricValue(scores=[len(q) for q in inputs], justifications=[f"q={q}" for q in inputs])
+        return MetricValue(
+            scores=[len(q) for q in inputs], justifications=[f"q={q}" for q in inputs]
+        )
 
     result = evalkit.evaluate(
         data=_qa_frame(),
@@ -250,4 +259,6 @@ def test_a_failing_metric_warns_and_the_others_are_kept() -> None:
             extra_metrics=[make_metric(eval_fn=broken, greater_is_better=True), "bleu"],
         )
     assert "bleu/v1/mean" in result.metrics
-    assert result.tables["eval_results_table"]["broken/error_message"].tolist() == ["bad metric"] * 2
+    assert (
+        result.tables["eval_results_table"]["broken/error_message"].tolist() == ["bad metric"] * 2
+    )

@@ -21,7 +21,12 @@ from typing import Any
 
 from evalkit.entities import MetricValue
 from evalkit.errors import ScorerError
-from evalkit.metrics._builtin import BuiltinSpec, builtin_metric, classic_metric, standard_aggregations
+from evalkit.metrics._builtin import (
+    BuiltinSpec,
+    builtin_metric,
+    classic_metric,
+    standard_aggregations,
+)
 
 __all__ = [
     "EvaluationMetric",
@@ -145,7 +150,8 @@ def make_metric(
     Example:
         >>> def answer_words(predictions, targets, metrics):
         ...     scores = [len(p.split()) for p in predictions]
-        ...     return MetricValue(scores=scores, aggregate_results={"mean": sum(scores) / len(scores)})
+        ...     mean = sum(scores) / len(scores)
+        ...     return MetricValue(scores=scores, aggregate_results={"mean": mean})
         >>> words = make_metric(eval_fn=answer_words, greater_is_better=False)
     """
     if not callable(eval_fn):
@@ -168,7 +174,9 @@ def make_metric(
 
 def _from(spec: Any, **kwargs: Any) -> EvaluationMetric:
     builtin = spec if isinstance(spec, BuiltinSpec) else None
-    return EvaluationMetric(spec.eval_fn, spec.name, spec.greater_is_better, _builtin=builtin, **kwargs)
+    return EvaluationMetric(
+        spec.eval_fn, spec.name, spec.greater_is_better, _builtin=builtin, **kwargs
+    )
 
 
 def token_count(encoding: str = "cl100k_base") -> EvaluationMetric:
@@ -219,12 +227,12 @@ def rouge2() -> EvaluationMetric:
     return _from(builtin_metric("rouge2"), version="v1")
 
 
-def rougeL() -> EvaluationMetric:  # noqa: N802 - MLflow's name
+def rougeL() -> EvaluationMetric:
     """ROUGE-L (longest common subsequence) F-measure against the target."""
     return _from(builtin_metric("rougeL"), version="v1")
 
 
-def rougeLsum() -> EvaluationMetric:  # noqa: N802 - MLflow's name
+def rougeLsum() -> EvaluationMetric:
     """ROUGE-Lsum (summary-level LCS over newline-separated sentences) F-measure."""
     return _from(builtin_metric("rougeLsum"), version="v1")
 

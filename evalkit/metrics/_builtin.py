@@ -162,7 +162,11 @@ def classic_metric(name: str) -> Any:
                 return None
             fn = getattr(sk, name)
             value = fn(
-                targets, predictions, pos_label=pos_label, average=average, sample_weight=sample_weight
+                targets,
+                predictions,
+                pos_label=pos_label,
+                average=average,
+                sample_weight=sample_weight,
             )
             return MetricValue(aggregate_results={name: float(value)})
 

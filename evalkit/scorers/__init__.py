@@ -7,6 +7,8 @@ Built-in heuristic metrics (MLflow's values, offline): :class:`Rouge`, :class:`B
 :class:`NdcgAtK` (retrieval). They load their libraries on first use.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from evalkit.scorers.base import (
     BATCH_ARGUMENTS,
     ROW_ARGUMENTS,
@@ -15,8 +17,6 @@ from evalkit.scorers.base import (
     ScorerValue,
     scorer,
 )
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evalkit.scorers.readability import AriGradeLevel, FleschKincaidGradeLevel

@@ -57,7 +57,7 @@ def tokenize_13a(line: str) -> tuple[str, ...]:
 def _ngrams(tokens: tuple[str, ...], order: int) -> Counter[Any]:
     if order == 1:
         return Counter(tokens)  # keyed by the token itself: same counts, less work
-    return Counter(zip(*[tokens[i:] for i in range(order)]))
+    return Counter(zip(*[tokens[i:] for i in range(order)], strict=False))
 
 
 def bleu(target: str, prediction: str) -> float:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from evalkit.aggregation import Aggregation
 from evalkit.entities import AssessmentError, Feedback
 
-STANDARD_AGGREGATIONS: tuple[str, ...] = ("mean", "variance", "p90")
+STANDARD_AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "variance", "p90")
 """MLflow's ``standard_aggregations``: what its heuristic metrics report."""
 
 

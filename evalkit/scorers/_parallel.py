@@ -3,7 +3,8 @@
 A batch is cut into contiguous chunks, one per process, and the results are put back in
 row order, so values are exactly those of the single-process path. At most one process
 pool exists at a time (batch scorers that run side by side take turns) and it has at most
-``os.cpu_count()`` processes (the cores this process may use); ``EVALKIT_PROCESSES`` lowers that (``1`` turns processes off).
+as many processes as this process has cores; ``EVALKIT_PROCESSES`` lowers that (``1`` turns
+processes off).
 """
 
 from __future__ import annotations

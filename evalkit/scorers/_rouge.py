@@ -60,7 +60,7 @@ def _fmeasure(precision: float, recall: float) -> float:
 def _ngrams(tokens: Sequence[str], n: int) -> Counter[Any]:
     if n == 1:
         return Counter(tokens)  # unigrams keyed by the token itself: same counts, less work
-    return Counter(zip(*[tokens[i:] for i in range(n)]))
+    return Counter(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
@@ -180,5 +180,6 @@ def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
     """Score a chunk of (target, prediction) pairs; the unit of work sent to a process."""
     rouge_type, use_stemmer, targets, predictions = args
     return [
-        rouge_score(rouge_type, t, p, use_stemmer) for t, p in zip(targets, predictions, strict=True)
+        rouge_score(rouge_type, t, p, use_stemmer)
+        for t, p in zip(targets, predictions, strict=True)
     ]

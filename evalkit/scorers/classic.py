@@ -108,6 +108,8 @@ def classifier_metrics(
         ("f1_score", sk.f1_score),
     ):
         out[key] = float(
-            fn_(targets, predictions, average=average, pos_label=label, sample_weight=sample_weights)
+            fn_(
+                targets, predictions, average=average, pos_label=label, sample_weight=sample_weights
+            )
         )
     return out

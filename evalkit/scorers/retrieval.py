@@ -88,7 +88,9 @@ class _AtK(BatchScorer):
 
     def __post_init__(self) -> None:
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k <= 0:
-            raise ScorerError(f"{self._prefix}_k: k must be a positive whole number, got {self.k!r}")
+            raise ScorerError(
+                f"{self._prefix}_k: k must be a positive whole number, got {self.k!r}"
+            )
         self.name = self.name or f"{self._prefix}_at_{self.k}"
         if self.aggregations is None:
             self.aggregations = list(STANDARD_AGGREGATIONS)

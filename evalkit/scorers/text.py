@@ -42,7 +42,8 @@ class Rouge(BatchScorer):
     def __post_init__(self) -> None:
         if self.rouge_type not in _rouge.ROUGE_TYPES:
             raise ScorerError(
-                f"unknown rouge_type {self.rouge_type!r}; use one of {', '.join(_rouge.ROUGE_TYPES)}"
+                f"unknown rouge_type {self.rouge_type!r}; use one of "
+                f"{', '.join(_rouge.ROUGE_TYPES)}"
             )
         self.name = self.name or self.rouge_type
         if self.aggregations is None:

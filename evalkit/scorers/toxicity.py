@@ -50,7 +50,9 @@ def load_classifier(model: str) -> Callable[..., Any]:
     try:
         import transformers
     except ImportError:
-        raise MissingDependencyError(_how_to_provide(model, "transformers is not installed")) from None
+        raise MissingDependencyError(
+            _how_to_provide(model, "transformers is not installed")
+        ) from None
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(model, local_files_only=True)
         classifier = transformers.AutoModelForSequenceClassification.from_pretrained(
@@ -60,7 +62,7 @@ def load_classifier(model: str) -> Callable[..., Any]:
         raise MissingDependencyError(
             _how_to_provide(model, f"the model is not in the local cache: {exc}".splitlines()[0])
         ) from None
-    return transformers.pipeline(  # type: ignore[no-any-return]
+    return transformers.pipeline(
         "text-classification", model=classifier, tokenizer=tokenizer, top_k=None, truncation=True
     )
 

@@ -50,14 +50,18 @@ def test_at_k_factories() -> None:
 
 def test_eval_fn_returns_mlflow_metric_values() -> None:
     value = evalkit.metrics.bleu()(predictions=["a b c d e"], targets=["a b c d e"])
-    assert value == MetricValue(scores=[1.0], aggregate_results={"mean": 1.0, "variance": 0.0, "p90": 1.0})
+    assert value == MetricValue(
+        scores=[1.0], aggregate_results={"mean": 1.0, "variance": 0.0, "p90": 1.0}
+    )
     counts = evalkit.metrics.token_count()(predictions=["hello world", 5])
     assert counts == MetricValue(scores=[2, None], aggregate_results={})
     accuracy = evalkit.metrics.exact_match()(predictions=["a", "b", "c"], targets=["a", "x", "c"])
     assert accuracy.scores is None
     assert accuracy.aggregate_results == {"exact_match": pytest.approx(2 / 3)}
     f1 = evalkit.metrics.f1_score()(predictions=[1, 0, 1, 1], targets=[1, 0, 0, 1])
-    assert f1.aggregate_results == {"f1_score": pytest.approx(sk.f1_score([1, 0, 0, 1], [1, 0, 1, 1]))}
+    assert f1.aggregate_results == {
+        "f1_score": pytest.approx(sk.f1_score([1, 0, 0, 1], [1, 0, 1, 1]))
+    }
     assert evalkit.metrics.mape()(predictions=[1.0], targets=[]) is None
 
 
@@ -66,7 +70,11 @@ def test_make_metric() -> None:
         return MetricValue(scores=[len(p) for p in predictions])
 
     metric = make_metric(eval_fn=answer_length, greater_is_better=False, version="v2")
-    assert (metric.name, metric.full_name, metric.greater_is_better) == ("answer_length", "answer_length/v2", False)
+    assert (metric.name, metric.full_name, metric.greater_is_better) == (
+        "answer_length",
+        "answer_length/v2",
+        False,
+    )
     assert metric(["abc", "de"], None, {}).scores == [3, 2]
     with pytest.raises(ScorerError, match="give the metric a name"):
         make_metric(eval_fn=lambda predictions: 1.0, greater_is_better=True)

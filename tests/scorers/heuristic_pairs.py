@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 
-_WORDS = (
-    "the cat sat on a mat running runs ran quickly quick dogs dog's isn't it's they're we'll "
-    "3.14 1,000 42 2024-01-05 e.g. U.S.A. co-operate re-evaluate naïve café Straße 日本語 "
-    "данные émigré hello! world? yes. no, -- ... ; : \" ' ( ) [x] {y} <b> &amp; &quot; x-ray "
-    "12-3 $5 50% a/b mlflow MLflow ML-flow platform platforms lifecycle lifecycles evaluation "
-    "evaluations generously generalization happiness computational 🤖 ✓ ½"
-).split(" ")
+_VOCABULARY = """
+the cat sat on a mat running runs ran quickly quick dogs dog's isn't it's they're we'll
+3.14 1,000 42 2024-01-05 e.g. U.S.A. co-operate re-evaluate naïve café Straße 日本語
+данные émigré hello! world? yes. no, -- ... ; : " ' ( ) [x] {y} <b> &amp; &quot; x-ray
+12-3 $5 50% a/b mlflow MLflow ML-flow platform platforms lifecycle lifecycles evaluation
+evaluations generously generalization happiness computational 🤖 ✓ ½
+"""
+_WORDS = _VOCABULARY.split()
 
 FIXED: list[tuple[str, str]] = [
     ("", ""),
@@ -21,8 +22,14 @@ FIXED: list[tuple[str, str]] = [
     ("...", "!!!"),
     ("The cat sat on the mat.", "The cat sat on the mat."),
     ("The cat sat on the mat.", "the CAT sat on the mat"),
-    ("MLflow is an open-source platform for the ML lifecycle.", "MLflow is an open-source ML platform."),
-    ("Apache Spark is an open-source, distributed computing system.", "Spark is a distributed engine."),
+    (
+        "MLflow is an open-source platform for the ML lifecycle.",
+        "MLflow is an open-source ML platform.",
+    ),
+    (
+        "Apache Spark is an open-source, distributed computing system.",
+        "Spark is a distributed engine.",
+    ),
     ("1 2 3 4 5", "1 2 3 4 5 6"),
     ("3.14159 is pi, 2.71828 is e.", "pi is 3.14159 and e is 2.71828"),
     ("naïve café, Straße; 日本語のテキスト", "naive cafe strasse 日本語"),

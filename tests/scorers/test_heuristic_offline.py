@@ -20,7 +20,8 @@ data = [
 ]
 names = ["rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "exact_match",
          "flesch_kincaid_grade_level", "ari_grade_level", "token_count"]
-result = evalkit.evaluate(data=data, scorers=names + [evalkit.scorers.Rouge(name="stemmed", use_stemmer=True)])
+stemmed = evalkit.scorers.Rouge(name="stemmed", use_stemmer=True)
+result = evalkit.evaluate(data=data, scorers=[*names, stemmed])
 retrieved = evalkit.evaluate(
     data=[{"inputs": "q", "outputs": [1, 2, 3], "expectations": [2, 5]}],
     scorers=["precision_at_3", "recall_at_3", "ndcg_at_3"])
@@ -45,11 +46,23 @@ def test_all_metrics_offline_with_empty_home_and_caches(tmp_path: Path) -> None:
     )
     (home / "tmp").mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout.strip().splitlines()[-1])
-    for name in ("rouge1", "rougeLsum", "bleu", "flesch_kincaid_grade_level", "token_count", "stemmed"):
+    for name in (
+        "rouge1",
+        "rougeLsum",
+        "bleu",
+        "flesch_kincaid_grade_level",
+        "token_count",
+        "stemmed",
+    ):
         assert metrics[f"{name}/error_count"] == 0, name
         assert metrics[f"{name}/count"] == 2, name
     assert metrics["precision_at_3/mean"] == 1 / 3

@@ -15,11 +15,15 @@ def test_process_pool_values_equal_single_process(monkeypatch: pytest.MonkeyPatc
     targets, predictions = [t for t, _ in data], [p for _, p in data]
     config = ("rougeL", True)
     monkeypatch.setenv("EVALKIT_PROCESSES", "1")
-    single = parallel_map(_rouge.rouge_chunk, [targets, predictions], config=config, rows_per_process=10)
+    single = parallel_map(
+        _rouge.rouge_chunk, [targets, predictions], config=config, rows_per_process=10
+    )
     monkeypatch.setenv("EVALKIT_PROCESSES", "2")
     monkeypatch.setattr(_parallel, "_cap", lambda: 2)
     assert process_count(len(targets), 10) == 2
-    spread = parallel_map(_rouge.rouge_chunk, [targets, predictions], config=config, rows_per_process=10)
+    spread = parallel_map(
+        _rouge.rouge_chunk, [targets, predictions], config=config, rows_per_process=10
+    )
     assert spread == single
 
 

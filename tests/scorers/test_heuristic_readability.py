@@ -12,7 +12,8 @@ from heuristic_pairs import pairs
 
 from evalkit.scorers import AriGradeLevel, FleschKincaidGradeLevel
 
-TEXTS = sorted({text for pair in pairs() for text in pair}) + [
+TEXTS = [
+    *sorted({text for pair in pairs() for text in pair}),
     "Hi.",
     "One. Two words. Three little words here.",
     "The quick brown fox jumps over the lazy dog! Isn't it? 'Quoted' words, e.g. this.",
@@ -44,7 +45,9 @@ def test_ari_equals_textstat() -> None:
 def test_golden_values() -> None:
     text = "The cat sat on the mat. It was happy!"
     # 9 words in 2 sentences; 10 syllables ("happy" has 2); 29 non-space characters
-    assert FleschKincaidGradeLevel()(outputs=text) == pytest.approx(0.39 * 4.5 + 11.8 * 10 / 9 - 15.59)
+    assert FleschKincaidGradeLevel()(outputs=text) == pytest.approx(
+        0.39 * 4.5 + 11.8 * 10 / 9 - 15.59
+    )
     assert AriGradeLevel()(outputs=text) == pytest.approx(4.71 * 29 / 9 + 0.5 * 4.5 - 21.43)
 
 

@@ -43,7 +43,12 @@ def _sklearn_ndcg(retrieved: list[object], ground_truth: list[object], k: int) -
 def _cases(n: int = 400) -> list[tuple[list[object], list[object]]]:
     rnd = random.Random(7)
     ids: list[object] = [*range(12), "a", "b", "c", "doc-1", "doc-2"]
-    out: list[tuple[list[object], list[object]]] = [([], []), ([], [1]), ([1], []), ([1, 1, 1, 3], [1, 2])]
+    out: list[tuple[list[object], list[object]]] = [
+        ([], []),
+        ([], [1]),
+        ([1], []),
+        ([1, 1, 1, 3], [1, 2]),
+    ]
     for _ in range(n):
         retrieved = [rnd.choice(ids) for _ in range(rnd.randint(0, 10))]
         truth = rnd.sample(ids, rnd.randint(0, 6))
@@ -80,7 +85,9 @@ def test_mlflow_edge_cases() -> None:
     assert run(p, [1, 9], [1]) == 0.5
     assert run(p, [9, 9, 9, 1], [1]) == 0.0
     # NDCG: MLflow's example, [1, 1, 1, 3] against [1, 2] is [10, 11, 12, 3] against [10, 11, 12, 2]
-    assert NdcgAtK(k=4)(outputs=[1, 1, 1, 3], expectations={"expected_response": [1, 2]}) == pytest.approx(
+    assert NdcgAtK(k=4)(
+        outputs=[1, 1, 1, 3], expectations={"expected_response": [1, 2]}
+    ) == pytest.approx(
         NdcgAtK(k=4)(outputs=[10, 11, 12, 3], expectations={"expected_response": [10, 11, 12, 2]})
     )
 
@@ -88,7 +95,11 @@ def test_mlflow_edge_cases() -> None:
 def test_numpy_arrays_are_accepted_and_bad_ids_are_row_errors() -> None:
     got = PrecisionAtK(k=2).score_batch(
         outputs=[np.array(["a", "b"]), "a b", [1.5]],
-        expectations=[{"expected_response": np.array(["a"])}, {"expected_response": ["a"]}, {"expected_response": [1]}],
+        expectations=[
+            {"expected_response": np.array(["a"])},
+            {"expected_response": ["a"]},
+            {"expected_response": [1]},
+        ],
     )
     assert got[0] == 0.5
     assert got[1].error.error_code == "INVALID_INPUT"

@@ -82,7 +82,12 @@ def test_bleu_agrees_with_sacrebleu() -> None:
     sacre = BLEU(tokenize="13a", smooth_method="none")
     checked = 0
     for target, prediction in PAIRS:
-        if not target or not prediction or target != target.rstrip() or prediction != prediction.rstrip():
+        if (
+            not target
+            or not prediction
+            or target != target.rstrip()
+            or prediction != prediction.rstrip()
+        ):
             continue
         expected = sacre.corpus_score([prediction], [[target]]).score / 100
         got = Bleu().score_batch(outputs=[prediction], expectations=[{"expected_response": target}])
@@ -99,8 +104,12 @@ def test_bleu_golden_value_and_mlflow_edge_cases() -> None:
     assert bleu(outputs=same, expectations={"expected_response": ""}) == 0.0
     assert bleu(outputs="   ", expectations={"expected_response": same}) == 0.0  # no tokens
     # n-gram precisions 5/5, 3/4, 2/3, 1/2; 5 tokens against 6, so bp = exp(1 - 6/5)
-    got = bleu(outputs="the cat sat on mat", expectations={"expected_response": "the cat sat on the mat"})
-    expected = math.exp(sum(math.log(p) for p in (5 / 5, 3 / 4, 2 / 3, 1 / 2)) / 4) * math.exp(1 - 6 / 5)
+    got = bleu(
+        outputs="the cat sat on mat", expectations={"expected_response": "the cat sat on the mat"}
+    )
+    expected = math.exp(sum(math.log(p) for p in (5 / 5, 3 / 4, 2 / 3, 1 / 2)) / 4) * math.exp(
+        1 - 6 / 5
+    )
     assert got == pytest.approx(expected, abs=1e-12)
 
 
@@ -115,10 +124,18 @@ def test_rouge_golden_value() -> None:
 def test_bad_rows_get_errors_and_the_others_are_scored() -> None:
     got = Rouge(rouge_type="rouge1").score_batch(
         outputs=["a b", None, "a b", 42],
-        expectations=[{"expected_response": "a b"}, {"expected_response": "a"}, None, {"expected_response": "a"}],
+        expectations=[
+            {"expected_response": "a b"},
+            {"expected_response": "a"},
+            None,
+            {"expected_response": "a"},
+        ],
     )
     assert got[0] == 1.0
-    assert got[1].error.error_code == "INVALID_INPUT" and "outputs is a NoneType" in got[1].error.error_message
+    assert (
+        got[1].error.error_code == "INVALID_INPUT"
+        and "outputs is a NoneType" in got[1].error.error_message
+    )
     assert got[2].error.error_code == "MISSING_EXPECTATION"
     assert got[3].error.error_code == "INVALID_INPUT"
 
@@ -131,7 +148,12 @@ def test_exact_match_per_row_and_mean_is_accuracy() -> None:
         {"inputs": "q", "outputs": "x", "expectations": "y"},
     ]
     result = evalkit.evaluate(data=data, scorers=[ExactMatch()])
-    assert result.tables["eval_results_table"]["exact_match/value"].tolist() == [True, False, True, False]
+    assert result.tables["eval_results_table"]["exact_match/value"].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
     assert result.metrics["exact_match/mean"] == 0.5
 
 

@@ -38,7 +38,9 @@ def test_loading_uses_local_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
             calls.append({"model": model, **kwargs})
             raise OSError(f"{model} is not in the cache\nmore detail")
 
-    fake = type("transformers", (), {"AutoTokenizer": _Auto, "AutoModelForSequenceClassification": _Auto})
+    fake = type(
+        "transformers", (), {"AutoTokenizer": _Auto, "AutoModelForSequenceClassification": _Auto}
+    )
     monkeypatch.setitem(__import__("sys").modules, "transformers", fake)
     with pytest.raises(MissingDependencyError, match="not in the local cache") as info:
         load_classifier("some/model")
@@ -49,7 +51,10 @@ def test_loading_uses_local_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_scores_are_the_hate_probability_as_mlflow_reads_them() -> None:
     def classifier(texts: list[str]) -> list[list[dict[str, Any]]]:
         return [
-            [{"label": "nothate", "score": 1 - len(t) / 10}, {"label": "hate", "score": len(t) / 10}]
+            [
+                {"label": "nothate", "score": 1 - len(t) / 10},
+                {"label": "hate", "score": len(t) / 10},
+            ]
             for t in texts
         ]
 
