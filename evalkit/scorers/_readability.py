@@ -79,7 +79,7 @@ def _count_sentences(text: str) -> int:
     return max(1, len(sentences) - ignored)
 
 
-@lru_cache(maxsize=1 << 14)  # both grades come from one pass; the second scorer reuses it
+@lru_cache(maxsize=1 << 16)  # both grades come from one pass; the second scorer reuses it
 def _grades(text: str) -> tuple[float, float]:
     """(Flesch-Kincaid grade, automated readability index) of one text."""
     words = _strip_punctuation(text).split()

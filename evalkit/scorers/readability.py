@@ -39,7 +39,7 @@ class _Grade(BatchScorer):
             _readability.grades_chunk,
             [[outputs[i] for i in index]],
             warm=_readability.warm,
-            rows_per_process=3000,
+            rows_per_process=20_000,  # both grades share one pass in this process
         )
         for i, pair in zip(index, grades, strict=True):
             results[i] = pair[self._which]

@@ -21,6 +21,10 @@ from evalkit.scorers.base import BatchScorer, ScorerValue
 
 __all__ = ["Bleu", "ExactMatch", "Rouge"]
 
+# The four ROUGE scorers share one memoised tokenisation in this process; a process pool
+# would tokenise again per scorer, which costs more than it saves below this many rows.
+_ROUGE_ROWS_PER_PROCESS = 20_000
+
 
 class Rouge(BatchScorer):
     """ROUGE F-measure of the output against the ground truth, from 0 to 1.
@@ -59,7 +63,7 @@ class Rouge(BatchScorer):
             _rouge.rouge_chunk,
             [targets, predictions],
             config=(self.rouge_type, self.use_stemmer),
-            rows_per_process=1000 if self.use_stemmer or self.rouge_type == "rougeLsum" else 3000,
+            rows_per_process=_ROUGE_ROWS_PER_PROCESS,
         )
         for i, v in zip(index, values, strict=True):
             results[i] = v
