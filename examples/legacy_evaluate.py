@@ -62,7 +62,11 @@ def retriever() -> None:
     data = pd.DataFrame(
         {
             "question": list(index),
-            "relevant_docs": [["doc-auth", "doc-sso"], ["doc-export"], ["doc-plans", "doc-billing"]],
+            "relevant_docs": [
+                ["doc-auth", "doc-sso"],
+                ["doc-export"],
+                ["doc-plans", "doc-billing"],
+            ],
         }
     )
     results = evalkit.evaluate(
