@@ -14,6 +14,7 @@ Example:
     1.0
 """
 
+from evalkit import metrics
 from evalkit.datasets import (
     EvaluationDataset,
     create_dataset,
@@ -128,6 +129,8 @@ __all__ = [
     "log_table",
     "log_text",
     "restore_run",
+
+    "metrics",
     "scorer",
     "search_datasets",
     "search_runs",

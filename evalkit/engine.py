@@ -51,6 +51,12 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
     for position, s in enumerate(scorers):
         if isinstance(s, Scorer):
             resolved.append(s)
+        elif isinstance(s, str):  # a built-in metric by MLflow name, e.g. "rougeL"
+            from evalkit.scorers.registry import builtin_scorer
+
+            resolved.append(builtin_scorer(s))
+        elif callable(getattr(s, "as_scorer", None)):  # evalkit.metrics.rougeL() and the like
+            resolved.append(s.as_scorer())
         elif callable(s):
             name = getattr(s, "__name__", repr(s))
             raise ScorerError(
@@ -155,6 +161,13 @@ def evaluate(
     max_concurrent_calls: int | None = None,
     progress: bool | None = None,
     log: bool = True,
+
+    model: Any = None,
+    targets: str | None = None,
+    predictions: str | None = None,
+    model_type: str | None = None,
+    extra_metrics: Sequence[Any] | None = None,
+    evaluator_config: dict[str, Any] | None = None,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -175,6 +188,10 @@ def evaluate(
         log: Log params, metrics, the per-row table and the dataset to the active run (or
             a new one) in the tracking store; see :mod:`evalkit.tracking.evaluation`.
 
+        model, targets, predictions, model_type, extra_metrics, evaluator_config: MLflow's
+            legacy form (``mlflow.evaluate``); any of them switches to it. See
+            :mod:`evalkit.legacy`.
+
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
         ``tables["eval_results_table"]`` with one row per record, and ``run_id``.
@@ -189,6 +206,29 @@ def evaluate(
         ...     return outputs == expectations["expected_response"]
         >>> evalkit.evaluate(data=records, scorers=[exact_match]).metrics["exact_match/mean"]
     """
+    legacy = (model, targets, predictions, model_type, extra_metrics, evaluator_config)
+    if any(a is not None for a in legacy):
+        if predict_fn is not None:
+            raise ScorerError(
+                "the legacy form (targets=/predictions=/model_type=...) takes model=, a function "
+                "of the input DataFrame, not predict_fn="
+            )
+        from evalkit.legacy import evaluate_legacy
+
+        return evaluate_legacy(
+            data,
+            model=model,
+            targets=targets,
+            predictions=predictions,
+            model_type=model_type,
+            extra_metrics=extra_metrics,
+            evaluator_config=evaluator_config,
+            scorers=scorers,
+            max_workers=max_workers,
+            max_concurrent_calls=max_concurrent_calls,
+            progress=progress,
+            log=log,
+        )
     resolved = _resolve_scorers(scorers)
     if predict_fn is not None and not callable(predict_fn):
         raise ScorerError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
