@@ -164,6 +164,7 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
     else:
         out = output.console()
         output.print_summary(out, result.metrics, f"{data}: {len(table)} rows")
+        output.print_errors(out, table)
         if result.run_id:
             out.print(f"Run id: {result.run_id}")
         else:

@@ -50,6 +50,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
             def shout(question):
                 return question.upper()
+
+            def picky(outputs):
+                if "TLS" in outputs:
+                    raise ValueError("cannot read [bold]TLS[/bold] answers")
+                return 1.0
             """
         )
     )
@@ -357,3 +362,14 @@ def test_eval_discovers_judge_specs(
     judges_up.add_rule(match=None, reply={"result": "casual", "rationale": "informal"})
     assert main(["eval", "qa.jsonl", "--judge-model", "openai:/gpt-4.1-mini", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["metrics"]["professionalism/mean"] == 0.5
+
+
+def test_eval_says_why_rows_failed_and_prints_user_text_verbatim(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:picky"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "picky: 1 row(s) failed; most often (e.g. row 6) ValueError: cannot read "
+        "[bold]TLS[/bold] answers" in out
+    )

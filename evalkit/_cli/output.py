@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.report.render import format_cell, format_number
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.console import Console
 
     from evalkit.report import ReportRun, RunComparison
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 __all__ = ["console", "print_comparison", "print_run", "print_runs", "print_summary"]
 
 _AGGREGATIONS = ("mean", "median", "min", "max", "p90", "variance")
+
+
+def _esc(text: str) -> str:
+    """User data (inputs, names, errors) shown as it is, never read as rich markup."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def console() -> Console:
@@ -61,15 +69,39 @@ def print_summary(out: Console, metrics: Mapping[str, float], title: str) -> Non
     if has_labels:
         table.add_column("labels")
     for name, values in scorers.items():
-        cells = [name, *(format_number(values.get(a)) for a in used)]
+        cells = [_esc(name), *(format_number(values.get(a)) for a in used)]
         cells.append(format_number(values.get("count")))
         errors = values.get("error_count")
         cells.append(f"[red]{format_number(errors)}[/red]" if errors else format_number(errors))
         if has_labels:
             labels = values.get("labels", {})
-            cells.append(", ".join(f"{k}: {format_number(v)}" for k, v in labels.items()))
+            cells.append(_esc(", ".join(f"{k}: {format_number(v)}" for k, v in labels.items())))
         table.add_row(*cells)
     out.print(table)
+
+
+def print_errors(out: Console, table: pd.DataFrame | None, limit: int = 200) -> None:
+    """Per scorer with failed rows: how many, and the most common error with one example row."""
+    if table is None:
+        return
+    for column in [c for c in table.columns if str(c).endswith("/error_code")]:
+        scorer = str(column)[: -len("/error_code")]
+        codes = table[column].dropna()
+        if codes.empty:
+            continue
+        code = codes.value_counts().index[0]
+        row = codes[codes == code].index[0]
+        message = (
+            table.at[row, f"{scorer}/error_message"] if f"{scorer}/error_message" in table else ""
+        )
+        text = f"{code!s}: {message!s}" if message else str(code)
+        text = text if len(text) <= limit else text[: limit - 1] + "…"
+        out.print(
+            f"[red]{_esc(scorer)}: {len(codes)} row(s) failed[/red]; most often "
+            f"(e.g. row {row}) {_esc(text)}",
+            markup=True,
+            highlight=False,
+        )
 
 
 def print_runs(out: Console, runs: list[dict[str, Any]]) -> None:
@@ -82,26 +114,20 @@ def print_runs(out: Console, runs: list[dict[str, Any]]) -> None:
     for run in runs:
         means = {k: v for k, v in run["metrics"].items() if k.endswith("/mean")} or run["metrics"]
         summary = ", ".join(f"{k}={format_number(v)}" for k, v in list(means.items())[:4])
-        table.add_row(
-            run["run_id"],
-            run["name"],
-            run["experiment_id"],
-            run["status"],
-            run["start_time"],
-            summary,
-        )
+        cells = ("run_id", "name", "experiment_id", "status", "start_time")
+        table.add_row(*(_esc(str(run[c])) for c in cells), _esc(summary))
     out.print(table)
 
 
 def print_run(out: Console, run: ReportRun) -> None:
     """A run's facts, params and metrics."""
-    out.print(f"[bold]Run {run.run_id}[/bold]" + (f"  {run.name}" if run.name else ""))
+    out.print(f"[bold]Run {_esc(run.run_id)}[/bold]" + (f"  {_esc(run.name)}" if run.name else ""))
     for key, value in run.info.items():
-        out.print(f"  {key}: {value}")
+        out.print(_esc(f"  {key}: {value}"))
     if run.params:
         out.print("  params:")
         for key, value in run.params.items():
-            out.print(f"    {key} = {value}")
+            out.print(_esc(f"    {key} = {value}"))
     rows = "no per-row table" if run.table is None else f"{len(run.table)} rows"
     out.print(f"  {rows}")
     print_summary(out, run.metrics, "Metrics")
@@ -113,7 +139,7 @@ def print_comparison(
     """Metrics side by side with deltas, then per scorer the rows that changed."""
     from rich.table import Table
 
-    table = Table(title=f"A = {a.title}   B = {b.title}", title_justify="left")
+    table = Table(title=_esc(f"A = {a.title}   B = {b.title}"), title_justify="left")
     for column, justify in (("metric", "left"), ("A", "right"), ("B", "right"), ("Δ", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for m in comparison.metrics:
@@ -122,7 +148,7 @@ def print_comparison(
         color = "" if d is None or abs(d) < 1e-12 else ("green" if (d > 0) != flip else "red")
         delta = "—" if d is None else (("+" if d > 0 else "") + format_number(d))
         table.add_row(
-            m.key,
+            _esc(m.key),
             format_number(m.a),
             format_number(m.b),
             f"[{color}]{delta}[/{color}]" if color else delta,
@@ -137,7 +163,7 @@ def print_comparison(
         c = comparison.counts(scorer)
         extra = f", {c['changed']} changed" if c["changed"] else ""
         out.print(
-            f"\n[bold]{scorer}[/bold]: [green]{c['better']} better[/green], "
+            f"\n[bold]{_esc(scorer)}[/bold]: [green]{c['better']} better[/green], "
             f"[red]{c['worse']} worse[/red]{extra}"
         )
         if not changes:
@@ -150,9 +176,9 @@ def print_comparison(
             inputs = format_cell(ch.inputs)
             rows.add_row(
                 str(ch.row_b),
-                inputs if len(inputs) <= 70 else inputs[:69] + "…",
-                format_cell(ch.before),
-                format_cell(ch.after),
+                _esc(inputs if len(inputs) <= 70 else inputs[:69] + "…"),
+                _esc(format_cell(ch.before)),
+                _esc(format_cell(ch.after)),
                 f"[{color}]{ch.direction}[/{color}]",
             )
         out.print(rows)
