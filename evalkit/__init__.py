@@ -128,9 +128,8 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
-    "restore_run",
-
     "metrics",
+    "restore_run",
     "scorer",
     "search_datasets",
     "search_runs",

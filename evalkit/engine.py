@@ -161,7 +161,6 @@ def evaluate(
     max_concurrent_calls: int | None = None,
     progress: bool | None = None,
     log: bool = True,
-
     model: Any = None,
     targets: str | None = None,
     predictions: str | None = None,
