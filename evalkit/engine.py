@@ -9,6 +9,7 @@ thread count that multiplies with the number of scorers, and results land in inp
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import itertools
 import os
 import threading
@@ -20,7 +21,7 @@ from typing import Any
 from evalkit._progress import progress_bar
 from evalkit.data import EvalRow, normalize_data
 from evalkit.entities import AssessmentError, EvaluationResult
-from evalkit.errors import DataError, ScorerError
+from evalkit.errors import DataError, EvalkitError, ScorerError
 from evalkit.results import Failed, build_table, collect_metrics, metrics_of
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
 from evalkit.tracking.evaluation import open_evaluation_log
@@ -142,7 +143,32 @@ def _run_tasks(
 
 
 def _failure(exc: BaseException) -> Failed:
-    return Failed(AssessmentError.from_exception(exc))
+    error = AssessmentError.from_exception(exc)
+    code = getattr(exc, "code", None)  # a ModelCallError's cause, as the judges report it
+    if isinstance(code, str) and isinstance(exc, EvalkitError):
+        error = dataclasses.replace(error, error_code=code)
+    return Failed(error)
+
+
+def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    """``predict_fn`` answered from the cache where it has the inputs' outputs."""
+    if mode == "off":
+        return predict_fn
+    from evalkit.judges.cache import open_cache, prediction_key
+
+    store = open_cache()
+
+    def cached(**inputs: Any) -> Any:
+        key, name = prediction_key(predict_fn, inputs)
+        found, outputs = store.get_prediction(key)
+        if found:
+            return outputs
+        outputs = predict_fn(**inputs)
+        if mode == "on":
+            store.put_prediction(key, name, outputs)
+        return outputs
+
+    return cached
 
 
 def evaluate(
@@ -154,6 +180,9 @@ def evaluate(
     max_concurrent_calls: int | None = None,
     progress: bool | None = None,
     log: bool = True,
+    cache: str | None = None,
+    cache_predictions: bool = False,
+    max_cost: float | None = None,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -173,10 +202,18 @@ def evaluate(
             that take more than a second; ``True``/``False`` force it on/off.
         log: Log params, metrics, the per-row table and the dataset to the active run (or
             a new one) in the tracking store; see :mod:`evalkit.tracking.evaluation`.
+        cache: The model-call cache mode, ``"on"`` (default, or ``EVALKIT_CACHE``),
+            ``"read-only"`` or ``"off"``; see :mod:`evalkit.judges.cache`.
+        cache_predictions: Also cache ``predict_fn`` results, keyed by the function's
+            module and qualified name and the inputs (JSON-serialisable outputs only).
+        max_cost: Stop starting model calls once this many USD have been paid; the rows
+            left get the error code ``BUDGET_EXCEEDED`` and ``result.usage["budget_refused"]``
+            counts them.
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
-        ``tables["eval_results_table"]`` with one row per record, and ``run_id``.
+        ``tables["eval_results_table"]`` with one row per record, ``run_id`` and ``usage``
+        (model calls, calls served from the cache, tokens and cost).
 
     Raises:
         DataError: The data cannot be used (the message names the row and column).
@@ -198,7 +235,11 @@ def evaluate(
         raise ScorerError(f"max_workers must be at least 1, got {max_workers}")
     if max_concurrent_calls is not None and max_concurrent_calls < 1:
         raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
+    from evalkit.judges.cache import cache_scope, evaluation_mode
     from evalkit.judges.limiter import limiter_scope
+    from evalkit.judges.usage import usage_scope
+
+    mode = evaluation_mode(cache)
 
     tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
 
@@ -208,11 +249,14 @@ def evaluate(
     total = (n if predict_fn else 0) + len(batch) * n + len(per_row) * n
     with (
         limiter_scope(max_concurrent_calls),
+        cache_scope(mode),
+        usage_scope(max_cost) as meter,
         progress_bar(total, enabled=progress) as tick,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
     ):
         if predict_fn is not None:
-            _predict(rows, predict_fn, pool, workers, tick)
+            cached_fn = _cached_predict(predict_fn, mode) if cache_predictions else predict_fn
+            _predict(rows, cached_fn, pool, workers, tick)
         outcomes = _score(rows, batch, per_row, pool, workers, tick)
 
     ordered = [outcomes[id(s)] for s in resolved]
@@ -220,6 +264,7 @@ def evaluate(
     result = EvaluationResult(
         metrics=metrics_of(columns),
         tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
+        usage=meter.as_dict(),
     )
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
