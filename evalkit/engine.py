@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from evalkit._progress import progress_bar
+from evalkit._resume import Journaling
 from evalkit.data import EvalRow, normalize_data
 from evalkit.entities import AssessmentError, EvaluationResult
 from evalkit.errors import DataError, EvalkitError, ScorerError
@@ -183,6 +184,8 @@ def evaluate(
     cache: str | None = None,
     cache_predictions: bool = False,
     max_cost: float | None = None,
+    resume: str | None = None,
+    retry_errors: bool = False,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -209,6 +212,11 @@ def evaluate(
         max_cost: Stop starting model calls once this many USD have been paid; the rows
             left get the error code ``BUDGET_EXCEEDED`` and ``result.usage["budget_refused"]``
             counts them.
+        resume: The id of a run that did not finish (killed, interrupted) or had errors: only
+            the (row, scorer) pairs its journal lacks are run, and the result equals an
+            uninterrupted run's. The data must be the same (each row is checked).
+        retry_errors: With ``resume``, also run again the pairs (and predictions) that
+            ended in an error.
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
@@ -241,7 +249,12 @@ def evaluate(
 
     mode = evaluation_mode(cache)
 
-    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
+    tracking = None
+    journaling = None
+    if log or resume is not None:  # a bad tracking URI fails before work
+        tracking = open_evaluation_log()
+        run_id = tracking.begin(resolved, resume)
+        journaling = Journaling(tracking, rows, run_id, resume is not None, retry_errors)
 
     batch = [s for s in resolved if isinstance(s, BatchScorer)]
     per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
@@ -254,10 +267,14 @@ def evaluate(
         progress_bar(total, enabled=progress) as tick,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
     ):
-        if predict_fn is not None:
-            cached_fn = _cached_predict(predict_fn, mode) if cache_predictions else predict_fn
-            _predict(rows, cached_fn, pool, workers, tick)
-        outcomes = _score(rows, batch, per_row, pool, workers, tick)
+        try:
+            if predict_fn is not None:
+                cached_fn = _cached_predict(predict_fn, mode) if cache_predictions else predict_fn
+                _predict(rows, cached_fn, pool, workers, tick, journaling)
+            outcomes = _score(rows, batch, per_row, pool, workers, tick, journaling)
+        finally:
+            if journaling is not None:
+                journaling.close()
 
     ordered = [outcomes[id(s)] for s in resolved]
     columns = collect_metrics(resolved, ordered, n)
@@ -277,15 +294,20 @@ def _predict(
     pool: ThreadPoolExecutor,
     workers: int,
     tick: Callable[[int], None] | None,
+    journaling: Journaling | None = None,
 ) -> None:
     def task(i: int) -> int:
         row = rows[i]
+        if journaling is not None and journaling.restore_prediction(row):
+            return 1
         start = time.perf_counter()
         try:
             row.outputs = predict_fn(**row.inputs)
         except Exception as exc:
             row.prediction_error = AssessmentError.from_exception(exc)
         row.latency = time.perf_counter() - start
+        if journaling is not None:
+            journaling.record_prediction(row)
         return 1
 
     _run_tasks(len(rows), task, pool, workers, tick)
@@ -308,6 +330,7 @@ def _score(
     pool: ThreadPoolExecutor,
     workers: int,
     tick: Callable[[int], None] | None,
+    journaling: Journaling | None = None,
 ) -> dict[int, list[Any]]:
     """Run every scorer on every scorable row; return raw outcomes per scorer, in row order."""
     n = len(rows)
@@ -325,6 +348,12 @@ def _score(
 
     def batch_task(s: BatchScorer) -> int:
         column = outcomes[id(s)]
+        if journaling is not None and journaling.resuming:
+            found = [journaling.restored(r.index, s.name) for r in scorable]
+            if all(ok for ok, _ in found):
+                for r, (_, v) in zip(scorable, found, strict=True):
+                    column[r.index] = v
+                return len(scorable)
         try:
             columns = {a: [getattr(r, a) for r in scorable] for a in s.arguments}
             values = list(s.score_batch(**columns))
@@ -337,6 +366,8 @@ def _score(
             values = [_failure(exc)] * len(scorable)  # type: ignore[list-item]
         for r, v in zip(scorable, values, strict=True):
             column[r.index] = v
+            if journaling is not None:
+                journaling.record(r.index, s.name, v)
         return len(scorable)
 
     n_batch = len(batch)
@@ -344,11 +375,27 @@ def _score(
     calls = [_row_callable(s) for s in per_row]
     argument_names = [s.arguments for s in per_row]
     row_columns = [outcomes[id(s)] for s in per_row]
+    names = [s.name for s in per_row]
+    pairs = len(scorable) * n_row_scorers
+    pending: list[int] | None = None  # pair numbers still to run, when resuming
+    if journaling is not None and journaling.resuming:
+        pending = []
+        for p in range(pairs):
+            i, j = divmod(p, n_row_scorers)
+            found, value = journaling.restored(scorable[i].index, names[j])
+            if found:
+                row_columns[j][scorable[i].index] = value
+            else:
+                pending.append(p)
+        if tick is not None:
+            tick(pairs - len(pending))
+    record = journaling.record if journaling is not None else None
 
     def task(t: int) -> int:
         if t < n_batch:
             return batch_task(batch[t])
-        i, j = divmod(t - n_batch, n_row_scorers)
+        p = t - n_batch if pending is None else pending[t - n_batch]
+        i, j = divmod(p, n_row_scorers)
         row = scorable[i]
         value: Any
         try:
@@ -356,7 +403,10 @@ def _score(
         except Exception as exc:
             value = _failure(exc)
         row_columns[j][row.index] = value
+        if record is not None:
+            record(row.index, names[j], value)
         return 1
 
-    _run_tasks(n_batch + len(scorable) * n_row_scorers, task, pool, workers, tick)
+    n_pairs = pairs if pending is None else len(pending)
+    _run_tasks(n_batch + n_pairs, task, pool, workers, tick)
     return outcomes
