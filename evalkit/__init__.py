@@ -41,6 +41,7 @@ from evalkit.errors import (
     ScorerError,
     TrackingError,
 )
+from evalkit.judges.estimate import estimate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 from evalkit.tracking import (
     active_run,
@@ -105,6 +106,7 @@ __all__ = [
     "delete_dataset_tag",
     "delete_run",
     "end_run",
+    "estimate",
     "evaluate",
     "get_artifact_uri",
     "get_dataset",

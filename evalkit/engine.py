@@ -151,6 +151,11 @@ def _failure(exc: BaseException) -> Failed:
     return Failed(error)
 
 
+def _empty_outputs(**inputs: Any) -> str:
+    """What a dry run uses instead of calling the app."""
+    return ""
+
+
 def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., Any]:
     """``predict_fn`` answered from the cache where it has the inputs' outputs."""
     if mode == "off":
@@ -186,6 +191,7 @@ def evaluate(
     max_cost: float | None = None,
     resume: str | None = None,
     retry_errors: bool = False,
+    dry_run: bool = False,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -217,6 +223,9 @@ def evaluate(
             uninterrupted run's. The data must be the same (each row is checked).
         retry_errors: With ``resume``, also run again the pairs (and predictions) that
             ended in an error.
+        dry_run: Send no model call and log nothing: count each judge call's prompt tokens
+            and price instead (``predict_fn`` is not called; outputs are empty). The result
+            has no metrics; ``result.usage`` is the estimate (see :func:`evalkit.estimate`).
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
@@ -251,6 +260,9 @@ def evaluate(
 
     tracking = None
     journaling = None
+    if dry_run:
+        log, resume = False, None
+        predict_fn = _empty_outputs if predict_fn is not None else None
     if log or resume is not None:  # a bad tracking URI fails before work
         tracking = open_evaluation_log()
         run_id = tracking.begin(resolved, resume)
@@ -263,7 +275,7 @@ def evaluate(
     with (
         limiter_scope(max_concurrent_calls),
         cache_scope(mode),
-        usage_scope(max_cost) as meter,
+        usage_scope(max_cost, dry_run=dry_run) as meter,
         progress_bar(total, enabled=progress) as tick,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
     ):
@@ -276,6 +288,8 @@ def evaluate(
             if journaling is not None:
                 journaling.close()
 
+    if dry_run:
+        return EvaluationResult(metrics={}, tables={}, usage=meter.as_dict())
     ordered = [outcomes[id(s)] for s in resolved]
     columns = collect_metrics(resolved, ordered, n)
     result = EvaluationResult(

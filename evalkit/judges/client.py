@@ -71,6 +71,7 @@ ERROR_CODES = (
     "BAD_REQUEST",
     "MALFORMED_RESPONSE",
     "BUDGET_EXCEEDED",
+    "DRY_RUN",
     "UNKNOWN",
 )
 """The values of :attr:`ModelCallError.code`."""
@@ -474,6 +475,11 @@ def complete(
                 attempts=0,
                 cached=True,
             )
+    if meter is not None and meter.dry_run:
+        meter.count_dry_run(litellm_model, messages, request_params.get("max_tokens"))
+        raise ModelCallError(
+            f"{model}: dry run: counted, not sent", code="DRY_RUN", model=model, attempts=0
+        )
     if meter is not None:
         meter.check_budget(model)
     limiter = current_registry().for_model(f"{litellm_model}@{api_base or ''}")
