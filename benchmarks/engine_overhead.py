@@ -55,7 +55,9 @@ def main() -> None:
                 f(outputs=record["outputs"])
 
     def with_evalkit(workers: int) -> None:
-        result = evalkit.evaluate(data=data, scorers=scorers, max_workers=workers, progress=False)
+        result = evalkit.evaluate(
+            data=data, scorers=scorers, max_workers=workers, progress=False, log=False
+        )
         assert result.metrics["noop_0/count"] == args.rows
 
     plain = _best_of(args.repeat, plain_loop)

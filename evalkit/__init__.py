@@ -14,6 +14,7 @@ Example:
     1.0
 """
 
+from evalkit import metrics
 from evalkit.datasets import (
     EvaluationDataset,
     create_dataset,
@@ -43,6 +44,7 @@ from evalkit.errors import (
 )
 from evalkit.judges.estimate import estimate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
+from evalkit.tracing import Span, Trace, start_span, trace
 from evalkit.tracking import (
     active_run,
     create_experiment,
@@ -97,6 +99,8 @@ __all__ = [
     "NetworkBlockedError",
     "Scorer",
     "ScorerError",
+    "Span",
+    "Trace",
     "TrackingError",
     "__version__",
     "active_run",
@@ -127,6 +131,7 @@ __all__ = [
     "log_table",
     "log_text",
     "restore_run",
+    "metrics",
     "scorer",
     "search_datasets",
     "search_runs",
@@ -136,4 +141,6 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "trace",
 ]

@@ -12,7 +12,8 @@ Columns of a record:
 * ``outputs``: what the app answered (any JSON-like value).
 * ``expectations``: a dict of ground truth. A bare value ``v`` means
   ``{"expected_response": v}``.
-* ``trace``, ``tags`` (a dict of strings).
+* ``trace``: an :class:`evalkit.Trace`, or its dict/JSON form (``Trace.to_dict()``).
+* ``tags`` (a dict of strings).
 
 MLflow's aliases are understood: ``request`` for ``inputs``, ``response`` for ``outputs``,
 ``ground_truth`` and ``expected_response`` for ``expectations["expected_response"]``. In
@@ -225,7 +226,7 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         inputs=dict(inputs),
         outputs=outputs,
         expectations=dict(expectations) if expectations is not None else None,
-        trace=record.get("trace"),
+        trace=_trace_of(i, record.get("trace")),
         tags=dict(tags) if tags is not None else None,
     )
 
@@ -292,10 +293,25 @@ def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> Eval
         inputs=dict(inputs),
         outputs=rec.get("outputs"),
         expectations=dict(expectations) if expectations is not None else None,
-        trace=rec.get("trace"),
+        trace=_trace_of(i, rec.get("trace")),
         tags=dict(tags) if tags is not None else None,
         extra=extra or None,
     )
+
+
+def _trace_of(i: int, value: Any) -> Any:
+    """A ``trace`` cell as a :class:`~evalkit.tracing.Trace` (from the object, dict or JSON)."""
+    if value is None:
+        return None
+    from evalkit.tracing import to_trace
+
+    try:
+        return to_trace(value)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DataError(
+            f"row {i}: column 'trace' cannot be read ({exc}); give an evalkit.Trace or its "
+            'dict/JSON form {"spans": [{"name": ..., "span_type": ..., ...}]}'
+        ) from None
 
 
 def normalize_data(

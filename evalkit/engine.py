@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import itertools
 import os
 import threading
@@ -25,6 +26,7 @@ from evalkit.entities import AssessmentError, EvaluationResult
 from evalkit.errors import DataError, EvalkitError, ScorerError
 from evalkit.results import Failed, build_table, collect_metrics, metrics_of
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
+from evalkit.tracing import SpanType, collect_trace, start_span
 from evalkit.tracking.evaluation import open_evaluation_log
 
 __all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
@@ -52,6 +54,12 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
     for position, s in enumerate(scorers):
         if isinstance(s, Scorer):
             resolved.append(s)
+        elif isinstance(s, str):  # a built-in metric by MLflow name, e.g. "rougeL"
+            from evalkit.scorers.registry import builtin_scorer
+
+            resolved.append(builtin_scorer(s))
+        elif callable(getattr(s, "as_scorer", None)):  # evalkit.metrics.rougeL() and the like
+            resolved.append(s.as_scorer())
         elif callable(s):
             name = getattr(s, "__name__", repr(s))
             raise ScorerError(
@@ -164,6 +172,7 @@ def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., 
 
     store = open_cache()
 
+    @functools.wraps(predict_fn)
     def cached(**inputs: Any) -> Any:
         key, name = prediction_key(predict_fn, inputs)
         found, outputs = store.get_prediction(key)
@@ -192,6 +201,12 @@ def evaluate(
     resume: str | None = None,
     retry_errors: bool = False,
     dry_run: bool = False,
+    model: Any = None,
+    targets: str | None = None,
+    predictions: str | None = None,
+    model_type: str | None = None,
+    extra_metrics: Sequence[Any] | None = None,
+    evaluator_config: dict[str, Any] | None = None,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -227,6 +242,10 @@ def evaluate(
             and price instead (``predict_fn`` is not called; outputs are empty). The result
             has no metrics; ``result.usage`` is the estimate (see :func:`evalkit.estimate`).
 
+        model, targets, predictions, model_type, extra_metrics, evaluator_config: MLflow's
+            legacy form (``mlflow.evaluate``); any of them switches to it. See
+            :mod:`evalkit.legacy`.
+
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
         ``tables["eval_results_table"]`` with one row per record, ``run_id`` and ``usage``
@@ -242,6 +261,29 @@ def evaluate(
         ...     return outputs == expectations["expected_response"]
         >>> evalkit.evaluate(data=records, scorers=[exact_match]).metrics["exact_match/mean"]
     """
+    legacy = (model, targets, predictions, model_type, extra_metrics, evaluator_config)
+    if any(a is not None for a in legacy):
+        if predict_fn is not None:
+            raise ScorerError(
+                "the legacy form (targets=/predictions=/model_type=...) takes model=, a function "
+                "of the input DataFrame, not predict_fn="
+            )
+        from evalkit.legacy import evaluate_legacy
+
+        return evaluate_legacy(
+            data,
+            model=model,
+            targets=targets,
+            predictions=predictions,
+            model_type=model_type,
+            extra_metrics=extra_metrics,
+            evaluator_config=evaluator_config,
+            scorers=scorers,
+            max_workers=max_workers,
+            max_concurrent_calls=max_concurrent_calls,
+            progress=progress,
+            log=log,
+        )
     resolved = _resolve_scorers(scorers)
     if predict_fn is not None and not callable(predict_fn):
         raise ScorerError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
@@ -310,16 +352,22 @@ def _predict(
     tick: Callable[[int], None] | None,
     journaling: Journaling | None = None,
 ) -> None:
+    name = getattr(predict_fn, "__name__", "predict_fn")
+
     def task(i: int) -> int:
         row = rows[i]
         if journaling is not None and journaling.restore_prediction(row):
             return 1
         start = time.perf_counter()
-        try:
-            row.outputs = predict_fn(**row.inputs)
-        except Exception as exc:
-            row.prediction_error = AssessmentError.from_exception(exc)
+        # One trace per row: the call is its root span; spans the app records nest in it.
+        with collect_trace() as trace:
+            try:
+                with start_span(name, SpanType.CHAIN, inputs=row.inputs) as root:
+                    row.outputs = root.outputs = predict_fn(**row.inputs)
+            except Exception as exc:
+                row.prediction_error = AssessmentError.from_exception(exc)
         row.latency = time.perf_counter() - start
+        row.trace = trace
         if journaling is not None:
             journaling.record_prediction(row)
         return 1

@@ -1,4 +1,4 @@
-"""Quickstart: evaluate an app's answers with your own scorers, offline.
+"""Quickstart: evaluate an app's answers with built-in metrics and your own scorers, offline.
 
 Run: .venv/bin/python examples/quickstart.py
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import evalkit
 from evalkit import Feedback, scorer
+from evalkit.scorers import Bleu, FleschKincaidGradeLevel, Rouge, TokenCount
 
 # Ten questions about a fictional product, the app's answers, and the ground truth.
 DATA = [
@@ -94,15 +95,24 @@ def admits_not_knowing(outputs: str) -> str:
 
 
 def main() -> None:
+    builtin = [
+        Rouge(rouge_type="rougeL"),  # MLflow's rougeL: the values rouge-score gives
+        Bleu(),
+        FleschKincaidGradeLevel(),
+        TokenCount(),  # tiktoken's cl100k_base, read from files already installed
+    ]
     result = evalkit.evaluate(
-        data=DATA, scorers=[exact_match, answer_length, word_overlap, admits_not_knowing]
+        data=DATA,
+        scorers=[exact_match, answer_length, word_overlap, admits_not_knowing, *builtin],
     )
     print("Metrics")
     for key, value in result.metrics.items():
-        print(f"  {key:32} {value:.3f}")
+        if key.endswith(("/count", "/error_count")):
+            continue
+        print(f"  {key:36} {value:.3f}")
     table = result.tables["eval_results_table"]
     print("\nPer-row table (first 5 rows)")
-    columns = ["exact_match/value", "answer_length/value", "word_overlap/value"]
+    columns = ["exact_match/value", "word_overlap/value", "rougeL/value", "bleu/value"]
     print(table[columns].head().to_string())
 
 

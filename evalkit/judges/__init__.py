@@ -1,1 +1,70 @@
-"""LLM-as-a-judge: the model client, the per-model limiter, make_judge and built-in judges."""
+"""LLM-as-a-judge: ``make_judge``, built-in judges and judge functions, with MLflow's names.
+
+* :func:`make_judge` builds a judge from Jinja2 instructions using ``{{ inputs }}``,
+  ``{{ outputs }}``, ``{{ expectations }}``, ``{{ trace }}``; :func:`load_judge` from a
+  YAML spec file.
+* Built-in judges (scorers): :class:`Correctness`, :class:`RelevanceToQuery`,
+  :class:`Safety`, :class:`Guidelines`, :class:`ExpectationsGuidelines`,
+  :class:`RetrievalGroundedness`, :class:`RetrievalRelevance`,
+  :class:`RetrievalSufficiency`; :func:`get_all_scorers`. Also importable from
+  ``evalkit.scorers``.
+* Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
+  :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
+  :func:`custom_prompt_judge`.
+
+The judge model: the one a judge is given, else :func:`set_default_model`'s, else the
+``EVALKIT_JUDGE_MODEL`` environment variable, else ``openai:/gpt-4.1-mini``
+(:data:`DEFAULT_MODEL`). Every model call goes through :mod:`evalkit.judges.client`
+(litellm, loaded on first call); point tests at :class:`evalkit.testing.JudgeServer`.
+"""
+
+from evalkit.judges.base import Judge
+from evalkit.judges.builtin_scorers import (
+    Correctness,
+    ExpectationsGuidelines,
+    Guidelines,
+    RelevanceToQuery,
+    RetrievalGroundedness,
+    RetrievalRelevance,
+    RetrievalSufficiency,
+    Safety,
+    get_all_scorers,
+)
+from evalkit.judges.config import DEFAULT_MODEL, get_default_model, set_default_model
+from evalkit.judges.functions import (
+    custom_prompt_judge,
+    is_context_relevant,
+    is_context_sufficient,
+    is_correct,
+    is_grounded,
+    is_safe,
+    meets_guidelines,
+)
+from evalkit.judges.instructions import InstructionsJudge, make_judge
+from evalkit.judges.specs import load_judge
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Correctness",
+    "ExpectationsGuidelines",
+    "Guidelines",
+    "InstructionsJudge",
+    "Judge",
+    "RelevanceToQuery",
+    "RetrievalGroundedness",
+    "RetrievalRelevance",
+    "RetrievalSufficiency",
+    "Safety",
+    "custom_prompt_judge",
+    "get_all_scorers",
+    "get_default_model",
+    "is_context_relevant",
+    "is_context_sufficient",
+    "is_correct",
+    "is_grounded",
+    "is_safe",
+    "load_judge",
+    "make_judge",
+    "meets_guidelines",
+    "set_default_model",
+]

@@ -1,4 +1,18 @@
-"""Scorers: the ``@scorer`` decorator, the ``Scorer`` base classes and built-in scorers."""
+"""Scorers: the ``@scorer`` decorator, the ``Scorer`` base classes and built-in scorers.
+
+Built-in heuristic metrics (MLflow's values, offline): :class:`Rouge`, :class:`Bleu`,
+:class:`ExactMatch` (text overlap), :class:`FleschKincaidGradeLevel`,
+:class:`AriGradeLevel` (readability), :class:`TokenCount`, :class:`Latency` (cost),
+:class:`Toxicity` (optional extra), :class:`PrecisionAtK`, :class:`RecallAtK`,
+:class:`NdcgAtK` (retrieval). They load their libraries on first use.
+
+The built-in LLM judges are scorers too and live here under MLflow's names
+(``evalkit.scorers.Correctness``, ``Safety``, ..., ``get_all_scorers``); they are loaded
+from :mod:`evalkit.judges` on first access, so importing this package stays light.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from evalkit.scorers.base import (
     BATCH_ARGUMENTS,
@@ -9,4 +23,88 @@ from evalkit.scorers.base import (
     scorer,
 )
 
-__all__ = ["BATCH_ARGUMENTS", "ROW_ARGUMENTS", "BatchScorer", "Scorer", "ScorerValue", "scorer"]
+if TYPE_CHECKING:
+    from evalkit.judges import (
+        Correctness,
+        ExpectationsGuidelines,
+        Guidelines,
+        RelevanceToQuery,
+        RetrievalGroundedness,
+        RetrievalRelevance,
+        RetrievalSufficiency,
+        Safety,
+        get_all_scorers,
+    )
+    from evalkit.scorers.readability import AriGradeLevel, FleschKincaidGradeLevel
+    from evalkit.scorers.registry import BUILTIN_METRIC_NAMES, builtin_scorer
+    from evalkit.scorers.retrieval import NdcgAtK, PrecisionAtK, RecallAtK
+    from evalkit.scorers.text import Bleu, ExactMatch, Rouge
+    from evalkit.scorers.tokens import Latency, TokenCount
+    from evalkit.scorers.toxicity import Toxicity
+
+# Built-ins load on first use, so that ``import evalkit`` stays fast: name -> module.
+_LAZY = {
+    "AriGradeLevel": "evalkit.scorers.readability",
+    "FleschKincaidGradeLevel": "evalkit.scorers.readability",
+    "BUILTIN_METRIC_NAMES": "evalkit.scorers.registry",
+    "builtin_scorer": "evalkit.scorers.registry",
+    "NdcgAtK": "evalkit.scorers.retrieval",
+    "PrecisionAtK": "evalkit.scorers.retrieval",
+    "RecallAtK": "evalkit.scorers.retrieval",
+    "Bleu": "evalkit.scorers.text",
+    "ExactMatch": "evalkit.scorers.text",
+    "Rouge": "evalkit.scorers.text",
+    "Latency": "evalkit.scorers.tokens",
+    "TokenCount": "evalkit.scorers.tokens",
+    "Toxicity": "evalkit.scorers.toxicity",
+    "Correctness": "evalkit.judges",
+    "ExpectationsGuidelines": "evalkit.judges",
+    "Guidelines": "evalkit.judges",
+    "RelevanceToQuery": "evalkit.judges",
+    "RetrievalGroundedness": "evalkit.judges",
+    "RetrievalRelevance": "evalkit.judges",
+    "RetrievalSufficiency": "evalkit.judges",
+    "Safety": "evalkit.judges",
+    "get_all_scorers": "evalkit.judges",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evalkit.scorers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "BATCH_ARGUMENTS",
+    "BUILTIN_METRIC_NAMES",
+    "ROW_ARGUMENTS",
+    "AriGradeLevel",
+    "BatchScorer",
+    "Bleu",
+    "Correctness",
+    "ExactMatch",
+    "ExpectationsGuidelines",
+    "FleschKincaidGradeLevel",
+    "Guidelines",
+    "Latency",
+    "NdcgAtK",
+    "PrecisionAtK",
+    "RecallAtK",
+    "RelevanceToQuery",
+    "RetrievalGroundedness",
+    "RetrievalRelevance",
+    "RetrievalSufficiency",
+    "Rouge",
+    "Safety",
+    "Scorer",
+    "ScorerValue",
+    "TokenCount",
+    "Toxicity",
+    "builtin_scorer",
+    "get_all_scorers",
+    "scorer",
+]

@@ -1,0 +1,161 @@
+"""``make_judge``: a judge from natural-language instructions with Jinja2 variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.aggregation import Aggregation
+from evalkit.entities import Feedback
+from evalkit.errors import JudgeError
+from evalkit.judges.base import Judge
+from evalkit.judges.parsing import check_value_type
+from evalkit.judges.templates import Template
+
+__all__ = ["InstructionsJudge", "make_judge"]
+
+
+class InstructionsJudge(Judge):
+    """A judge made by :func:`make_judge`: instructions rendered with the record's fields.
+
+    Call it like a scorer, with the fields its instructions use:
+    ``judge(inputs=..., outputs=..., expectations=..., trace=...)``.
+    """
+
+    instructions: str = ""
+    """The Jinja2 template of the task, using ``{{ inputs }}``, ``{{ outputs }}``, ..."""
+    feedback_value_type: Any = str
+    """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float`` or ``str``."""
+    description: str | None = None
+    """What the judge assesses, for people reading the results."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.feedback_value_type = check_value_type(self.feedback_value_type)
+        self._template = Template(self.instructions, owner=f"judge {self.name!r}")
+        # the record fields this judge needs are exactly the variables its template uses
+        self._arguments = self._required = self._template.variables
+
+    @property
+    def template_variables(self) -> tuple[str, ...]:
+        """The variables (``inputs``, ``outputs``, ``expectations``, ``trace``) the
+        instructions use."""
+        return self._template.variables
+
+    def render(
+        self,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        expectations: Any = None,
+        trace: Any = None,
+    ) -> str:
+        """The task message this judge sends for a record (evaluated text in ``<data>`` tags).
+
+        Raises:
+            JudgeError: A variable the instructions use was not given, or a field they read
+                is missing from the record.
+        """
+        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        missing = [v for v in self._template.variables if given[v] is None]
+        if missing:
+            raise JudgeError(
+                f"judge {self.name!r} uses {', '.join('{{ %s }}' % m for m in missing)} "  # noqa: UP031
+                f"but {'it was' if len(missing) == 1 else 'they were'} not given; pass "
+                f"{', '.join(f'{m}=...' for m in missing)}"
+            )
+        return self._template.render({v: given[v] for v in self._template.variables})
+
+    def __call__(  # type: ignore[override]
+        self,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        expectations: Any = None,
+        trace: Any = None,
+    ) -> Feedback:
+        """Assess one record: ``Feedback(value, rationale, source=LLM_JUDGE/<model>)``.
+
+        A failed model call or an answer that cannot be read, even on retry, gives a
+        ``Feedback`` with ``error`` set instead of a value.
+
+        Raises:
+            JudgeError: A variable the instructions use was not given, or a field they read
+                is missing from the record.
+        """
+        task = self.render(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace)
+        return self._assess(task, self.feedback_value_type)
+
+
+def make_judge(
+    name: str,
+    instructions: str,
+    model: str | None = None,
+    *,
+    feedback_value_type: Any = str,
+    description: str | None = None,
+    inference_params: dict[str, Any] | None = None,
+    api_base: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    aggregations: list[Aggregation] | None = None,
+) -> InstructionsJudge:
+    """Create a judge from instructions that use the record's fields as Jinja2 variables.
+
+    The instructions may use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}`` and
+    ``{{ trace }}`` and their fields (``{{ inputs.question }}``), with Jinja2's statements
+    (``{% if %}``, ``{% for %}``); they are checked now, so an unknown variable, no variable at
+    all or a syntax error fails here, not on the first row. Rendering is sandboxed, and every
+    inserted value is delimited as data (``<data>...</data>``) and never itself rendered.
+
+    Args:
+        name: The judge's name: the metric name in results.
+        instructions: The task for the judge model, as a Jinja2 template.
+        model: The judge model URI, e.g. ``"openai:/gpt-4.1-mini"``; default: the default judge
+            model (:func:`evalkit.judges.set_default_model`, ``EVALKIT_JUDGE_MODEL``,
+            else ``openai:/gpt-4.1-mini``).
+        feedback_value_type: The verdict's type: a ``Literal[...]`` of choices (e.g.
+            ``Literal["1", "2", "3", "4", "5"]``), ``bool``, ``int``, ``float`` or ``str``
+            (default).
+        description: What the judge assesses.
+        inference_params: Model parameters sent with every request (e.g.
+            ``{"temperature": 0.2}``); default temperature 0.
+        api_base: The server to call instead of the provider's default.
+        extra_headers: HTTP headers added to every request.
+        aggregations: Aggregations over rows in :func:`evalkit.evaluate` (default ``["mean"]``).
+
+    Returns:
+        The judge: a scorer for :func:`evalkit.evaluate`, callable directly as
+        ``judge(inputs=..., outputs=...)`` -> ``Feedback``.
+
+    Raises:
+        JudgeError: The instructions or the value type are invalid, or the model URI is
+            malformed; the message names the problem and what is allowed.
+
+    Example:
+        >>> quality = make_judge(
+        ...     name="quality",
+        ...     instructions="Question: {{ inputs.question }}\\nAnswer: {{ outputs.response }}\\n"
+        ...     "Is the answer right? Score 1 to 5.",
+        ...     feedback_value_type=Literal["1", "2", "3", "4", "5"],
+        ...     model="openai:/gpt-4.1-mini",
+        ... )
+        >>> quality(inputs={"question": "2+2?"}, outputs={"response": "4"})
+        Feedback(name='quality', value='5', rationale='...', ...)
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise JudgeError(f"make_judge needs a non-empty name, got {name!r}")
+    if not isinstance(instructions, str):
+        raise JudgeError(
+            f"judge {name!r}: instructions must be a string template, got "
+            f"{type(instructions).__name__}"
+        )
+    return InstructionsJudge(
+        name=name,
+        instructions=instructions,
+        model=model,
+        feedback_value_type=feedback_value_type,
+        description=description,
+        parameters=inference_params,
+        api_base=api_base,
+        extra_headers=extra_headers,
+        aggregations=aggregations,
+    )

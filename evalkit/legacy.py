@@ -1,0 +1,466 @@
+"""The MLflow legacy form of ``evaluate``, as an adapter over the same engine.
+
+``evalkit.evaluate(data=df, targets="ground_truth", predictions="answer",
+model_type="question-answering", extra_metrics=[...], evaluator_config={...})`` behaves as
+``mlflow.evaluate`` does for these arguments:
+
+* ``model``: ``None`` (the predictions are the ``predictions`` column) or a callable (or an
+  object with ``predict``) called with the DataFrame of feature columns; with the
+  ``latency`` metric it is called row by row and timed, as MLflow does.
+* ``model_type`` picks MLflow's preset metrics; ``extra_metrics`` adds
+  :class:`~evalkit.metrics.EvaluationMetric` s (or built-in names such as ``"rougeL"``).
+* ``evaluator_config``: ``col_mapping`` (metric parameter -> column), ``retriever_k``
+  (default 3), and for classifiers ``pos_label``, ``average``, ``label_list``,
+  ``sample_weights``; other entries are passed to metric functions by parameter name.
+
+Results are keyed as MLflow writes them (``rougeL/v1/mean``, ``exact_match/v1``,
+``precision_at_3/mean``, ``mean_absolute_error``) and ``tables["eval_results_table"]`` has
+the feature columns, the targets and predictions columns and one column per per-row metric
+(``token_count``, ``latency``, ``<metric>/<version>/score``). evalkit adds
+``<metric>/error_message`` where a metric failed on some rows, instead of dropping the metric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from evalkit._legacy_args import LegacyContext, aggregate_keys, plan_arguments
+from evalkit.entities import EvaluationResult, MetricValue
+from evalkit.errors import DataError, ScorerError
+from evalkit.scorers.base import BatchScorer, ScorerValue
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalkit.metrics import EvaluationMetric
+
+__all__ = ["MODEL_TYPES", "evaluate_legacy", "preset_metrics"]
+
+MODEL_TYPES: tuple[str, ...] = (
+    "question-answering",
+    "text-summarization",
+    "text",
+    "retriever",
+    "regressor",
+    "classifier",
+)
+"""The ``model_type`` values understood, as in MLflow."""
+
+
+def preset_metrics(model_type: str | None, retriever_k: int = 3) -> list[EvaluationMetric]:
+    """MLflow's default metrics for a text or retriever ``model_type``."""
+    from evalkit import metrics as m
+
+    text = [m.token_count(), m.toxicity(), m.flesch_kincaid_grade_level(), m.ari_grade_level()]
+    if model_type == "question-answering":
+        return [*text, m.exact_match()]
+    if model_type == "text-summarization":
+        return [*text, m.rouge1(), m.rouge2(), m.rougeL(), m.rougeLsum()]
+    if model_type == "text":
+        return text
+    if model_type == "retriever":
+        k = retriever_k
+        return [m.precision_at_k(k), m.recall_at_k(k), m.ndcg_at_k(k)]
+    return []
+
+
+def _as_metric(item: Any, where: str) -> EvaluationMetric:
+    from evalkit.metrics import EvaluationMetric, _from
+    from evalkit.metrics._builtin import builtin_metric
+
+    if isinstance(item, EvaluationMetric):
+        return item
+    if isinstance(item, str):
+        from evalkit.scorers.registry import builtin_scorer
+
+        builtin_scorer(item)  # a clear error for unknown names
+        versioned = item in (
+            "toxicity",
+            "flesch_kincaid_grade_level",
+            "ari_grade_level",
+            "exact_match",
+            "rouge1",
+            "rouge2",
+            "rougeL",
+            "rougeLsum",
+            "bleu",
+        )
+        return _from(builtin_metric(item), version="v1" if versioned else None)
+    raise ScorerError(
+        f"{where} is a {type(item).__name__} ({item!r:.60}); the legacy form takes "
+        "EvaluationMetric objects (evalkit.metrics.rougeL(), make_metric(...)) or built-in "
+        "metric names such as 'rougeL'"
+    )
+
+
+def _frame(data: Any) -> pd.DataFrame:
+    import pandas as pd
+
+    from evalkit.data import _records_from
+
+    if isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+    else:
+        frame = pd.DataFrame(_records_from(data))
+    if len(frame) == 0:
+        raise DataError("the evaluation data is empty; pass at least one row")
+    return frame
+
+
+def _column(frame: pd.DataFrame, name: Any, argument: str) -> str:
+    if not isinstance(name, str) or name not in frame.columns:
+        raise DataError(
+            f"{argument}={name!r} is not a column of the data; its columns are "
+            f"{', '.join(map(repr, frame.columns))}"
+        )
+    return name
+
+
+def _call_model(model: Any) -> Callable[[Any], Any]:
+    predict = getattr(model, "predict", None)
+    if callable(predict):
+        return predict
+    if callable(model):
+        return model
+    raise ScorerError(
+        "model must be a callable taking a DataFrame (or have .predict), got "
+        f"{type(model).__name__}"
+    )
+
+
+def _split_output(
+    out: Any, name: str | None, n_rows: int
+) -> tuple[list[Any], dict[str, list[Any]]]:
+    """A model's output -> (the predictions, other output columns)."""
+    import pandas as pd
+
+    if isinstance(out, str | int | float | bool) and n_rows == 1:
+        return [out], {}
+    if isinstance(out, pd.DataFrame):
+        out = {str(c): out[c].tolist() for c in out.columns}
+    elif isinstance(out, list) and out and all(isinstance(r, dict) for r in out):
+        out = {k: [r.get(k) for r in out] for k in out[0]}
+    if isinstance(out, dict):
+        if name is not None and name in out:
+            others = {k: list(v) for k, v in out.items() if k != name}
+            return list(out[name]), others
+        if len(out) == 1:
+            return list(next(iter(out.values()))), {}
+        raise ScorerError(
+            f"the model returned several columns ({', '.join(map(str, out))}); say which one "
+            "holds the predictions with predictions='<column>'"
+        )
+    values = out.tolist() if hasattr(out, "tolist") else list(out)
+    if len(values) != n_rows:
+        raise ScorerError(f"the model returned {len(values)} predictions for {n_rows} rows")
+    return values, {}
+
+
+class _LegacyScorer(BatchScorer):
+    """Runs one legacy metric over the whole column inside the engine."""
+
+    metric: Any = dataclasses.field(default=None, repr=False)
+    """The EvaluationMetric to run."""
+    ctx: Any = dataclasses.field(default=None, repr=False)
+    """The LegacyContext its arguments come from."""
+    plan: list[Any] = dataclasses.field(default_factory=list, repr=False)
+    """Where each eval_fn argument comes from."""
+    latency: list[float] | None = dataclasses.field(default=None, repr=False)
+    """Per-row latencies, for the latency metric."""
+    result: MetricValue | None = dataclasses.field(default=None, repr=False)
+    """The metric's value, once computed."""
+
+    def score_batch(self, *, outputs: Sequence[Any] = ()) -> list[ScorerValue]:  # type: ignore[override]
+        """Per-row scores of the metric (the engine keeps a failure as every row's error)."""
+        metric: EvaluationMetric = self.metric
+        ctx: LegacyContext = self.ctx
+        n_rows = len(ctx.predictions)
+        spec = metric._builtin
+        if spec is not None:
+            targets = None if ctx.targets is None else ctx.targets.tolist()
+            raw = spec.score(ctx.predictions.tolist(), targets, self.latency)
+            self.result = spec.metric_value(raw)
+            return raw
+        value = metric.eval_fn(*ctx.resolve(self.plan))
+        self.result = _metric_value(value, metric, n_rows)
+        scores = self.result.scores if self.result else None
+        return list(scores) if scores is not None else [None] * n_rows
+
+
+def _metric_value(value: Any, metric: EvaluationMetric, n_rows: int) -> MetricValue | None:
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float) or type(value).__module__ == "numpy":
+        return MetricValue(aggregate_results={metric.name: float(value)})
+    if not isinstance(value, MetricValue):
+        raise ScorerError(
+            f"metric {metric.name!r}: eval_fn returned a {type(value).__name__}; return a "
+            "MetricValue or a number"
+        )
+    if value.scores is not None and len(value.scores) != n_rows:
+        raise ScorerError(
+            f"metric {metric.name!r} returned {len(value.scores)} scores for {n_rows} rows"
+        )
+    return value
+
+
+def _needs_targets(metric: EvaluationMetric) -> bool:
+    spec = metric._builtin
+    return spec is not None and "expectations" in spec.make_scorer().arguments
+
+
+def _classic_presets(
+    model_type: str | None, ctx: LegacyContext, config: dict[str, Any]
+) -> dict[str, MetricValue]:
+    from evalkit.scorers.classic import classifier_metrics, regressor_metrics
+
+    if model_type not in ("regressor", "classifier"):
+        return {}
+    if ctx.targets is None:
+        raise DataError(f"model_type={model_type!r} needs targets='<label column>'")
+    y, y_pred = ctx.targets.tolist(), ctx.predictions.tolist()
+    try:
+        if model_type == "regressor":
+            found = regressor_metrics(y, y_pred, sample_weights=config.get("sample_weights"))
+        else:
+            found = classifier_metrics(
+                y,
+                y_pred,
+                label_list=config.get("label_list"),
+                pos_label=config.get("pos_label"),
+                average=config.get("average", "weighted"),
+                sample_weights=config.get("sample_weights"),
+            )
+    except Exception as exc:  # keep the other metrics; say why these are missing
+        warnings.warn(f"{model_type} metrics were not computed: {exc!r}", stacklevel=3)
+        return {}
+    return {k: MetricValue(aggregate_results={k: v}) for k, v in found.items()}
+
+
+def _run_waves(
+    metrics: list[EvaluationMetric],
+    ctx: LegacyContext,
+    latencies: list[float] | None,
+    *,
+    max_workers: int | None,
+    max_concurrent_calls: int | None,
+    progress: bool | None,
+    ran: list[BatchScorer],
+) -> dict[str, list[str | None]]:
+    """Run every metric through the engine, dependencies first; return per-row errors."""
+    from evalkit.engine import evaluate
+
+    names = {m.name for m in metrics} | {k.split("/")[0] for k in ctx.values}
+    plans: dict[str, tuple[list[Any], set[str]]] = {}
+    missing: list[str] = []
+    for m in metrics:
+        if m._builtin is not None:
+            plans[m.full_name] = ([], set())
+            continue
+        plan, absent, depends = plan_arguments(m.eval_fn, ctx, names - {m.name})
+        plans[m.full_name] = (plan, depends)
+        if absent:
+            missing.append(f"metric {m.name!r} needs {', '.join(map(repr, absent))}")
+    if missing:
+        raise ScorerError(
+            "; ".join(missing) + ". Pass targets=/predictions=, add the columns to the data, "
+            "map them with evaluator_config={'col_mapping': {<parameter>: <column>}} or put "
+            f"the values in evaluator_config. Data columns: {', '.join(ctx.inputs.columns)}"
+        )
+
+    errors: dict[str, list[str | None]] = {}
+    n_rows = len(ctx.predictions)
+    remaining = list(metrics)
+    while remaining:
+        pending = {m.name for m in remaining}
+        wants_all = {m.name for m in remaining if "*" in plans[m.full_name][1]}
+
+        def ready(
+            m: EvaluationMetric, pending: set[str] = pending, wants_all: set[str] = wants_all
+        ) -> bool:
+            depends = plans[m.full_name][1]
+            if "*" in depends and pending - wants_all - {m.name}:
+                return False
+            return not (depends - {"*"}) & (pending - {m.name})
+
+        wave = [m for m in remaining if ready(m)] or remaining[:1]
+        remaining = [m for m in remaining if m not in wave]
+        scorers = []
+        for m in wave:
+            scorers.append(
+                _LegacyScorer(
+                    name=m.full_name,
+                    aggregations=[],
+                    metric=m,
+                    ctx=ctx,
+                    plan=plans[m.full_name][0],
+                    latency=latencies,
+                )
+            )
+        records: list[dict[str, Any]] = [{"inputs": {}} for _ in range(n_rows)]
+        ran.extend(scorers)
+        result = evaluate(
+            data=records,
+            scorers=scorers,
+            max_workers=max_workers,
+            max_concurrent_calls=max_concurrent_calls,
+            progress=progress,
+            log=False,  # the legacy result is logged once, as a whole
+        )
+        table = result.tables["eval_results_table"]
+        for s in scorers:
+            row_errors = table[f"{s.name}/error_message"].tolist()
+            codes = table[f"{s.name}/error_code"].tolist()
+            if any(e is not None for e in row_errors):
+                errors[s.name] = row_errors
+            if s.result is not None:
+                ctx.values[s.name] = s.result
+            elif all(e is not None for e in row_errors) and codes[0] != "MissingDependencyError":
+                warnings.warn(f"metric {s.name!r} was not computed: {row_errors[0]}", stacklevel=3)
+    return errors
+
+
+def evaluate_legacy(
+    data: Any,
+    *,
+    model: Any = None,
+    targets: str | None = None,
+    predictions: str | None = None,
+    model_type: str | None = None,
+    extra_metrics: Sequence[Any] | None = None,
+    evaluator_config: dict[str, Any] | None = None,
+    scorers: Sequence[Any] | None = None,
+    max_workers: int | None = None,
+    max_concurrent_calls: int | None = None,
+    progress: bool | None = None,
+    log: bool = True,
+) -> EvaluationResult:
+    """``mlflow.evaluate`` for a DataFrame of rows; see the module docstring.
+
+    Raises:
+        DataError: A named column is missing, or there are neither predictions nor a model.
+        ScorerError: An unknown ``model_type``, a bad metric, or a metric parameter that
+            nothing fills.
+    """
+    import pandas as pd
+
+    if model_type is not None and model_type not in MODEL_TYPES:
+        raise ScorerError(f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)}")
+    if evaluator_config is not None and not isinstance(evaluator_config, dict):
+        raise ScorerError("evaluator_config must be a dict, e.g. {'retriever_k': 5}")
+    config = dict(evaluator_config or {})
+    col_mapping = dict(config.pop("col_mapping", None) or {})
+    retriever_k = config.pop("retriever_k", 3)
+    frame = _frame(data)
+    targets_name = _column(frame, targets, "targets") if targets is not None else None
+    predictions_name: str | None = None
+    if model is None:
+        if predictions is None:
+            raise DataError(
+                "no model and no predictions: pass predictions='<column holding the outputs>' "
+                "or model=<a function of the input DataFrame>"
+            )
+        predictions_name = _column(frame, predictions, "predictions")
+    features = [c for c in frame.columns if c not in (targets_name, predictions_name)]
+
+    chosen: dict[str, EvaluationMetric] = {}
+    extras = [*(extra_metrics or []), *(scorers or [])]
+    for m in preset_metrics(model_type, retriever_k):
+        chosen[m.full_name] = m
+    for position, item in enumerate(extras):
+        m = _as_metric(item, f"extra_metrics[{position}]")
+        chosen.pop(m.full_name, None)
+        chosen[m.full_name] = m
+    latency_wanted = any(m.name == "latency" for m in chosen.values())
+    ordered = [m for m in chosen.values() if m.name != "latency"]
+
+    from evalkit.tracking.evaluation import open_evaluation_log
+
+    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
+    n_rows = len(frame)
+    inputs = frame[features]
+    prediction_errors: list[str | None] = [None] * n_rows
+    latencies: list[float] | None = None
+    others: dict[str, list[Any]] = {}
+    if model is None:
+        y_pred = frame[predictions_name].tolist()
+        if latency_wanted:
+            warnings.warn("latency is 0 for every row: no model was given to time", stacklevel=2)
+            latencies = [0.0] * n_rows
+    else:
+        call = _call_model(model)
+        if latency_wanted:
+            y_pred, latencies = [None] * n_rows, [0.0] * n_rows
+            for i in range(n_rows):
+                start = time.perf_counter()
+                try:
+                    out = call(inputs.iloc[[i]])
+                except Exception as exc:  # this row fails; the others are still predicted
+                    prediction_errors[i] = f"{type(exc).__name__}: {exc}"
+                    continue
+                finally:
+                    latencies[i] = time.perf_counter() - start
+                row_values, other = _split_output(out, predictions, 1)
+                y_pred[i] = row_values[0]
+                for key, column in other.items():
+                    others.setdefault(key, [None] * n_rows)[i] = column[0]
+        else:
+            y_pred, others = _split_output(call(inputs), predictions, n_rows)
+
+    output_name = (predictions_name or predictions or "outputs") if targets_name else "outputs"
+    ctx = LegacyContext(
+        predictions=pd.Series(y_pred, name=output_name),
+        targets=frame[targets_name].reset_index(drop=True) if targets_name else None,
+        inputs=inputs,
+        other_outputs=others,
+        config=config,
+        col_mapping=col_mapping,
+        predictions_name=predictions_name or predictions,
+        targets_name=targets_name,
+    )
+    if latencies is not None:
+        ctx.values["latency"] = MetricValue(scores=latencies)
+    ctx.values.update(_classic_presets(model_type, ctx, config))
+    computed_first = list(ctx.values)  # latency and the regressor/classifier metrics
+    runnable = []
+    for m in ordered:
+        if ctx.targets is None and _needs_targets(m):
+            warnings.warn(f"metric {m.full_name!r} skipped: it needs targets=", stacklevel=2)
+        else:
+            runnable.append(m)
+    ran: list[BatchScorer] = []
+    errors = _run_waves(
+        runnable,
+        ctx,
+        latencies,
+        max_workers=max_workers,
+        max_concurrent_calls=max_concurrent_calls,
+        progress=progress,
+        ran=ran,
+    )
+
+    order = computed_first + [m.full_name for m in runnable if m.full_name not in computed_first]
+    values = {k: ctx.values[k] for k in order if k in ctx.values}
+    table = inputs.copy()
+    if targets_name:
+        table[targets_name] = ctx.targets
+    table[output_name] = y_pred
+    if any(prediction_errors):
+        table["prediction_error"] = prediction_errors
+    for full in order:
+        mv = values.get(full)
+        if mv is not None and mv.scores:
+            bare = full in ("token_count", "latency")
+            table[full if bare else f"{full}/score"] = list(mv.scores)
+        if mv is not None and mv.justifications:
+            table[f"{full}/justification"] = list(mv.justifications)
+        if full in errors:
+            table[f"{full}/error_message"] = errors[full]
+    result = EvaluationResult(metrics=aggregate_keys(values), tables={"eval_results_table": table})
+    if tracking is not None:
+        result = tracking.log(result, ran, data=data, predict_fn=None)
+    return result

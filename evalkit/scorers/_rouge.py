@@ -1,0 +1,185 @@
+"""ROUGE-1/2/L/Lsum F-measures, value for value the ``rouge-score`` package's.
+
+This is the computation Hugging Face's ``rouge`` metric (and so ``mlflow.metrics.rougeL()``)
+runs: ``RougeScorer(rouge_types, use_stemmer=...).score(target, prediction).fmeasure``, with
+rouge-score's default tokenizer (lower-case, non-alphanumerics to spaces, optional Porter
+stemming of tokens longer than three characters). What differs is only how fast it runs:
+
+* tokens of a text are computed once and shared by the four ROUGE types (memoised);
+* Porter stems are memoised per word (stemming is most of rouge-score's time);
+* the LCS length for ROUGE-L uses a bit-parallel algorithm instead of a full DP table.
+
+ROUGE-Lsum keeps rouge-score's exact summary-level algorithm (union LCS with its
+backtracking tie-breaks), because its hit count depends on which LCS is chosen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+
+_NON_ALPHANUM = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+_VALID_TOKEN = re.compile(r"^[a-z0-9]+$")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem import porter
+
+    return porter.PorterStemmer()  # rouge-score's tokenizer uses the default (NLTK) mode
+
+
+@lru_cache(maxsize=1 << 18)
+def _stem(word: str) -> str:
+    return str(_stemmer().stem(word))
+
+
+@lru_cache(maxsize=1 << 16)
+def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
+    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
+    text = _NON_ALPHANUM.sub(" ", text.lower())
+    if not use_stemmer:
+        # After the substitution every piece is [a-z0-9]+ or empty; split() drops the empties.
+        return tuple(text.split())
+    tokens = [_stem(x) if len(x) > 3 else x for x in _SPACES.split(text)]
+    return tuple(x for x in tokens if _VALID_TOKEN.match(x))
+
+
+def _fmeasure(precision: float, recall: float) -> float:
+    if precision + recall > 0:
+        return 2 * precision * recall / (precision + recall)
+    return 0.0
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> Counter[Any]:
+    if n == 1:
+        return Counter(tokens)  # unigrams keyed by the token itself: same counts, less work
+    return Counter(zip(*[tokens[i:] for i in range(n)], strict=False))
+
+
+def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
+    """ROUGE-N F-measure of two token sequences (rouge-score's ``_score_ngrams``)."""
+    target_ngrams = _ngrams(target, n)
+    prediction_ngrams = _ngrams(prediction, n)
+    overlap = 0
+    for ngram, count in target_ngrams.items():
+        other = prediction_ngrams.get(ngram)
+        if other:
+            overlap += count if count < other else other
+    precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
+    recall = overlap / max(max(len(target) - n + 1, 0), 1)
+    return _fmeasure(precision, recall)
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence (bit-parallel, Hyyrö 2004)."""
+    if len(a) < len(b):
+        a, b = b, a
+    masks: dict[str, int] = {}
+    for i, token in enumerate(b):
+        masks[token] = masks.get(token, 0) | (1 << i)
+    full = (1 << len(b)) - 1
+    v = full
+    for token in a:
+        m = masks.get(token)
+        if m:
+            u = v & m
+            v = ((v + u) | (v - u)) & full
+    return len(b) - v.bit_count()
+
+
+def rouge_l(target: Sequence[str], prediction: Sequence[str]) -> float:
+    """ROUGE-L F-measure (rouge-score's ``_score_lcs``)."""
+    if not target or not prediction:
+        return 0.0
+    lcs = lcs_length(target, prediction)
+    return _fmeasure(lcs / len(prediction), lcs / len(target))
+
+
+def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
+    """Indices into ``ref`` of one LCS, chosen exactly as rouge-score's backtracking does."""
+    rows, cols = len(ref), len(can)
+    table = [[0] * (cols + 1)]
+    for i in range(1, rows + 1):
+        prev = table[i - 1]
+        row = [0] * (cols + 1)
+        token = ref[i - 1]
+        for j in range(1, cols + 1):
+            if token == can[j - 1]:
+                row[j] = prev[j - 1] + 1
+            else:
+                up, left = prev[j], row[j - 1]
+                row[j] = up if up > left else left
+        table.append(row)
+    i, j = rows, cols
+    picked: list[int] = []
+    while i > 0 and j > 0:
+        if ref[i - 1] == can[j - 1]:
+            picked.append(i - 1)
+            i -= 1
+            j -= 1
+        elif table[i][j - 1] > table[i - 1][j]:
+            j -= 1
+        else:
+            i -= 1
+    picked.reverse()
+    return picked
+
+
+def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
+    """ROUGE-Lsum F-measure: summary-level LCS over newline-separated sentences."""
+    ref_sents = [tokenize(s, use_stemmer) for s in target.split("\n") if s]
+    can_sents = [tokenize(s, use_stemmer) for s in prediction.split("\n") if s]
+    if not ref_sents or not can_sents:
+        return 0.0
+    m = sum(map(len, ref_sents))
+    n = sum(map(len, can_sents))
+    if not n or not m:
+        return 0.0
+    if len(ref_sents) == 1 and len(can_sents) == 1:
+        # One sentence each: the union LCS is one LCS and every token of it is counted.
+        hits = lcs_length(ref_sents[0], can_sents[0])
+    else:
+        ref_counts: Counter[str] = Counter()
+        can_counts: Counter[str] = Counter()
+        for s in ref_sents:
+            ref_counts.update(s)
+        for s in can_sents:
+            can_counts.update(s)
+        hits = 0
+        for ref in ref_sents:
+            union: set[int] = set()
+            for can in can_sents:
+                union.update(_lcs_indices(ref, can))
+            for t in (ref[i] for i in sorted(union)):
+                if can_counts[t] > 0 and ref_counts[t] > 0:
+                    hits += 1
+                    can_counts[t] -= 1
+                    ref_counts[t] -= 1
+    return _fmeasure(hits / n, hits / m)
+
+
+def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool) -> float:
+    """One ROUGE F-measure of ``prediction`` against ``target``."""
+    if rouge_type == "rougeLsum":
+        return rouge_lsum(target, prediction, use_stemmer)
+    t = tokenize(target, use_stemmer)
+    p = tokenize(prediction, use_stemmer)
+    if rouge_type == "rougeL":
+        return rouge_l(t, p)
+    return rouge_n(t, p, int(rouge_type[5:]))
+
+
+def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
+    """Score a chunk of (target, prediction) pairs; the unit of work sent to a process."""
+    rouge_type, use_stemmer, targets, predictions = args
+    return [
+        rouge_score(rouge_type, t, p, use_stemmer)
+        for t, p in zip(targets, predictions, strict=True)
+    ]
