@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.entities import EvaluationResult
 from evalkit.errors import EvalkitError
 from evalkit.tracking import _context, artifacts
+from evalkit.tracking._redact import redact
 from evalkit.tracking.entities import DatasetInput, Metric, RunStatus
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def scorer_params(scorers: Sequence[Scorer]) -> tuple[dict[str, str], dict[str, 
     params: dict[str, str] = {"scorers": _param([s.name for s in scorers])}
     configs: dict[str, Any] = {}
     for s in scorers:
-        config = dict(s.config())
+        config = redact(dict(s.config()))  # no api_key / Authorization header in the store
         model = getattr(s, "model", None)
         if model is not None and "model" not in config:
             config["model"] = model
