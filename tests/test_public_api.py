@@ -18,7 +18,8 @@ def test_all_matches_public_names() -> None:
         for name, value in vars(evalkit).items()
         if not name.startswith("_") and not isinstance(value, type(sys))
     }
-    assert set(evalkit.__all__) - {"__version__"} == public
+    exported_modules = {"metrics"}  # evalkit.metrics.rougeL() etc., as mlflow.metrics
+    assert set(evalkit.__all__) - {"__version__"} == public | exported_modules
     assert evalkit.__all__ == sorted(evalkit.__all__, key=str.lower) or sorted(evalkit.__all__)
 
 
@@ -51,3 +52,10 @@ def test_import_is_fast_and_loads_no_heavy_library() -> None:
     took, heavy = done.stdout.split(" ", 1)
     assert heavy.strip() == "[]", f"import evalkit loaded {heavy.strip()}"
     assert float(took) < 1.0  # generous: the real figure is far lower; catches a heavy import
+
+
+def test_mlflow_style_module_paths_work_after_import_evalkit() -> None:
+    import evalkit.metrics
+
+    assert evalkit.metrics.genai.answer_correctness is not None
+    assert evalkit.metrics.rougeL().name == "rougeL"

@@ -306,3 +306,13 @@ def recall_score() -> EvaluationMetric:
 def f1_score() -> EvaluationMetric:
     """F1 score of a classifier (``pos_label``/``average`` from ``evaluator_config``)."""
     return _from(classic_metric("f1_score"))
+
+
+def __getattr__(name: str) -> Any:
+    # ``evalkit.metrics.genai.answer_correctness()`` works after ``import evalkit``, as
+    # ``mlflow.metrics.genai`` does, without loading the judge machinery up front.
+    if name == "genai":
+        import importlib
+
+        return importlib.import_module("evalkit.metrics.genai")
+    raise AttributeError(f"module 'evalkit.metrics' has no attribute {name!r}")
