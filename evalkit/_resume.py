@@ -37,7 +37,7 @@ class Journaling:
         self.state = read_journal(path) if resume else JournalState()
         check_rows(self.state, self.digests, run_id)
         self.retry_errors = retry_errors
-        self.journal = Journal(path)
+        self.journal = Journal(path, self.digests)
 
     @property
     def resuming(self) -> bool:
@@ -61,9 +61,7 @@ class Journaling:
 
     def record_prediction(self, row: EvalRow) -> None:
         """Journal row's prediction."""
-        self.journal.prediction(
-            row.index, self.digests[row.index], row.outputs, row.latency, row.prediction_error
-        )
+        self.journal.prediction(row.index, row.outputs, row.latency, row.prediction_error)
 
     def restored(self, row: int, scorer: str) -> tuple[bool, Any]:
         """``(found, outcome)`` of the pair in the journal (errors count as missing when
@@ -75,7 +73,7 @@ class Journaling:
 
     def record(self, row: int, scorer: str, value: Any) -> None:
         """Journal the outcome of ``scorer`` on ``row``."""
-        self.journal.score(row, self.digests[row], scorer, value)
+        self.journal.score(row, scorer, value)
 
     def close(self) -> None:
         """Flush and close the journal."""

@@ -12,6 +12,7 @@ import contextvars
 import dataclasses
 import functools
 import itertools
+import logging
 import os
 import threading
 import time
@@ -30,6 +31,8 @@ from evalkit.tracing import SpanType, collect_trace, start_span
 from evalkit.tracking.evaluation import open_evaluation_log
 
 __all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
+
+_log = logging.getLogger("evalkit")
 
 DEFAULT_MAX_WORKERS = 10
 """Worker threads when ``max_workers`` is not given (``EVALKIT_MAX_WORKERS`` overrides)."""
@@ -308,6 +311,9 @@ def evaluate(
     if log or resume is not None:  # a bad tracking URI fails before work
         tracking = open_evaluation_log()
         run_id = tracking.begin(resolved, resume)
+        _log.info(
+            "evaluate(): run %s; after a crash go on with evaluate(..., resume=%r)", run_id, run_id
+        )
         journaling = Journaling(tracking, rows, run_id, resume is not None, retry_errors)
 
     batch = [s for s in resolved if isinstance(s, BatchScorer)]

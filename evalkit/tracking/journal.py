@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,8 +34,16 @@ FLUSH_SECONDS = 0.05
 
 def row_digest(inputs: Any, outputs: Any, expectations: Any) -> str:
     """A short digest of one record, to tell whether the data changed between runs."""
-    payload = json.dumps([inputs, outputs, expectations], sort_keys=True, default=repr)
-    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+    import orjson
+
+    record = [inputs, outputs, expectations]
+    try:
+        payload = orjson.dumps(
+            record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr
+        )
+    except TypeError:
+        payload = json.dumps(record, sort_keys=True, default=repr).encode()
+    return hashlib.blake2b(payload, digest_size=8).hexdigest()
 
 
 def _error(e: AssessmentError | None) -> dict[str, Any] | None:
@@ -68,6 +77,8 @@ def encode(value: Any) -> Any:
                 for v in value
             ]
         }
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN/inf
+        return {"fv": repr(value)}
     return {"v": value}
 
 
@@ -91,6 +102,8 @@ def decode(data: dict[str, Any]) -> Any:
             for d in data["fb"]
         ]
         return items[0] if len(items) == 1 else items
+    if "fv" in data:
+        return float(data["fv"])
     return data["v"]
 
 
@@ -102,45 +115,70 @@ def is_error(data: dict[str, Any]) -> bool:
 
 
 class Journal:
-    """Appends journal lines from many threads; flushes by time and on :meth:`close`."""
+    """Appends journal lines from many threads; flushes by time and on :meth:`close`.
 
-    def __init__(self, path: Path) -> None:
+    Workers only append ``(row, scorer, outcome)`` to a list (atomic under the GIL); the
+    thread that finds the buffer older than :data:`FLUSH_SECONDS` encodes the batch with
+    orjson and writes it in one call.
+    """
+
+    def __init__(self, path: Path, digests: list[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
+        self.digests = digests
+        self._file = path.open("ab")
         self._lock = threading.Lock()
+        self._buffer: list[tuple[Any, ...]] = []
         self._last = time.monotonic()
 
-    def _write(self, line: str) -> None:
-        with self._lock:
-            self._file.write(line)
-            now = time.monotonic()
-            if now - self._last >= FLUSH_SECONDS:
-                self._file.flush()
-                self._last = now
+    def _add(self, entry: tuple[Any, ...]) -> None:
+        self._buffer.append(entry)
+        if time.monotonic() - self._last >= FLUSH_SECONDS:
+            self.flush()
 
-    def score(self, row: int, digest: str, scorer: str, value: Any) -> None:
+    def score(self, row: int, scorer: str, value: Any) -> None:
         """Record the outcome of ``scorer`` on row ``row``."""
-        try:
-            line = json.dumps({"r": row, "d": digest, "s": scorer, "o": encode(value)})
-        except (TypeError, ValueError):  # not JSON data: not journaled, scored again on resume
-            return
-        self._write(line + "\n")
+        self._add((row, scorer, value))
 
-    def prediction(
-        self, row: int, digest: str, outputs: Any, latency: float | None, error: Any
-    ) -> None:
+    def prediction(self, row: int, outputs: Any, latency: float | None, error: Any) -> None:
         """Record the ``predict_fn`` result of row ``row``."""
+        self._add((row, None, (outputs, latency, error)))
+
+    def _line(self, entry: tuple[Any, ...]) -> bytes | None:
+        import orjson
+
+        row, scorer, value = entry
+        if scorer is None:
+            outputs, latency, error = value
+            data: dict[str, Any] = {
+                "r": row,
+                "d": self.digests[row],
+                "p": outputs,
+                "l": latency,
+                "pe": _error(error),
+            }
+        else:
+            data = {"r": row, "d": self.digests[row], "s": scorer, "o": encode(value)}
         try:
-            line = json.dumps(
-                {"r": row, "d": digest, "p": outputs, "l": latency, "pe": _error(error)}
-            )
-        except (TypeError, ValueError):
-            return
-        self._write(line + "\n")
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+        except TypeError:  # not JSON data: not journaled, scored again on resume
+            return None
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        with self._lock:
+            self._last = time.monotonic()
+            batch, self._buffer = self._buffer, []
+            if self._file.closed:
+                return
+            lines = [line for line in map(self._line, batch) if line is not None]
+            if lines:
+                self._file.write(b"".join(lines))
+                self._file.flush()
 
     def close(self) -> None:
         """Flush and close the file."""
+        self.flush()
         with self._lock:
             self._file.close()
 

@@ -171,3 +171,41 @@ def test_torn_last_line_is_skipped(judge_server: JudgeServer) -> None:
     )
     assert judge_server.request_count == 9
     assert again.metrics == first.metrics
+
+
+def test_every_kind_of_outcome_survives_the_journal() -> None:
+    from evalkit.entities import AssessmentError, Feedback
+    from evalkit.results import Failed
+    from evalkit.tracking.journal import decode, encode
+
+    outcomes = [
+        True,
+        3,
+        0.5,
+        float("nan"),
+        float("-inf"),
+        "label",
+        None,
+        Feedback(value="yes", rationale="why", metadata={"cost": 0.1}),
+        [Feedback(name="a", value=1), Feedback(name="b", value=None, error=ValueError("x"))],
+        Failed(AssessmentError(error_code="BUDGET_EXCEEDED", error_message="spent")),
+    ]
+    for outcome in outcomes:
+        back = decode(json.loads(json.dumps(encode(outcome))))
+        if isinstance(outcome, float) and outcome != outcome:
+            assert back != back
+        elif isinstance(outcome, list):
+            assert [(f.name, f.value, f.error and f.error.error_code) for f in back] == [
+                ("a", 1, None),
+                ("b", None, "ValueError"),
+            ]
+        elif isinstance(outcome, Failed):
+            assert back == outcome
+        elif isinstance(outcome, Feedback):
+            assert (back.value, back.rationale, dict(back.metadata)) == (
+                "yes",
+                "why",
+                {"cost": 0.1},
+            )
+        else:
+            assert back == outcome and type(back) is type(outcome)
