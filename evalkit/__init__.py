@@ -42,6 +42,7 @@ from evalkit.errors import (
     ScorerError,
     TrackingError,
 )
+from evalkit.judges.estimate import estimate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 from evalkit.tracing import Span, Trace, start_span, trace
 from evalkit.tracking import (
@@ -109,6 +110,7 @@ __all__ = [
     "delete_dataset_tag",
     "delete_run",
     "end_run",
+    "estimate",
     "evaluate",
     "get_artifact_uri",
     "get_dataset",

@@ -9,7 +9,10 @@ thread count that multiplies with the number of scorers, and results land in inp
 from __future__ import annotations
 
 import contextvars
+import dataclasses
+import functools
 import itertools
+import logging
 import os
 import threading
 import time
@@ -18,15 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from evalkit._progress import progress_bar
+from evalkit._resume import Journaling
 from evalkit.data import EvalRow, normalize_data
 from evalkit.entities import AssessmentError, EvaluationResult
-from evalkit.errors import DataError, ScorerError
+from evalkit.errors import DataError, EvalkitError, ScorerError
 from evalkit.results import Failed, build_table, collect_metrics, metrics_of
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
 from evalkit.tracing import SpanType, collect_trace, start_span
 from evalkit.tracking.evaluation import open_evaluation_log
 
 __all__ = ["DEFAULT_MAX_WORKERS", "evaluate"]
+
+_log = logging.getLogger("evalkit")
 
 DEFAULT_MAX_WORKERS = 10
 """Worker threads when ``max_workers`` is not given (``EVALKIT_MAX_WORKERS`` overrides)."""
@@ -149,7 +155,38 @@ def _run_tasks(
 
 
 def _failure(exc: BaseException) -> Failed:
-    return Failed(AssessmentError.from_exception(exc))
+    error = AssessmentError.from_exception(exc)
+    code = getattr(exc, "code", None)  # a ModelCallError's cause, as the judges report it
+    if isinstance(code, str) and isinstance(exc, EvalkitError):
+        error = dataclasses.replace(error, error_code=code)
+    return Failed(error)
+
+
+def _empty_outputs(**inputs: Any) -> str:
+    """What a dry run uses instead of calling the app."""
+    return ""
+
+
+def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    """``predict_fn`` answered from the cache where it has the inputs' outputs."""
+    if mode == "off":
+        return predict_fn
+    from evalkit.judges.cache import open_cache, prediction_key
+
+    store = open_cache()
+
+    @functools.wraps(predict_fn)
+    def cached(**inputs: Any) -> Any:
+        key, name = prediction_key(predict_fn, inputs)
+        found, outputs = store.get_prediction(key)
+        if found:
+            return outputs
+        outputs = predict_fn(**inputs)
+        if mode == "on":
+            store.put_prediction(key, name, outputs)
+        return outputs
+
+    return cached
 
 
 def evaluate(
@@ -161,6 +198,12 @@ def evaluate(
     max_concurrent_calls: int | None = None,
     progress: bool | None = None,
     log: bool = True,
+    cache: str | None = None,
+    cache_predictions: bool = False,
+    max_cost: float | None = None,
+    resume: str | None = None,
+    retry_errors: bool = False,
+    dry_run: bool = False,
     model: Any = None,
     targets: str | None = None,
     predictions: str | None = None,
@@ -186,6 +229,21 @@ def evaluate(
             that take more than a second; ``True``/``False`` force it on/off.
         log: Log params, metrics, the per-row table and the dataset to the active run (or
             a new one) in the tracking store; see :mod:`evalkit.tracking.evaluation`.
+        cache: The model-call cache mode, ``"on"`` (default, or ``EVALKIT_CACHE``),
+            ``"read-only"`` or ``"off"``; see :mod:`evalkit.judges.cache`.
+        cache_predictions: Also cache ``predict_fn`` results, keyed by the function's
+            module and qualified name and the inputs (JSON-serialisable outputs only).
+        max_cost: Stop starting model calls once this many USD have been paid; the rows
+            left get the error code ``BUDGET_EXCEEDED`` and ``result.usage["budget_refused"]``
+            counts them.
+        resume: The id of a run that did not finish (killed, interrupted) or had errors: only
+            the (row, scorer) pairs its journal lacks are run, and the result equals an
+            uninterrupted run's. The data must be the same (each row is checked).
+        retry_errors: With ``resume``, also run again the pairs (and predictions) that
+            ended in an error.
+        dry_run: Send no model call and log nothing: count each judge call's prompt tokens
+            and price instead (``predict_fn`` is not called; outputs are empty). The result
+            has no metrics; ``result.usage`` is the estimate (see :func:`evalkit.estimate`).
 
         model, targets, predictions, model_type, extra_metrics, evaluator_config: MLflow's
             legacy form (``mlflow.evaluate``); any of them switches to it. See
@@ -193,7 +251,8 @@ def evaluate(
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
-        ``tables["eval_results_table"]`` with one row per record, and ``run_id``.
+        ``tables["eval_results_table"]`` with one row per record, ``run_id`` and ``usage``
+        (model calls, calls served from the cache, tokens and cost).
 
     Raises:
         DataError: The data cannot be used (the message names the row and column).
@@ -238,9 +297,24 @@ def evaluate(
         raise ScorerError(f"max_workers must be at least 1, got {max_workers}")
     if max_concurrent_calls is not None and max_concurrent_calls < 1:
         raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
+    from evalkit.judges.cache import cache_scope, evaluation_mode
     from evalkit.judges.limiter import limiter_scope
+    from evalkit.judges.usage import usage_scope
 
-    tracking = open_evaluation_log() if log else None  # a bad tracking URI fails before work
+    mode = evaluation_mode(cache)
+
+    tracking = None
+    journaling = None
+    if dry_run:
+        log, resume = False, None
+        predict_fn = _empty_outputs if predict_fn is not None else None
+    if log or resume is not None:  # a bad tracking URI fails before work
+        tracking = open_evaluation_log()
+        run_id = tracking.begin(resolved, resume)
+        _log.info(
+            "evaluate(): run %s; after a crash go on with evaluate(..., resume=%r)", run_id, run_id
+        )
+        journaling = Journaling(tracking, rows, run_id, resume is not None, retry_errors)
 
     batch = [s for s in resolved if isinstance(s, BatchScorer)]
     per_row = [s for s in resolved if not isinstance(s, BatchScorer)]
@@ -248,18 +322,28 @@ def evaluate(
     total = (n if predict_fn else 0) + len(batch) * n + len(per_row) * n
     with (
         limiter_scope(max_concurrent_calls),
+        cache_scope(mode),
+        usage_scope(max_cost, dry_run=dry_run) as meter,
         progress_bar(total, enabled=progress) as tick,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool,
     ):
-        if predict_fn is not None:
-            _predict(rows, predict_fn, pool, workers, tick)
-        outcomes = _score(rows, batch, per_row, pool, workers, tick)
+        try:
+            if predict_fn is not None:
+                cached_fn = _cached_predict(predict_fn, mode) if cache_predictions else predict_fn
+                _predict(rows, cached_fn, pool, workers, tick, journaling)
+            outcomes = _score(rows, batch, per_row, pool, workers, tick, journaling)
+        finally:
+            if journaling is not None:
+                journaling.close()
 
+    if dry_run:
+        return EvaluationResult(metrics={}, tables={}, usage=meter.as_dict())
     ordered = [outcomes[id(s)] for s in resolved]
     columns = collect_metrics(resolved, ordered, n)
     result = EvaluationResult(
         metrics=metrics_of(columns),
         tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
+        usage=meter.as_dict(),
     )
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
@@ -272,11 +356,14 @@ def _predict(
     pool: ThreadPoolExecutor,
     workers: int,
     tick: Callable[[int], None] | None,
+    journaling: Journaling | None = None,
 ) -> None:
     name = getattr(predict_fn, "__name__", "predict_fn")
 
     def task(i: int) -> int:
         row = rows[i]
+        if journaling is not None and journaling.restore_prediction(row):
+            return 1
         start = time.perf_counter()
         # One trace per row: the call is its root span; spans the app records nest in it.
         with collect_trace() as trace:
@@ -287,6 +374,8 @@ def _predict(
                 row.prediction_error = AssessmentError.from_exception(exc)
         row.latency = time.perf_counter() - start
         row.trace = trace
+        if journaling is not None:
+            journaling.record_prediction(row)
         return 1
 
     _run_tasks(len(rows), task, pool, workers, tick)
@@ -309,6 +398,7 @@ def _score(
     pool: ThreadPoolExecutor,
     workers: int,
     tick: Callable[[int], None] | None,
+    journaling: Journaling | None = None,
 ) -> dict[int, list[Any]]:
     """Run every scorer on every scorable row; return raw outcomes per scorer, in row order."""
     n = len(rows)
@@ -326,6 +416,12 @@ def _score(
 
     def batch_task(s: BatchScorer) -> int:
         column = outcomes[id(s)]
+        if journaling is not None and journaling.resuming:
+            found = [journaling.restored(r.index, s.name) for r in scorable]
+            if all(ok for ok, _ in found):
+                for r, (_, v) in zip(scorable, found, strict=True):
+                    column[r.index] = v
+                return len(scorable)
         try:
             columns = {a: [getattr(r, a) for r in scorable] for a in s.arguments}
             values = list(s.score_batch(**columns))
@@ -338,6 +434,8 @@ def _score(
             values = [_failure(exc)] * len(scorable)  # type: ignore[list-item]
         for r, v in zip(scorable, values, strict=True):
             column[r.index] = v
+            if journaling is not None:
+                journaling.record(r.index, s.name, v)
         return len(scorable)
 
     n_batch = len(batch)
@@ -345,11 +443,27 @@ def _score(
     calls = [_row_callable(s) for s in per_row]
     argument_names = [s.arguments for s in per_row]
     row_columns = [outcomes[id(s)] for s in per_row]
+    names = [s.name for s in per_row]
+    pairs = len(scorable) * n_row_scorers
+    pending: list[int] | None = None  # pair numbers still to run, when resuming
+    if journaling is not None and journaling.resuming:
+        pending = []
+        for p in range(pairs):
+            i, j = divmod(p, n_row_scorers)
+            found, value = journaling.restored(scorable[i].index, names[j])
+            if found:
+                row_columns[j][scorable[i].index] = value
+            else:
+                pending.append(p)
+        if tick is not None:
+            tick(pairs - len(pending))
+    record = journaling.record if journaling is not None else None
 
     def task(t: int) -> int:
         if t < n_batch:
             return batch_task(batch[t])
-        i, j = divmod(t - n_batch, n_row_scorers)
+        p = t - n_batch if pending is None else pending[t - n_batch]
+        i, j = divmod(p, n_row_scorers)
         row = scorable[i]
         value: Any
         try:
@@ -357,7 +471,10 @@ def _score(
         except Exception as exc:
             value = _failure(exc)
         row_columns[j][row.index] = value
+        if record is not None:
+            record(row.index, names[j], value)
         return 1
 
-    _run_tasks(n_batch + len(scorable) * n_row_scorers, task, pool, workers, tick)
+    n_pairs = pairs if pending is None else len(pending)
+    _run_tasks(n_batch + n_pairs, task, pool, workers, tick)
     return outcomes

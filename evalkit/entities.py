@@ -127,6 +127,11 @@ class EvaluationResult:
     """Per-row tables; ``tables["eval_results_table"]`` has one row per record."""
     run_id: str | None = None
     """The tracking run the evaluation was logged to, if any."""
+    usage: dict[str, Any] = field(default_factory=dict)
+    """What the evaluation's model calls used: ``judge_calls`` (all calls, cached ones
+    included), ``cached_calls`` (served from the call cache, free), ``input_tokens``,
+    ``output_tokens``, ``cost`` (USD paid, from litellm's price list) and
+    ``budget_refused`` (calls not started because ``max_cost`` was spent)."""
 
     @property
     def result_df(self) -> pd.DataFrame:

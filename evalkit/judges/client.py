@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.errors import JudgeError
+from evalkit.judges.cache import cache_mode, call_key, open_cache
 from evalkit.judges.limiter import current_registry
+from evalkit.judges.usage import current_meter
 
 __all__ = [
     "DEFAULT_INITIAL_BACKOFF",
@@ -40,6 +42,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_CODES",
     "MAX_RETRY_AFTER",
+    "BudgetExceededError",
     "ModelCallError",
     "ModelResponse",
     "complete",
@@ -67,6 +70,8 @@ ERROR_CODES = (
     "AUTHENTICATION_ERROR",
     "BAD_REQUEST",
     "MALFORMED_RESPONSE",
+    "BUDGET_EXCEEDED",
+    "DRY_RUN",
     "UNKNOWN",
 )
 """The values of :attr:`ModelCallError.code`."""
@@ -93,7 +98,10 @@ class ModelResponse:
     latency: float
     """Seconds for the whole call: waiting for the limiter, every attempt and back-off."""
     attempts: int
-    """Requests sent (1 means no retry)."""
+    """Requests sent (1 means no retry; 0 for an answer served from the cache)."""
+    cached: bool = False
+    """Whether the answer came from the call cache (:mod:`evalkit.judges.cache`); a cached
+    answer keeps the token counts of the original call and reports ``cost=0.0``."""
 
 
 class ModelCallError(JudgeError):
@@ -126,6 +134,14 @@ class ModelCallError(JudgeError):
         self.status_code = status_code
         self.retry_after = retry_after
         self.retryable = code in _RETRYABLE if retryable is None else retryable
+
+
+class BudgetExceededError(ModelCallError):
+    """A call not started because the evaluation's ``max_cost`` was spent
+    (``code="BUDGET_EXCEEDED"``, never retried)."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message, code="BUDGET_EXCEEDED", model=model, attempts=0, retryable=False)
 
 
 # -- litellm, loaded once ---------------------------------------------------------------------
@@ -420,6 +436,7 @@ def complete(
     maximum = DEFAULT_MAX_BACKOFF if max_backoff is None else max_backoff
     kwargs: dict[str, Any] = {"temperature": 0, "max_tokens": DEFAULT_MAX_TOKENS}
     kwargs.update(parameters or {})
+    request_params = dict(kwargs)  # what, with the messages and the model, decides the answer
     kwargs.update(
         model=litellm_model,
         messages=messages,
@@ -433,6 +450,38 @@ def complete(
         kwargs["extra_headers"] = dict(extra_headers)
     if response_format is not None and _supports_response_schema(litellm_model):
         kwargs["response_format"] = response_format
+    meter = current_meter()
+    mode = cache_mode()
+    cache = key = None
+    if mode != "off":
+        cache = open_cache()
+        key = call_key(litellm_model, messages, request_params, response_format, api_base)
+        hit = cache.get_call(key)
+        if hit is not None:
+            if meter is not None:
+                meter.record(
+                    cached=True,
+                    input_tokens=hit.get("input_tokens"),
+                    output_tokens=hit.get("output_tokens"),
+                    cost=None,
+                )
+            return ModelResponse(
+                text=hit["text"],
+                model=model,
+                input_tokens=hit.get("input_tokens"),
+                output_tokens=hit.get("output_tokens"),
+                cost=0.0,
+                latency=0.0,
+                attempts=0,
+                cached=True,
+            )
+    if meter is not None and meter.dry_run:
+        meter.count_dry_run(litellm_model, messages, request_params.get("max_tokens"))
+        raise ModelCallError(
+            f"{model}: dry run: counted, not sent", code="DRY_RUN", model=model, attempts=0
+        )
+    if meter is not None:
+        meter.check_budget(model)
     limiter = current_registry().for_model(f"{litellm_model}@{api_base or ''}")
 
     attempts = 0
@@ -478,11 +527,32 @@ def complete(
     try:
         response = retrying(attempt)
     except ModelCallError as exc:
+        if meter is not None:
+            meter.record(cached=False, input_tokens=None, output_tokens=None, cost=None)
         exc.attempts = attempts
         if attempts > 1:
             exc.args = (f"{exc.args[0]} (gave up after {attempts} attempts)",)
         raise
-    return _to_response(response, model, litellm_model, time.perf_counter() - started, attempts)
+    answer = _to_response(response, model, litellm_model, time.perf_counter() - started, attempts)
+    if meter is not None:
+        meter.record(
+            cached=False,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+            cost=answer.cost,
+        )
+    if cache is not None and key is not None and mode == "on":
+        cache.put_call(
+            key,
+            litellm_model,
+            {
+                "text": answer.text,
+                "input_tokens": answer.input_tokens,
+                "output_tokens": answer.output_tokens,
+                "cost": answer.cost,
+            },
+        )
+    return answer
 
 
 def _to_response(

@@ -36,7 +36,7 @@ _TRUE = {"yes", "true", "y", "1", "pass", "passed"}
 _FALSE = {"no", "false", "n", "0", "fail", "failed"}
 
 
-class JudgeOutputError(ValueError):
+class JudgeOutputError(JudgeError, ValueError):
     """A judge's answer cannot be read as the declared value type."""
 
 

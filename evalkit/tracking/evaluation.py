@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 from evalkit.entities import EvaluationResult
 from evalkit.errors import EvalkitError
 from evalkit.tracking import _context, artifacts
+from evalkit.tracking._redact import redact
 from evalkit.tracking.entities import DatasetInput, Metric, RunStatus
 
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
+    from evalkit.tracking.entities import Run
     from evalkit.tracking.store import SqlStore
 
 __all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "open_evaluation_log"]
@@ -60,7 +62,7 @@ def scorer_params(scorers: Sequence[Scorer]) -> tuple[dict[str, str], dict[str, 
     params: dict[str, str] = {"scorers": _param([s.name for s in scorers])}
     configs: dict[str, Any] = {}
     for s in scorers:
-        config = dict(s.config())
+        config = redact(dict(s.config()))  # no api_key / Authorization header in the store
         model = getattr(s, "model", None)
         if model is not None and "model" not in config:
             config["model"] = model
@@ -114,6 +116,55 @@ class EvaluationLogger:
 
         self.store = store
         self.start_time = now_ms()
+        self.run: Run | None = None
+        self.own_run = True
+
+    def begin(self, scorers: Sequence[Scorer], resume: str | None = None) -> str:
+        """Choose the run now (so per-row results can be journaled to it); return its id.
+
+        Args:
+            scorers: The evaluation's scorers (their params decide whether the active run
+                can take this evaluation or a nested run is needed).
+            resume: The id of an earlier run to go on with.
+
+        Raises:
+            TrackingError: ``resume`` names no run.
+        """
+        from evalkit.tracking import fluent
+
+        if resume is not None:
+            self.run = self.store.get_run(resume)
+            self.own_run = True
+            self.store.update_run(resume, status=RunStatus.RUNNING)
+            return resume
+        params, _ = scorer_params(scorers)
+        active = fluent.active_run()
+        own_run = active is None
+        if active is not None:
+            stored = self.store.get_params(active.info.run_id)
+            own_run = any(k in stored and stored[k] != v for k, v in params.items())
+        if own_run:
+            self.run = self._new_run(active)
+        else:
+            assert active is not None
+            self.run = active
+        self.own_run = own_run
+        return self.run.info.run_id
+
+    def journal_path(self) -> Path:
+        """Where the chosen run's per-row journal lives."""
+        from evalkit.tracking.journal import JOURNAL_ARTIFACT
+
+        assert self.run is not None
+        return artifacts.target(self.run.info.artifact_uri, JOURNAL_ARTIFACT)
+
+    def _new_run(self, active: Run | None) -> Run:
+        from evalkit.tracking import fluent
+
+        parent = active.info.run_id if active is not None else None
+        tags = {"mlflow.parentRunId": parent} if parent else {}
+        experiment = active.info.experiment_id if active else fluent._experiment_id(self.store)
+        return self.store.create_run(experiment, tags=tags, start_time=self.start_time)
 
     def log(
         self,
@@ -157,20 +208,20 @@ class EvaluationLogger:
         if predict_fn is not None:
             params["predict_fn"] = getattr(predict_fn, "__qualname__", repr(predict_fn))
 
-        active = fluent.active_run()
-        own_run = active is None
-        if active is not None:
-            stored = self.store.get_params(active.info.run_id)
-            if any(k in stored and stored[k] != v for k, v in params.items()):
-                own_run = True
-        if own_run:
-            parent = active.info.run_id if active is not None else None
-            tags = {"mlflow.parentRunId": parent} if parent else {}
-            experiment = active.info.experiment_id if active else fluent._experiment_id(self.store)
-            run = self.store.create_run(experiment, tags=tags, start_time=self.start_time)
+        if self.run is not None and self.own_run:
+            run, own_run = self.run, True
         else:
-            assert active is not None
-            run = active
+            active = fluent.active_run()
+            own_run = active is None
+            if active is not None:
+                stored = self.store.get_params(active.info.run_id)
+                if any(k in stored and stored[k] != v for k, v in params.items()):
+                    own_run = True
+            if own_run:
+                run = self._new_run(active)
+            else:
+                assert active is not None
+                run = active
         run_id = run.info.run_id
         try:
             uri = run.info.artifact_uri

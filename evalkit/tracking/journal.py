@@ -1,0 +1,228 @@
+"""The per-row journal of an evaluation: what lets ``evaluate(..., resume=run_id)`` go on.
+
+While an evaluation runs, every finished (row, scorer) outcome and every prediction is
+appended to the run's ``evaluation_journal.jsonl`` artifact, one JSON line each. Lines are
+written through a buffer flushed at least every :data:`FLUSH_SECONDS` and at the end, so a
+``kill -9`` loses at most the last fraction of a second (those pairs are simply scored again
+on resume; their judge calls are answered by the call cache).
+
+Each line names the row by its index and a digest of its record (inputs, outputs,
+expectations), so resuming on changed data is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.entities import AssessmentError, Feedback
+from evalkit.errors import DataError
+
+__all__ = ["FLUSH_SECONDS", "JOURNAL_ARTIFACT", "Journal", "JournalState", "read_journal"]
+
+JOURNAL_ARTIFACT = "evaluation_journal.jsonl"
+"""The artifact name of the per-row journal."""
+FLUSH_SECONDS = 0.05
+"""The longest a finished pair waits in the buffer before it is written to the file."""
+
+
+def row_digest(inputs: Any, outputs: Any, expectations: Any) -> str:
+    """A short digest of one record, to tell whether the data changed between runs."""
+    import orjson
+
+    record = [inputs, outputs, expectations]
+    try:
+        payload = orjson.dumps(
+            record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr
+        )
+    except TypeError:
+        payload = json.dumps(record, sort_keys=True, default=repr).encode()
+    return hashlib.blake2b(payload, digest_size=8).hexdigest()
+
+
+def _error(e: AssessmentError | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"c": e.error_code, "m": e.error_message}
+
+
+def _unerror(d: dict[str, Any] | None) -> AssessmentError | None:
+    return None if d is None else AssessmentError(error_code=d["c"], error_message=d["m"])
+
+
+def encode(value: Any) -> Any:
+    """One scorer outcome (a value, Feedback, list of Feedback or Failed) as JSON data."""
+    from evalkit.results import Failed
+
+    if isinstance(value, Failed):
+        return {"f": _error(value.error)}
+    if isinstance(value, Feedback):
+        value = [value]
+    if isinstance(value, list) and value and all(isinstance(v, Feedback) for v in value):
+        return {
+            "fb": [
+                {
+                    "n": v.name,
+                    "v": v.value,
+                    "r": v.rationale,
+                    "e": _error(v.error),
+                    "md": dict(v.metadata),
+                }
+                for v in value
+            ]
+        }
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN/inf
+        return {"fv": repr(value)}
+    return {"v": value}
+
+
+def decode(data: dict[str, Any]) -> Any:
+    """The outcome :func:`encode` wrote."""
+    from evalkit.results import Failed
+
+    if "f" in data:
+        error = _unerror(data["f"])
+        assert error is not None
+        return Failed(error)
+    if "fb" in data:
+        items = [
+            Feedback(
+                name=d["n"],
+                value=d["v"],
+                rationale=d["r"],
+                error=_unerror(d["e"]),
+                metadata=d["md"],
+            )
+            for d in data["fb"]
+        ]
+        return items[0] if len(items) == 1 else items
+    if "fv" in data:
+        return float(data["fv"])
+    return data["v"]
+
+
+def is_error(data: dict[str, Any]) -> bool:
+    """Whether a journaled outcome is (or holds) an error."""
+    if "f" in data:
+        return True
+    return any(d["e"] is not None for d in data.get("fb", ()))
+
+
+class Journal:
+    """Appends journal lines from many threads; flushes by time and on :meth:`close`.
+
+    Workers only append ``(row, scorer, outcome)`` to a list (atomic under the GIL); the
+    thread that finds the buffer older than :data:`FLUSH_SECONDS` encodes the batch with
+    orjson and writes it in one call.
+    """
+
+    def __init__(self, path: Path, digests: list[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.digests = digests
+        self._file = path.open("ab")
+        self._lock = threading.Lock()
+        self._buffer: list[tuple[Any, ...]] = []
+        self._last = time.monotonic()
+
+    def _add(self, entry: tuple[Any, ...]) -> None:
+        self._buffer.append(entry)
+        if time.monotonic() - self._last >= FLUSH_SECONDS:
+            self.flush()
+
+    def score(self, row: int, scorer: str, value: Any) -> None:
+        """Record the outcome of ``scorer`` on row ``row``."""
+        self._add((row, scorer, value))
+
+    def prediction(self, row: int, outputs: Any, latency: float | None, error: Any) -> None:
+        """Record the ``predict_fn`` result of row ``row``."""
+        self._add((row, None, (outputs, latency, error)))
+
+    def _line(self, entry: tuple[Any, ...]) -> bytes | None:
+        import orjson
+
+        row, scorer, value = entry
+        if scorer is None:
+            outputs, latency, error = value
+            data: dict[str, Any] = {
+                "r": row,
+                "d": self.digests[row],
+                "p": outputs,
+                "l": latency,
+                "pe": _error(error),
+            }
+        else:
+            data = {"r": row, "d": self.digests[row], "s": scorer, "o": encode(value)}
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+        except TypeError:  # not JSON data: not journaled, scored again on resume
+            return None
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        with self._lock:
+            self._last = time.monotonic()
+            batch, self._buffer = self._buffer, []
+            if self._file.closed:
+                return
+            lines = [line for line in map(self._line, batch) if line is not None]
+            if lines:
+                self._file.write(b"".join(lines))
+                self._file.flush()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self.flush()
+        with self._lock:
+            self._file.close()
+
+
+@dataclass
+class JournalState:
+    """What a journal holds: outcomes by (row, scorer), predictions and digests by row."""
+
+    scores: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    predictions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    digests: dict[int, str] = field(default_factory=dict)
+
+
+def read_journal(path: Path) -> JournalState:
+    """Read a journal; a torn last line (the process died while writing it) is skipped."""
+    state = JournalState()
+    if not path.exists():
+        return state
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            row = entry["r"]
+            state.digests[row] = entry["d"]
+            if "s" in entry:
+                state.scores[(row, entry["s"])] = entry["o"]
+            else:
+                state.predictions[row] = entry
+    return state
+
+
+def check_rows(state: JournalState, digests: list[str], run_id: str) -> None:
+    """Refuse to resume when the data is not the data the run started on."""
+    for row, digest in state.digests.items():
+        if row >= len(digests):
+            raise DataError(
+                f"cannot resume run {run_id}: it scored row {row}, but the data has only "
+                f"{len(digests)} rows; resume with the same data the run started on"
+            )
+        if digests[row] != digest:
+            raise DataError(
+                f"cannot resume run {run_id}: row {row} differs from the record the run "
+                "scored (its inputs, outputs or expectations changed); resume with the "
+                "same data, or start a new evaluation"
+            )

@@ -1,0 +1,211 @@
+"""Crash-safe resume: a killed evaluation goes on where it stopped, and pays nothing twice."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _reliability_judges import mini_judge, rows, verdict
+
+import evalkit
+from evalkit.errors import DataError, TrackingError
+from evalkit.testing import JudgeServer
+from evalkit.tracking.evaluation import EvaluationLogger
+from evalkit.tracking.journal import JOURNAL_ARTIFACT
+
+HERE = Path(__file__).parent
+
+
+def _judges() -> list[Any]:
+    return [mini_judge("right"), mini_judge("polite", "Polite? Q: {q} A: {a}")]
+
+
+def _prompt_counts(server: JudgeServer) -> collections.Counter[str]:
+    return collections.Counter(r.prompt for r in server.requests)
+
+
+def _only_run_id() -> str:
+    runs = evalkit.search_runs(output_format="list", search_all_experiments=True)
+    assert len(runs) == 1
+    return str(runs[0].info.run_id)
+
+
+@pytest.mark.slow
+def test_killed_evaluation_resumes_without_judging_a_row_twice(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, verdict, latency=0.002)
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "_resume_child.py"), "500"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    deadline = time.monotonic() + 120
+    while judge_server.request_count < 500 and time.monotonic() < deadline:
+        assert child.poll() is None, "the evaluation finished before it could be killed"
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    before = judge_server.request_count
+    assert 400 <= before < 1000
+
+    run_id = _only_run_id()
+    assert evalkit.get_run(run_id).info.status == "RUNNING"  # it never finished
+    resumed = evalkit.evaluate(rows(500), scorers=_judges(), resume=run_id, progress=False)
+    assert resumed.run_id == run_id
+
+    counts = _prompt_counts(judge_server)
+    assert len(counts) == 1000  # every (row, judge) prompt was asked
+    # None twice, except the calls in flight at the kill (at most one per worker): the
+    # server got them, but the killed process never got their answers.
+    twice = [p for p, c in counts.items() if c > 1]
+    assert max(counts.values()) <= 2 and len(twice) <= 4, twice
+    assert judge_server.request_count == 1000 + len(twice)
+    table = resumed.result_df
+    assert table["right/value"].notna().all() and table["polite/value"].notna().all()
+
+    judge_server.reset()
+    judge_server.add_rule(None, verdict)
+    uninterrupted = evalkit.evaluate(rows(500), scorers=_judges(), cache="off", progress=False)
+    assert resumed.metrics == uninterrupted.metrics
+    for column in ("right/value", "polite/value", "right/rationale"):
+        assert table[column].tolist() == uninterrupted.result_df[column].tolist()
+    assert evalkit.get_run(run_id).info.status == "FINISHED"
+    assert evalkit.get_run(run_id).data.metrics == resumed.metrics
+
+
+def test_resume_runs_only_missing_pairs_and_retry_errors_reruns_errors(
+    judge_server: JudgeServer,
+) -> None:
+    judge_server.add_rule(None, verdict)
+    judge_server.inject("bad_request", match=r"q(3|7)\b")  # two rows fail for good
+    first = evalkit.evaluate(rows(10), scorers=_judges(), progress=False, cache="off")
+    assert first.metrics["right/error_count"] == 2
+    assert judge_server.request_count == 20
+
+    again = evalkit.evaluate(
+        rows(10), scorers=_judges(), resume=first.run_id, progress=False, cache="off"
+    )
+    assert judge_server.request_count == 20  # nothing missing: nothing asked
+    assert again.metrics == first.metrics
+
+    judge_server.reset()
+    judge_server.add_rule(None, verdict)
+    fixed = evalkit.evaluate(
+        rows(10),
+        scorers=_judges(),
+        resume=first.run_id,
+        retry_errors=True,
+        progress=False,
+        cache="off",
+    )
+    assert judge_server.request_count == 4  # two rows x two judges, nothing else
+    assert fixed.metrics["right/error_count"] == 0
+    assert fixed.metrics["right/mean"] == 0.5
+
+
+def test_resume_with_changed_data_is_refused(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, verdict)
+    first = evalkit.evaluate(rows(6), scorers=_judges(), progress=False)
+    changed = rows(6)
+    changed[4]["outputs"] = "a different answer"
+    with pytest.raises(DataError, match="row 4 differs"):
+        evalkit.evaluate(changed, scorers=_judges(), resume=first.run_id, progress=False)
+    with pytest.raises(DataError, match="only 3 rows"):
+        evalkit.evaluate(rows(3), scorers=_judges(), resume=first.run_id, progress=False)
+    assert judge_server.request_count == 12
+
+
+def test_resume_of_an_unknown_run_fails_before_work(judge_server: JudgeServer) -> None:
+    with pytest.raises(TrackingError, match="no run with id"):
+        evalkit.evaluate(rows(2), scorers=_judges(), resume="0" * 32, progress=False)
+    assert judge_server.request_count == 0
+
+
+def test_predictions_are_journaled_and_not_made_again(judge_server: JudgeServer) -> None:
+    calls: list[str] = []
+
+    def app(question: str) -> str:
+        calls.append(question)
+        if question == "q2":
+            raise RuntimeError("app down")
+        return f"answer to {question}"
+
+    judge_server.add_rule(None, verdict)
+    data = [{"inputs": {"question": f"q{i}"}} for i in range(5)]
+    first = evalkit.evaluate(data, scorers=_judges(), predict_fn=app, progress=False)
+    again = evalkit.evaluate(
+        data, scorers=_judges(), predict_fn=app, resume=first.run_id, progress=False
+    )
+    assert len(calls) == 5
+    assert again.result_df["outputs"].tolist() == first.result_df["outputs"].tolist()
+    evalkit.evaluate(
+        data,
+        scorers=_judges(),
+        predict_fn=app,
+        resume=first.run_id,
+        retry_errors=True,
+        progress=False,
+    )
+    assert calls[5:] == ["q2"]
+
+
+def test_torn_last_line_is_skipped(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, verdict)
+    first = evalkit.evaluate(rows(4), scorers=_judges(), progress=False, cache="off")
+    assert first.run_id is not None
+    logger = EvaluationLogger(evalkit.tracking._context.current_store())
+    logger.begin([], resume=first.run_id)
+    path = logger.journal_path()
+    assert path.name == JOURNAL_ARTIFACT
+    lines = path.read_text().splitlines()
+    assert len(lines) == 8 and all(json.loads(line)["r"] in range(4) for line in lines)
+    path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:10])  # the kill hit mid-line
+    again = evalkit.evaluate(
+        rows(4), scorers=_judges(), resume=first.run_id, progress=False, cache="off"
+    )
+    assert judge_server.request_count == 9
+    assert again.metrics == first.metrics
+
+
+def test_every_kind_of_outcome_survives_the_journal() -> None:
+    from evalkit.entities import AssessmentError, Feedback
+    from evalkit.results import Failed
+    from evalkit.tracking.journal import decode, encode
+
+    outcomes = [
+        True,
+        3,
+        0.5,
+        float("nan"),
+        float("-inf"),
+        "label",
+        None,
+        Feedback(value="yes", rationale="why", metadata={"cost": 0.1}),
+        [Feedback(name="a", value=1), Feedback(name="b", value=None, error=ValueError("x"))],
+        Failed(AssessmentError(error_code="BUDGET_EXCEEDED", error_message="spent")),
+    ]
+    for outcome in outcomes:
+        back = decode(json.loads(json.dumps(encode(outcome))))
+        if isinstance(outcome, float) and outcome != outcome:
+            assert back != back
+        elif isinstance(outcome, list):
+            assert [(f.name, f.value, f.error and f.error.error_code) for f in back] == [
+                ("a", 1, None),
+                ("b", None, "ValueError"),
+            ]
+        elif isinstance(outcome, Failed):
+            assert back == outcome
+        elif isinstance(outcome, Feedback):
+            assert (back.value, back.rationale, dict(back.metadata)) == (
+                "yes",
+                "why",
+                {"cost": 0.1},
+            )
+        else:
+            assert back == outcome and type(back) is type(outcome)
