@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.tracking.journal import (
@@ -44,10 +45,16 @@ class Journaling:
         """Whether anything was journaled before."""
         return bool(self.state.digests)
 
-    def restore_prediction(self, row: EvalRow) -> bool:
-        """Put back row's journaled prediction; ``False`` when it must be predicted."""
+    def restore_prediction(self, row: EvalRow, trace_scorers: Sequence[str] = ()) -> bool:
+        """Put back row's journaled prediction; ``False`` when it must be predicted.
+
+        Traces are not journaled, so a row that one of ``trace_scorers`` (scorers reading
+        the trace) has still to score is predicted again, for a fresh trace.
+        """
         entry = self.state.predictions.get(row.index)
         if entry is None or (self.retry_errors and entry["pe"] is not None):
+            return False
+        if entry["pe"] is None and not all(self.restored(row.index, s)[0] for s in trace_scorers):
             return False
         from evalkit.entities import AssessmentError
 

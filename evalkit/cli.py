@@ -71,6 +71,30 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--judge-model", help="model URI for built-in judges, e.g. openai:/gpt-4.1")
     ev.add_argument("--max-workers", type=int, help="size of the evaluation's thread pool")
     ev.add_argument("--report", metavar="PATH", help="also write the HTML report here")
+    ev.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="go on with a run that was killed or interrupted: only missing rows are scored "
+        "('latest' for the newest run)",
+    )
+    ev.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="with --resume, also score again the rows whose scorers errored",
+    )
+    ev.add_argument(
+        "--cache",
+        choices=["on", "read-only", "off"],
+        help="the cache of judge calls (default: on, or EVALKIT_CACHE)",
+    )
+    ev.add_argument(
+        "--max-cost", type=float, metavar="USD", help="start no judge call once this is spent"
+    )
+    ev.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the estimated judge calls, tokens and cost; call nothing",
+    )
     ev.add_argument("--json", action="store_true", help="print metrics and run id as JSON")
 
     runs = commands.add_parser("runs", help="list, show and compare runs")
@@ -152,19 +176,55 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
         tracking.set_experiment(experiment)
     names = ", ".join(s.name for s in scorers)
     sys.stderr.write(f"evalkit: evaluating {data} with {len(scorers)} scorer(s): {names}\n")
-    kwargs: dict[str, Any] = {"max_workers": args.max_workers or config.get("max_workers")}
-    if tracking is not None and args.run_name:
-        with tracking.start_run(run_name=args.run_name):
+    kwargs: dict[str, Any] = {
+        "max_workers": args.max_workers or config.get("max_workers"),
+        "cache": args.cache or config.get("cache"),
+        "max_cost": args.max_cost if args.max_cost is not None else config.get("max_cost"),
+        "retry_errors": args.retry_errors,
+    }
+    if args.retry_errors and not args.resume:
+        return _error("--retry-errors needs --resume RUN: the run whose errored rows to retry")
+    if args.resume:
+        kwargs["resume"] = store.resolve_run_id(args.resume, experiment)
+    if args.dry_run:
+        usage = evalkit.estimate(dataset, scorers, predict_fn)
+        if args.json:
+            output.print_json({"estimate": usage})
+        else:
+            out = output.console()
+            out.print(f"Estimate (nothing was called): {_usage_line(usage)}")
+        return EXIT_OK
+    try:
+        if tracking is not None and args.run_name:
+            with tracking.start_run(run_name=args.run_name):
+                result = evalkit.evaluate(dataset, scorers, predict_fn, **kwargs)
+        else:
             result = evalkit.evaluate(dataset, scorers, predict_fn, **kwargs)
-    else:
-        result = evalkit.evaluate(dataset, scorers, predict_fn, **kwargs)
+    except KeyboardInterrupt:
+        if tracking is not None:
+            sys.stderr.write(
+                "evalkit: interrupted; the rows scored so far are kept: run the same command "
+                "with --resume latest to score the rest\n"
+            )
+            return EXIT_INTERRUPTED
+        raise
     table = result.tables["eval_results_table"]
     if args.json:
-        output.print_json({"run_id": result.run_id, "rows": len(table), "metrics": result.metrics})
+        output.print_json(
+            {
+                "run_id": result.run_id,
+                "rows": len(table),
+                "metrics": result.metrics,
+                "usage": getattr(result, "usage", None),
+            }
+        )
     else:
         out = output.console()
         output.print_summary(out, result.metrics, f"{data}: {len(table)} rows")
         output.print_errors(out, table)
+        usage = getattr(result, "usage", None) or {}
+        if usage.get("judge_calls") or usage.get("cached_calls"):
+            out.print(f"Judges: {_usage_line(usage)}")
         if result.run_id:
             out.print(f"Run id: {result.run_id}")
         else:
@@ -179,6 +239,19 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
         )
         _write(Path(args.report), render_report(run))
     return EXIT_OK
+
+
+def _usage_line(usage: dict[str, Any]) -> str:
+    line = (
+        f"{usage.get('judge_calls', 0)} judge call(s), {usage.get('cached_calls', 0)} from the "
+        f"cache; {usage.get('input_tokens', 0)} input and {usage.get('output_tokens', 0)} "
+        f"output tokens; cost ${usage.get('cost') or 0.0:.4f}"
+    )
+    if usage.get("unpriced_calls"):
+        line += f" ({usage['unpriced_calls']} call(s) to models with no known price)"
+    if usage.get("budget_refused"):
+        line += f"; {usage['budget_refused']} pair(s) left unscored by --max-cost"
+    return line
 
 
 def _tracking_or_none() -> Any:

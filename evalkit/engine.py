@@ -330,7 +330,8 @@ def evaluate(
         try:
             if predict_fn is not None:
                 cached_fn = _cached_predict(predict_fn, mode) if cache_predictions else predict_fn
-                _predict(rows, cached_fn, pool, workers, tick, journaling)
+                trace_scorers = [s.name for s in resolved if "trace" in s.arguments]
+                _predict(rows, cached_fn, pool, workers, tick, journaling, trace_scorers)
             outcomes = _score(rows, batch, per_row, pool, workers, tick, journaling)
         finally:
             if journaling is not None:
@@ -357,12 +358,13 @@ def _predict(
     workers: int,
     tick: Callable[[int], None] | None,
     journaling: Journaling | None = None,
+    trace_scorers: list[str] | None = None,
 ) -> None:
     name = getattr(predict_fn, "__name__", "predict_fn")
 
     def task(i: int) -> int:
         row = rows[i]
-        if journaling is not None and journaling.restore_prediction(row):
+        if journaling is not None and journaling.restore_prediction(row, trace_scorers or ()):
             return 1
         start = time.perf_counter()
         # One trace per row: the call is its root span; spans the app records nest in it.

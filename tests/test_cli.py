@@ -373,3 +373,45 @@ def test_eval_says_why_rows_failed_and_prints_user_text_verbatim(
         "picky: 1 row(s) failed; most often (e.g. row 6) ValueError: cannot read "
         "[bold]TLS[/bold] answers" in out
     )
+
+
+def test_eval_dry_run_estimates_and_calls_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "--judge-model", "openai:/gpt-4.1-mini"]
+    assert main([*argv, "--dry-run", "--json"]) == 0
+    usage = json.loads(capsys.readouterr().out)["estimate"]
+    assert usage["judge_calls"] == 10 and usage["estimate"] is True
+    assert usage["input_tokens"] > 10 * 100 and usage["cost"] > 0
+    assert main([*argv, "--dry-run"]) == 0
+    assert "Estimate (nothing was called): 10 judge call(s)" in capsys.readouterr().out
+    assert judges_up.request_count == 0
+    assert evalkit.search_runs(search_all_experiments=True).empty
+
+
+def test_eval_resume_retries_only_the_errored_rows_in_the_same_run(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    judges_up.add_rule(match=r"TLS 1\.2 and TLS 1\.3", reply="I cannot answer that", times=2)
+    judges_up.add_rule(match=None, reply={"result": "yes", "rationale": "matches"})
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "--judge-model", "openai:/gpt-4.1-mini"]
+    assert main([*argv, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["metrics"]["correctness/error_count"] == 1
+    assert judges_up.request_count == 11  # the unreadable answer is asked about once more
+
+    assert main([*argv, "--resume", "latest", "--json"]) == 0  # nothing is missing
+    assert judges_up.request_count == 11
+
+    assert main([*argv, "--resume", first["run_id"], "--retry-errors"]) == 0
+    out = capsys.readouterr().out
+    assert f"Run id: {first['run_id']}" in out
+    assert judges_up.request_count == 12  # only the errored row was judged again
+    metrics = evalkit.get_run(first["run_id"]).data.metrics
+    assert metrics["correctness/mean"] == 1.0
+    assert metrics["correctness/error_count"] == 0
+
+
+def test_eval_retry_errors_needs_resume(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:same", "--retry-errors"]) == 2
+    assert "--retry-errors needs --resume RUN" in _one_error_line(capsys)

@@ -9,6 +9,8 @@ Keys (all optional; command-line options win)::
     tracking_uri = "sqlite:///evalkit-runs/evalkit.db"
     judge_model = "openai:/gpt-4.1-mini"   # model for built-in judges named on the command line
     max_workers = 8
+    cache = "on"                      # the judge-call cache: "on", "read-only" or "off"
+    max_cost = 5.0                    # USD; no judge call starts once it is spent
     require = ["exact_match/mean>=0.6"]    # default thresholds of `evalkit gate`
 """
 
@@ -36,6 +38,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "tracking_uri": str,
     "judge_model": str,
     "max_workers": int,
+    "cache": str,
+    "max_cost": (int, float),
     "require": list,
 }
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
-from evalkit.judges.client import ModelCallError, ModelResponse, complete
+from evalkit.judges.client import ModelCallError, ModelResponse, complete, forget
 from evalkit.judges.config import get_default_model
 from evalkit.judges.parsing import (
     JudgeOutputError,
@@ -142,6 +142,7 @@ def assess(
             try:
                 answer = parse_answer(second.text, value_type)
             except JudgeOutputError as again:
+                forget(responses)  # a retried evaluation asks the model, not the cache
                 return Feedback(
                     name=name,
                     source=source,
@@ -155,6 +156,7 @@ def assess(
                     metadata={**_usage(responses, model), "raw_answer": second.text[:2000]},
                 )
     except ModelCallError as exc:
+        forget(responses)
         return Feedback(
             name=name,
             source=source,

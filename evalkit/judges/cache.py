@@ -211,6 +211,11 @@ class CallCache:
         """Store a successful answer under ``key``."""
         self._put("calls", key, model, answer)
 
+    def delete_call(self, key: str) -> None:
+        """Remove the answer stored under ``key``, if any."""
+        with self._lock:
+            self._db.execute("DELETE FROM calls WHERE key = ?", (key,))
+
     def get_prediction(self, key: str) -> tuple[bool, Any]:
         """``(found, outputs)`` of a cached ``predict_fn`` result."""
         found = self._get("predictions", key)

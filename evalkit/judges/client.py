@@ -26,7 +26,8 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from evalkit.errors import JudgeError
@@ -102,6 +103,8 @@ class ModelResponse:
     cached: bool = False
     """Whether the answer came from the call cache (:mod:`evalkit.judges.cache`); a cached
     answer keeps the token counts of the original call and reports ``cost=0.0``."""
+    cache_key: str | None = field(default=None, repr=False, compare=False)
+    """The answer's key in the call cache, when the cache was used (see :func:`forget`)."""
 
 
 class ModelCallError(JudgeError):
@@ -474,6 +477,7 @@ def complete(
                 latency=0.0,
                 attempts=0,
                 cached=True,
+                cache_key=key,
             )
     if meter is not None and meter.dry_run:
         meter.count_dry_run(litellm_model, messages, request_params.get("max_tokens"))
@@ -542,6 +546,7 @@ def complete(
             cost=answer.cost,
         )
     if cache is not None and key is not None and mode == "on":
+        answer = replace(answer, cache_key=key)
         cache.put_call(
             key,
             litellm_model,
@@ -553,6 +558,17 @@ def complete(
             },
         )
     return answer
+
+
+def forget(responses: Sequence[ModelResponse]) -> None:
+    """Take these answers out of the call cache (when it is on), so that asking again asks
+    the model: a judge forgets the answers it could not turn into a verdict, and an
+    evaluation resumed with ``retry_errors`` then really tries again."""
+    keys = [r.cache_key for r in responses if r.cache_key is not None]
+    if keys and cache_mode() == "on":
+        cache = open_cache()
+        for key in keys:
+            cache.delete_call(key)
 
 
 def _to_response(

@@ -103,6 +103,25 @@ def test_failed_calls_are_not_cached(judge_server: JudgeServer) -> None:
     assert again.cost == 0.0 and again.input_tokens == answer.input_tokens
 
 
+def test_a_verdict_the_judge_could_not_read_is_asked_again(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(r"Paris", "no idea", times=2)  # unreadable, also when asked again
+    judge_server.add_rule(None, {"result": "yes", "rationale": "fine"})
+    judge = evalkit.judges.make_judge(
+        name="ok", instructions="Is {{ outputs }} right?", feedback_value_type=bool, model=MODEL
+    )
+    data = [
+        {"inputs": {"question": "capital?"}, "outputs": "Paris"},
+        {"inputs": {"question": "sum?"}, "outputs": "4"},
+    ]
+    first = _run(data, [judge])
+    assert first.result_df["ok/error_code"].tolist() == ["INVALID_JUDGE_OUTPUT", None]
+    assert judge_server.request_count == 3
+    second = _run(data, [judge])  # the good verdict comes from the cache, the bad is asked
+    assert judge_server.request_count == 4
+    assert second.usage["cached_calls"] == 1
+    assert second.result_df["ok/value"].tolist() == [True, True]
+
+
 def test_direct_calls_are_not_cached_unless_asked(
     judge_server: JudgeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

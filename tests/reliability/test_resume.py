@@ -52,7 +52,7 @@ def test_killed_evaluation_resumes_without_judging_a_row_twice(judge_server: Jud
     child.send_signal(signal.SIGKILL)
     child.wait()
     before = judge_server.request_count
-    assert 400 <= before < 1000
+    assert 400 <= before < 1000, before
 
     run_id = _only_run_id()
     assert evalkit.get_run(run_id).info.status == "RUNNING"  # it never finished
@@ -60,12 +60,12 @@ def test_killed_evaluation_resumes_without_judging_a_row_twice(judge_server: Jud
     assert resumed.run_id == run_id
 
     counts = _prompt_counts(judge_server)
-    assert len(counts) == 1000  # every (row, judge) prompt was asked
+    assert len(counts) == 1000, len(counts)  # every (row, judge) prompt was asked
     # None twice, except the calls in flight at the kill (at most one per worker): the
     # server got them, but the killed process never got their answers.
     twice = [p for p, c in counts.items() if c > 1]
     assert max(counts.values()) <= 2 and len(twice) <= 4, twice
-    assert judge_server.request_count == 1000 + len(twice)
+    assert judge_server.request_count == 1000 + len(twice), (before, judge_server.request_count)
     table = resumed.result_df
     assert table["right/value"].notna().all() and table["polite/value"].notna().all()
 
@@ -209,3 +209,39 @@ def test_every_kind_of_outcome_survives_the_journal() -> None:
             )
         else:
             assert back == outcome and type(back) is type(outcome)
+
+
+def test_rows_a_trace_scorer_still_needs_are_predicted_again_for_their_trace() -> None:
+    calls: list[str] = []
+
+    def app(question: str) -> str:
+        calls.append(question)
+        return f"answer to {question}"
+
+    @evalkit.scorer
+    def spans(trace: Any) -> int:
+        return len(trace.spans)
+
+    @evalkit.scorer
+    def words(outputs: str) -> int:
+        return len(outputs.split())
+
+    data = [{"inputs": {"question": f"q{i}"}} for i in range(4)]
+    first = evalkit.evaluate(data, scorers=[spans, words], predict_fn=app, progress=False)
+    assert first.run_id is not None
+    logger = EvaluationLogger(evalkit.tracking._context.current_store())
+    logger.begin([], resume=first.run_id)
+    path = logger.journal_path()
+    kept = [
+        line
+        for line in path.read_text().splitlines()
+        if not (json.loads(line).get("s") == "spans" and json.loads(line)["r"] in (0, 1))
+    ]
+    path.write_text("\n".join(kept) + "\n")  # as if killed before rows 0, 1 got spans
+
+    again = evalkit.evaluate(
+        data, scorers=[spans, words], predict_fn=app, resume=first.run_id, progress=False
+    )
+    assert sorted(calls[4:]) == ["q0", "q1"]  # traces are not journaled: predicted again
+    assert again.result_df["spans/value"].tolist() == [1, 1, 1, 1]
+    assert again.metrics == first.metrics

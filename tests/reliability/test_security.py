@@ -121,6 +121,11 @@ def test_a_planted_api_key_is_written_nowhere(
     assert written and "right" in written
     assert PLANTED not in written
     assert PLANTED[8:24] not in written  # not even a fragment
+    from evalkit._cli.store import load_run
+    from evalkit.report import render_report
+
+    html = render_report(load_run(result.run_id))
+    assert "right" in html and PLANTED not in html
     out, err = capfd.readouterr()
     assert PLANTED not in out + err + caplog.text
 
