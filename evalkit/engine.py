@@ -333,6 +333,16 @@ def evaluate(
                 trace_scorers = [s.name for s in resolved if "trace" in s.arguments]
                 _predict(rows, cached_fn, pool, workers, tick, journaling, trace_scorers)
             outcomes = _score(rows, batch, per_row, pool, workers, tick, journaling)
+        except BaseException as exc:
+            if tracking is not None:
+                tracking.interrupted(exc)
+                _log.warning(
+                    "evaluate(): interrupted; the finished rows are kept in run %s: "
+                    "go on with evaluate(..., resume=%r)",
+                    run_id,
+                    run_id,
+                )
+            raise
         finally:
             if journaling is not None:
                 journaling.close()

@@ -20,6 +20,7 @@ result (with ``run_id=None``) is still returned.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -150,6 +151,16 @@ class EvaluationLogger:
             self.run = active
         self.own_run = own_run
         return self.run.info.run_id
+
+    def interrupted(self, exc: BaseException) -> None:
+        """Mark the run this evaluation created ``KILLED`` (Ctrl-C) or ``FAILED`` (another
+        exception), so it shows as unfinished; its journal keeps what was scored."""
+        if self.run is None or not self.own_run:
+            return
+        status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        # if the store is gone as well, the run stays RUNNING, and is still resumable
+        with contextlib.suppress(Exception):
+            self.store.update_run(self.run.info.run_id, status=status)
 
     def journal_path(self) -> Path:
         """Where the chosen run's per-row journal lives."""

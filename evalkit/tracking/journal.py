@@ -12,11 +12,11 @@ expectations), so resuming on changed data is refused with a clear error.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import math
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,9 +117,10 @@ def is_error(data: dict[str, Any]) -> bool:
 class Journal:
     """Appends journal lines from many threads; flushes by time and on :meth:`close`.
 
-    Workers only append ``(row, scorer, outcome)`` to a list (atomic under the GIL); the
-    thread that finds the buffer older than :data:`FLUSH_SECONDS` encodes the batch with
-    orjson and writes it in one call.
+    Workers only append ``(row, scorer, outcome)`` to a deque (thread-safe, no lock); a
+    flusher thread wakes every :data:`FLUSH_SECONDS`, encodes what is buffered with orjson
+    and writes it in one call, so an outcome reaches the file within that time however
+    slowly the next one comes.
     """
 
     def __init__(self, path: Path, digests: list[str]) -> None:
@@ -128,13 +129,20 @@ class Journal:
         self.digests = digests
         self._file = path.open("ab")
         self._lock = threading.Lock()
-        self._buffer: list[tuple[Any, ...]] = []
-        self._last = time.monotonic()
+        self._buffer: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._closing = threading.Event()
+        self._flusher = threading.Thread(
+            target=self._flush_every, name="evalkit-journal", daemon=True
+        )
+        self._flusher.start()
+
+    def _flush_every(self) -> None:
+        while not self._closing.wait(FLUSH_SECONDS):
+            if self._buffer:
+                self.flush()
 
     def _add(self, entry: tuple[Any, ...]) -> None:
         self._buffer.append(entry)
-        if time.monotonic() - self._last >= FLUSH_SECONDS:
-            self.flush()
 
     def score(self, row: int, scorer: str, value: Any) -> None:
         """Record the outcome of ``scorer`` on row ``row``."""
@@ -167,8 +175,12 @@ class Journal:
     def flush(self) -> None:
         """Write what is buffered."""
         with self._lock:
-            self._last = time.monotonic()
-            batch, self._buffer = self._buffer, []
+            batch = []
+            while True:  # popleft is atomic: an entry appended meanwhile is never lost
+                try:
+                    batch.append(self._buffer.popleft())
+                except IndexError:
+                    break
             if self._file.closed:
                 return
             lines = [line for line in map(self._line, batch) if line is not None]
@@ -178,6 +190,8 @@ class Journal:
 
     def close(self) -> None:
         """Flush and close the file."""
+        self._closing.set()
+        self._flusher.join()
         self.flush()
         with self._lock:
             self._file.close()
