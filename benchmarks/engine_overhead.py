@@ -1,7 +1,9 @@
 """The engine's cost per (row, scorer) pair, beside a plain Python loop, measured in one run.
 
 A no-op row scorer over N records: the plain loop calls it once per record; evalkit runs
-the full ``evaluate()`` (validation, the bounded pool, aggregation, the per-row table).
+the full ``evaluate()`` (validation, the bounded pool, aggregation, the per-row table), and
+once more with ``log=True`` (the per-row journal, the run, the table artifact) into a
+temporary SQLite store.
 
 Run: .venv/bin/python benchmarks/engine_overhead.py [--rows 100000] [--scorers 1]
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import tempfile
 import time
 
 import evalkit
@@ -54,9 +57,9 @@ def main() -> None:
             for f in funcs:
                 f(outputs=record["outputs"])
 
-    def with_evalkit(workers: int) -> None:
+    def with_evalkit(workers: int, log: bool = False) -> None:
         result = evalkit.evaluate(
-            data=data, scorers=scorers, max_workers=workers, progress=False, log=False
+            data=data, scorers=scorers, max_workers=workers, progress=False, log=log
         )
         assert result.metrics["noop_0/count"] == args.rows
 
@@ -70,6 +73,14 @@ def main() -> None:
             f"  (engine overhead {(took - plain) / pairs * 1e6:5.2f} us/pair,"
             f" {took / plain:5.1f}x the plain loop)"
         )
+    with tempfile.TemporaryDirectory() as store:
+        evalkit.set_tracking_uri(store)
+        took = _best_of(args.repeat, lambda: with_evalkit(10, log=True))
+    print(
+        f"  ... log=True (journal)   {took:8.3f} s  {took / pairs * 1e6:6.2f} us/pair"
+        f"  (engine overhead {(took - plain) / pairs * 1e6:5.2f} us/pair,"
+        f" {took / plain:5.1f}x the plain loop)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ What a logged evaluation holds:
 * params: ``scorers`` (the names), ``scorer.<name>.<field>`` for each scorer's
   configuration (its judge ``model`` among them), ``dataset.name``, ``dataset.digest``,
   ``dataset.num_records`` and ``predict_fn`` when one was given;
-* metrics: every key of ``result.metrics`` (NaN kept);
+* metrics: every key of ``result.metrics`` (NaN kept), and when judges made model calls
+  ``usage/judge_calls``, ``usage/cached_calls``, ``usage/input_tokens``,
+  ``usage/output_tokens`` and ``usage/cost`` (a resumed run's add to the run's earlier ones);
+* the per-row journal ``evaluation_journal.jsonl`` that ``evaluate(resume=...)`` reads;
 * artifacts: ``eval_results_table.json`` (the per-row table, read it back with
   ``evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])``) and
   ``scorers.json`` (the full configurations, which params would truncate);
@@ -109,6 +112,12 @@ def dataset_input(data: Any, table: Any) -> DatasetInput:
     )
 
 
+USAGE_PREFIX = "usage/"
+"""Prefix of the run metrics that say what an evaluation's judge calls used."""
+USAGE_KEYS = ("judge_calls", "cached_calls", "input_tokens", "output_tokens", "cost")
+"""The keys of ``EvaluationResult.usage`` logged as ``usage/<key>`` run metrics."""
+
+
 class EvaluationLogger:
     """Logs one evaluation to the store it was opened on."""
 
@@ -119,6 +128,7 @@ class EvaluationLogger:
         self.start_time = now_ms()
         self.run: Run | None = None
         self.own_run = True
+        self.resumed = False
 
     def begin(self, scorers: Sequence[Scorer], resume: str | None = None) -> str:
         """Choose the run now (so per-row results can be journaled to it); return its id.
@@ -136,6 +146,7 @@ class EvaluationLogger:
         if resume is not None:
             self.run = self.store.get_run(resume)
             self.own_run = True
+            self.resumed = True
             self.store.update_run(resume, status=RunStatus.RUNNING)
             return resume
         params, _ = scorer_params(scorers)
@@ -151,6 +162,18 @@ class EvaluationLogger:
             self.run = active
         self.own_run = own_run
         return self.run.info.run_id
+
+    def _usage_metrics(self, run: Run, result: EvaluationResult) -> dict[str, float]:
+        """``usage/<key>`` metrics of the judge calls, when there were any; a resumed run's
+        add to what the run had already spent."""
+        usage = result.usage or {}
+        if not usage.get("judge_calls"):
+            return {}
+        earlier = run.data.metrics if self.resumed else {}
+        return {
+            f"{USAGE_PREFIX}{key}": float(usage.get(key) or 0) + earlier.get(USAGE_PREFIX + key, 0)
+            for key in USAGE_KEYS
+        }
 
     def interrupted(self, exc: BaseException) -> None:
         """Mark the run this evaluation created ``KILLED`` (Ctrl-C) or ``FAILED`` (another
@@ -244,7 +267,7 @@ class EvaluationLogger:
             stamp = now_ms()
             metrics = [
                 Metric(key=k, value=float(v), timestamp=stamp, step=0)
-                for k, v in result.metrics.items()
+                for k, v in {**result.metrics, **self._usage_metrics(run, result)}.items()
             ]
             self.store.log_batch(
                 run_id,

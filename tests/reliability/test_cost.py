@@ -75,6 +75,36 @@ def test_usage_after_a_run_is_the_priced_token_sum(judge_server: JudgeServer) ->
     assert usage["judge_calls"] == 10 and usage["input_tokens"] > 0 < usage["output_tokens"]
     expected = usage["input_tokens"] * INPUT_PRICE + usage["output_tokens"] * OUTPUT_PRICE
     assert usage["cost"] == pytest.approx(expected)
+    logged = evalkit.get_run(result.run_id).data.metrics
+    assert {k: v for k, v in logged.items() if k.startswith("usage/")} == {
+        "usage/judge_calls": 10,
+        "usage/cached_calls": 0,
+        "usage/input_tokens": usage["input_tokens"],
+        "usage/output_tokens": usage["output_tokens"],
+        "usage/cost": pytest.approx(usage["cost"]),
+    }
+
+
+def test_a_resumed_run_adds_its_usage_to_the_runs(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, verdict)
+    judge_server.inject("bad_request", match=r"q3\b")  # row 3 fails for both judges
+    first = evalkit.evaluate(rows(5), scorers=_judges(), progress=False, cache="off")
+    spent = evalkit.get_run(first.run_id).data.metrics["usage/cost"]
+    assert first.usage["judge_calls"] == 10 and spent == pytest.approx(first.usage["cost"])
+    judge_server.reset()
+    judge_server.add_rule(None, verdict)
+    again = evalkit.evaluate(
+        rows(5), scorers=_judges(), resume=first.run_id, retry_errors=True, progress=False
+    )
+    assert again.usage["judge_calls"] == 2  # this call's own usage
+    logged = evalkit.get_run(first.run_id).data.metrics
+    assert logged["usage/judge_calls"] == 12
+    assert logged["usage/cost"] == pytest.approx(spent + again.usage["cost"])
+
+
+def test_heuristic_runs_log_no_usage() -> None:
+    result = evalkit.evaluate(rows(3), scorers=["token_count"], progress=False)
+    assert not any(k.startswith("usage/") for k in evalkit.get_run(result.run_id).data.metrics)
 
 
 def test_max_cost_stops_new_calls_and_says_what_is_left(judge_server: JudgeServer) -> None:
