@@ -18,7 +18,9 @@ REDACTED = "<redacted>"
 """What a secret is replaced with."""
 
 _SECRET_KEY = re.compile(
-    r"api[_-]?key|token|secret|passw|authori[sz]ation|credential|private[_-]?key|cookie|bearer",
+    # "token" but not "max_tokens", "input_tokens" or "tokenizer": counts and names are no secret
+    r"api[_-]?key|token(?![si])|secret|passw|authori[sz]ation|credential|private[_-]?key"
+    r"|cookie|bearer",
     re.IGNORECASE,
 )
 
@@ -28,7 +30,7 @@ def _env_secrets() -> list[str]:
         v
         for k, v in os.environ.items()
         if _SECRET_KEY.search(k) or k.endswith(("_KEY", "_PAT"))
-        if len(v) >= 8
+        if len(v) >= 8 and not os.path.isabs(v)  # TIKTOKEN_CACHE_DIR=/... names a folder
     ]
 
 

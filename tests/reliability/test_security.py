@@ -164,10 +164,16 @@ def test_redact_walks_configs_and_cuts_env_secrets(monkeypatch: pytest.MonkeyPat
         "extra_headers": {"Authorization": "Bearer y", "X-Trace": "ok"},
         "instructions": f"use {PLANTED} please",
         "list": [{"token": "z"}, "plain"],
+        "limits": {"max_tokens": 512, "tokenizer": "cl100k_base", "auth_token": "t"},
+    }
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "/srv/cache/tiktoken")
+    assert redact({"source": "/srv/cache/tiktoken/x.jsonl"}) == {
+        "source": "/srv/cache/tiktoken/x.jsonl"
     }
     assert redact(config) == {
         "parameters": {"api_key": REDACTED, "temperature": 0},
         "extra_headers": {"Authorization": REDACTED, "X-Trace": "ok"},
         "instructions": f"use {REDACTED} please",
         "list": [{"token": REDACTED}, "plain"],
+        "limits": {"max_tokens": 512, "tokenizer": "cl100k_base", "auth_token": REDACTED},
     }
