@@ -205,3 +205,37 @@ def test_predictions_are_cached_only_when_asked(judge_server: JudgeServer) -> No
     second = _run(data, [judge], predict_fn=app, cache_predictions=True)
     assert len(calls) == 18
     assert first.result_df["outputs"].tolist() == second.result_df["outputs"].tolist()
+
+
+def test_must_show_with_make_judge_and_a_built_in_judge(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(r"Polite|Kind", {"result": True, "rationale": "courteous"})
+    judge_server.add_rule(None, {"result": "yes", "rationale": "matches"})
+
+    def judges(polite: str) -> list[Any]:
+        return [
+            evalkit.scorers.Correctness(model=MODEL),
+            evalkit.judges.make_judge(
+                name="polite",
+                instructions=polite + " {{ outputs }}",
+                feedback_value_type=bool,
+                model=MODEL,
+            ),
+        ]
+
+    data = [
+        {
+            "inputs": {"question": f"What is {i} + {i}?"},
+            "outputs": f"It is {2 * i}.",
+            "expectations": {"expected_response": str(2 * i)},
+        }
+        for i in range(12)
+    ]
+    first = _run(data, judges("Polite?"))
+    assert judge_server.request_count == 24
+    second = _run(data, judges("Polite?"))
+    assert judge_server.request_count == 24  # zero model calls
+    assert second.metrics == first.metrics and second.usage["cached_calls"] == 24
+    changed = _run(data, judges("Kind?"))
+    new = judge_server.requests[24:]
+    assert len(new) == 12 and all("Kind?" in r.prompt for r in new)  # only that judge
+    assert changed.metrics == first.metrics
