@@ -123,7 +123,9 @@ def test_the_tracking_example_runs_as_written(tmp_path: Path) -> None:
     assert "exact_match/mean = 0.667" in done.stdout
     evalkit.set_tracking_uri(tmp_path / "evalkit-runs")
     runs = evalkit.search_runs(experiment_names=["Iris Experiment"], output_format="list")
-    assert sorted(r.info.run_name or "" for r in runs)[0] == "baseline"
+    names = [r.info.run_name for r in runs]
+    assert "baseline" in names  # the other run has a generated name, e.g. "able-otter-709"
+    assert all(names)
     assert len(runs) == 2 and not (tmp_path / "plot.png").exists()
     metrics = [r.data.metrics for r in runs]
     assert {"loss": 0.9} in metrics
