@@ -17,6 +17,7 @@ import argparse
 import multiprocessing as mp
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +76,11 @@ def _run(url: str, rows: int, concurrency: int) -> tuple[float, float, evalkit.E
     os.environ["OPENAI_API_KEY"] = "sk-evalkit-benchmark"
     data = _data(rows)
     # warm up: litellm's import and the first connections are paid once per process
-    evalkit.evaluate(data=data[:concurrency], scorers=_scorers(), max_workers=concurrency)
+    evalkit.set_tracking_uri(tempfile.mkdtemp(prefix="evalkit-bench-"))  # runs logged, then gone
+    # the call cache is off: every judge call goes to the server, as on a first run
+    evalkit.evaluate(
+        data=data[:concurrency], scorers=_scorers(), max_workers=concurrency, cache="off"
+    )
     started, cpu = time.perf_counter(), time.process_time()
     result = evalkit.evaluate(
         data=data,
@@ -83,6 +88,7 @@ def _run(url: str, rows: int, concurrency: int) -> tuple[float, float, evalkit.E
         max_workers=concurrency,
         max_concurrent_calls=concurrency,
         progress=False,
+        cache="off",
     )
     return time.perf_counter() - started, time.process_time() - cpu, result
 
