@@ -1,13 +1,19 @@
 """The per-row journal of an evaluation: what lets ``evaluate(..., resume=run_id)`` go on.
 
 While an evaluation runs, every finished (row, scorer) outcome and every prediction is
-appended to the run's ``evaluation_journal.jsonl`` artifact, one JSON line each. Lines are
-written through a buffer flushed at least every :data:`FLUSH_SECONDS` and at the end, so a
-``kill -9`` loses at most the last fraction of a second (those pairs are simply scored again
-on resume; their judge calls are answered by the call cache).
+appended to the run's ``evaluation_journal.jsonl`` artifact. Outcomes are written through a
+buffer flushed every :data:`FLUSH_SECONDS` and at the end, so a ``kill -9`` loses at most the
+last fraction of a second (those pairs are simply scored again on resume; their judge calls
+are answered by the call cache).
 
-Each line names the row by its index and a digest of its record (inputs, outputs,
-expectations), so resuming on changed data is refused with a clear error.
+Each flush writes one JSON line ``{"b": [[row, scorer, value], [row, scorer, null,
+encoded], ...], "d": {row: digest}}``: plain values as they are, other outcomes (Feedback,
+errors, NaN) as :func:`encode` writes them. One ``orjson`` call per batch keeps journaling
+cheap (under 1 us a pair; one call per entry cost 5). Predictions, and a batch that cannot
+be written that way, are single-entry lines ``{"r": row, "d": digest, "s": scorer, "o":
+encoded}`` or ``{"r": row, "d": digest, "p": outputs, "l": latency, "pe": error}``. The
+digest of each row's record (inputs, outputs, expectations) lets a resume on changed data
+be refused with a clear error.
 """
 
 from __future__ import annotations
@@ -114,6 +120,10 @@ def is_error(data: dict[str, Any]) -> bool:
     return any(d["e"] is not None for d in data.get("fb", ()))
 
 
+_PLAIN = frozenset({bool, int, str, type(None)})
+"""Outcome types written as they are in a batch line (finite floats too)."""
+
+
 class Journal:
     """Appends journal lines from many threads; flushes by time and on :meth:`close`.
 
@@ -172,6 +182,30 @@ class Journal:
         except TypeError:  # not JSON data: not journaled, scored again on resume
             return None
 
+    def _batch_line(self, batch: list[tuple[Any, ...]]) -> list[bytes] | None:
+        """The batch's outcomes as one line, its predictions as their own lines."""
+        import orjson
+
+        scores, predictions = [], []
+        for entry in batch:
+            row, scorer, value = entry
+            if scorer is None:
+                predictions.append(entry)
+            elif type(value) in _PLAIN or (type(value) is float and math.isfinite(value)):
+                scores.append(entry)
+            else:
+                scores.append((row, scorer, None, encode(value)))
+        digests = self.digests
+        lines: list[bytes] = []
+        if scores:
+            data = {"b": scores, "d": {e[0]: digests[e[0]] for e in scores}}
+            try:
+                lines.append(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+            except TypeError:
+                return None
+        lines.extend(line for line in map(self._line, predictions) if line is not None)
+        return lines
+
     def flush(self) -> None:
         """Write what is buffered."""
         with self._lock:
@@ -183,7 +217,9 @@ class Journal:
                     break
             if self._file.closed:
                 return
-            lines = [line for line in map(self._line, batch) if line is not None]
+            lines = self._batch_line(batch)
+            if lines is None:  # a value orjson refuses (an int over 64 bits...): line by line
+                lines = [line for line in map(self._line, batch) if line is not None]
             if lines:
                 self._file.write(b"".join(lines))
                 self._file.flush()
@@ -216,6 +252,13 @@ def read_journal(path: Path) -> JournalState:
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
+                continue
+            if "b" in entry:
+                for row, digest in entry["d"].items():
+                    state.digests[int(row)] = digest
+                for item in entry["b"]:
+                    outcome = {"v": item[2]} if len(item) == 3 else item[3]
+                    state.scores[(item[0], item[1])] = outcome
                 continue
             row = entry["r"]
             state.digests[row] = entry["d"]

@@ -194,13 +194,33 @@ def test_torn_last_line_is_skipped(judge_server: JudgeServer) -> None:
     path = logger.journal_path()
     assert path.name == JOURNAL_ARTIFACT
     lines = path.read_text().splitlines()
-    assert len(lines) == 8 and all(json.loads(line)["r"] in range(4) for line in lines)
+    batches = [json.loads(line)["b"] for line in lines]
+    assert sorted((r, s) for b in batches for r, s, *_ in b) == [
+        (r, s) for r in range(4) for s in ("polite", "right")
+    ]
+    lost = len(batches[-1])  # the pairs of the last flush
     path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:10])  # the kill hit mid-line
     again = evalkit.evaluate(
         rows(4), scorers=_judges(), resume=first.run_id, progress=False, cache="off"
     )
-    assert judge_server.request_count == 9
+    assert judge_server.request_count == 8 + lost
     assert again.metrics == first.metrics
+
+
+def test_journal_reads_batch_and_single_entry_lines(tmp_path: Path) -> None:
+    from evalkit.tracking.journal import read_journal
+
+    path = tmp_path / JOURNAL_ARTIFACT
+    lines = [
+        {"b": [[0, "a", True], [1, "a", None, {"fv": "nan"}]], "d": {"0": "d0", "1": "d1"}},
+        {"r": 2, "d": "d2", "s": "a", "o": {"v": 3}},
+        {"r": 2, "d": "d2", "p": "out", "l": 0.5, "pe": None},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    state = read_journal(path)
+    assert state.scores == {(0, "a"): {"v": True}, (1, "a"): {"fv": "nan"}, (2, "a"): {"v": 3}}
+    assert state.digests == {0: "d0", 1: "d1", 2: "d2"}
+    assert state.predictions[2]["p"] == "out"
 
 
 def test_every_kind_of_outcome_survives_the_journal() -> None:
@@ -262,12 +282,12 @@ def test_rows_a_trace_scorer_still_needs_are_predicted_again_for_their_trace() -
     logger = EvaluationLogger(evalkit.tracking._context.current_store())
     logger.begin([], resume=first.run_id)
     path = logger.journal_path()
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if not (json.loads(line).get("s") == "spans" and json.loads(line)["r"] in (0, 1))
-    ]
-    path.write_text("\n".join(kept) + "\n")  # as if killed before rows 0, 1 got spans
+    kept = []
+    for line in map(json.loads, path.read_text().splitlines()):
+        if "b" in line:  # as if killed before rows 0 and 1 got spans
+            line["b"] = [e for e in line["b"] if not (e[1] == "spans" and e[0] in (0, 1))]
+        kept.append(json.dumps(line) + "\n")
+    path.write_text("".join(kept))
 
     again = evalkit.evaluate(
         data, scorers=[spans, words], predict_fn=app, resume=first.run_id, progress=False
