@@ -153,6 +153,8 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
     from evalkit._cli import output, store
     from evalkit._cli.scorers import resolve_predict_fn, resolve_scorers
 
+    if args.retry_errors and not args.resume:
+        return _error("--retry-errors needs --resume RUN: the run whose errored rows to retry")
     data = args.data or config.get("data")
     if not data:
         return _error("no data: give DATA (e.g. datasets/acme_qa.jsonl) or set 'data' in config")
@@ -182,8 +184,6 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
         "max_cost": args.max_cost if args.max_cost is not None else config.get("max_cost"),
         "retry_errors": args.retry_errors,
     }
-    if args.retry_errors and not args.resume:
-        return _error("--retry-errors needs --resume RUN: the run whose errored rows to retry")
     if args.resume:
         kwargs["resume"] = store.resolve_run_id(args.resume, experiment)
     if args.dry_run:
@@ -215,16 +215,15 @@ def _cmd_eval(args: argparse.Namespace, config: Any) -> int:
                 "run_id": result.run_id,
                 "rows": len(table),
                 "metrics": result.metrics,
-                "usage": getattr(result, "usage", None),
+                "usage": result.usage,
             }
         )
     else:
         out = output.console()
         output.print_summary(out, result.metrics, f"{data}: {len(table)} rows")
         output.print_errors(out, table)
-        usage = getattr(result, "usage", None) or {}
-        if usage.get("judge_calls") or usage.get("cached_calls"):
-            out.print(f"Judges: {_usage_line(usage)}")
+        if result.usage.get("judge_calls"):
+            out.print(f"Judges: {_usage_line(result.usage)}")
         if result.run_id:
             out.print(f"Run id: {result.run_id}")
         else:
