@@ -415,3 +415,37 @@ def test_eval_resume_retries_only_the_errored_rows_in_the_same_run(
 def test_eval_retry_errors_needs_resume(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "qa.jsonl", "-s", "my_scorers:same", "--retry-errors"]) == 2
     assert "--retry-errors needs --resume RUN" in _one_error_line(capsys)
+
+
+def test_ctrl_c_during_eval_says_how_to_resume_and_resume_latest_finishes(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    judges_up.add_rule(match=None, reply={"result": "yes", "rationale": "ok"}, latency=0.2)
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "--judge-model", "openai:/gpt-4.1-mini"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", *argv, "--max-workers", "2"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while judges_up.request_count < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "interrupted; the rows scored so far are kept" in err and "--resume latest" in err
+    asked = judges_up.request_count
+    assert asked < 10
+
+    assert main([*argv, "--resume", "latest", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metrics"]["correctness/count"] == 10
+    assert judges_up.request_count == 10  # the interrupted call was finished, not asked again
+    assert evalkit.get_run(result["run_id"]).info.status == "FINISHED"
