@@ -18,13 +18,11 @@ Run: .venv/bin/python benchmarks/heuristics.py [--sizes 2000 20000]
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import resource
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import evalkit
 from evalkit.scorers import _bleu, _readability, _rouge
 from evalkit.scorers.tokens import find_encoding_file, load_encoding
+from evalkit.testing.reference import hf_bleu
 
 METRICS = [
     "rouge1",
@@ -87,37 +86,6 @@ def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _reference_bleu(tokenize: Any, target: str, prediction: str) -> float:
-    """Hugging Face ``bleu`` (TF NMT ``compute_bleu``) for one pair, as MLflow calls it."""
-    if not target or not prediction:
-        return 0.0
-    ref, hyp = tokenize(target).split(), tokenize(prediction).split()
-
-    def ngrams(tokens: list[str]) -> Counter[tuple[str, ...]]:
-        c: Counter[tuple[str, ...]] = Counter()
-        for order in range(1, 5):
-            for i in range(len(tokens) - order + 1):
-                c[tuple(tokens[i : i + order])] += 1
-        return c
-
-    overlap = ngrams(hyp) & ngrams(ref)
-    matches = [0] * 4
-    possible = [0] * 4
-    for g, count in overlap.items():
-        matches[len(g) - 1] += count
-    for order in range(1, 5):
-        if len(hyp) - order + 1 > 0:
-            possible[order - 1] += len(hyp) - order + 1
-    precisions = [matches[i] / possible[i] if possible[i] > 0 else 0.0 for i in range(4)]
-    geo = math.exp(sum(0.25 * math.log(p) for p in precisions)) if min(precisions) > 0 else 0.0
-    try:
-        ratio = len(hyp) / len(ref)
-        bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)
-    except ZeroDivisionError:
-        return 0.0
-    return geo * bp
-
-
 def _cpu() -> float:
     """CPU seconds of this process and its finished children (immune to other load)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -140,7 +108,7 @@ def reference(rows: list[dict[str, Any]]) -> tuple[float, dict[str, list[Any]]]:
         p, t = row["outputs"], row["expectations"]
         for name, scorer in scorers.items():
             out[name].append(scorer.score(t, p)[name].fmeasure)
-        out["bleu"].append(_reference_bleu(tokenize, t, p))
+        out["bleu"].append(hf_bleu(t, p, tokenize))
         out["flesch_kincaid_grade_level"].append(textstat.flesch_kincaid_grade(p))
         out["ari_grade_level"].append(textstat.automated_readability_index(p))
         out["token_count"].append(len(encoding.encode(p)))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import pytest
 from heuristic_pairs import pairs
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
-from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 import evalkit
 from evalkit.errors import ScorerError
 from evalkit.scorers import Bleu, ExactMatch, Rouge
+from evalkit.testing.reference import hf_bleu
 
 PAIRS = pairs()
 EXPECTATIONS = [{"expected_response": t} for t, _ in PAIRS]
@@ -39,40 +38,9 @@ def test_rouge_equals_rouge_score(rouge_type: str, use_stemmer: bool) -> None:
     assert any(0 < v < 1 for v in got)  # the data exercises partial overlaps
 
 
-def _hf_bleu(target: str, prediction: str) -> float:
-    """Hugging Face ``bleu`` (TF NMT compute_bleu, max_order 4, no smoothing) as MLflow runs it."""
-    if not target or not prediction:
-        return 0.0
-    tokenize = Tokenizer13a()
-    ref, hyp = tokenize(target).split(), tokenize(prediction).split()
-
-    def grams(tokens: list[str]) -> Counter[tuple[str, ...]]:
-        out: Counter[tuple[str, ...]] = Counter()
-        for order in range(1, 5):
-            for i in range(len(tokens) - order + 1):
-                out[tuple(tokens[i : i + order])] += 1
-        return out
-
-    overlap = grams(hyp) & grams(ref)
-    matches, possible = [0] * 4, [0] * 4
-    for g, c in overlap.items():
-        matches[len(g) - 1] += c
-    for order in range(1, 5):
-        if len(hyp) - order + 1 > 0:
-            possible[order - 1] += len(hyp) - order + 1
-    precisions = [matches[i] / possible[i] if possible[i] > 0 else 0.0 for i in range(4)]
-    geo = math.exp(sum(0.25 * math.log(p) for p in precisions)) if min(precisions) > 0 else 0.0
-    try:
-        ratio = len(hyp) / len(ref)
-        bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)
-    except ZeroDivisionError:  # MLflow catches it and records 0
-        return 0.0
-    return geo * bp
-
-
 def test_bleu_equals_hugging_face_definition() -> None:
     got = Bleu().score_batch(outputs=PREDICTIONS, expectations=EXPECTATIONS)
-    expected = [_hf_bleu(t, p) for t, p in PAIRS]
+    expected = [hf_bleu(t, p) for t, p in PAIRS]
     assert got == pytest.approx(expected, abs=1e-9)
     assert sum(0 < v < 1 for v in got) > 20
 
