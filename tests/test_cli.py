@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -420,11 +424,6 @@ def test_eval_retry_errors_needs_resume(project: Path, capsys: pytest.CaptureFix
 def test_ctrl_c_during_eval_says_how_to_resume_and_resume_latest_finishes(
     project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
 ) -> None:
-    import os
-    import signal
-    import subprocess
-    import time
-
     judges_up.add_rule(match=None, reply={"result": "yes", "rationale": "ok"}, latency=0.2)
     argv = ["eval", "qa.jsonl", "-s", "Correctness", "--judge-model", "openai:/gpt-4.1-mini"]
     child = subprocess.Popen(

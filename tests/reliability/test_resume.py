@@ -39,19 +39,25 @@ def _only_run_id() -> str:
     return str(runs[0].info.run_id)
 
 
-@pytest.mark.slow
-def test_killed_evaluation_resumes_without_judging_a_row_twice(judge_server: JudgeServer) -> None:
-    judge_server.add_rule(None, verdict, latency=0.002)
+def _interrupt_child(server: JudgeServer, *, rows: int, after: int, sig: int) -> int:
+    """Run _resume_child.py on ``rows`` rows; send it ``sig`` once ``server`` has had
+    ``after`` requests; return its exit status."""
     child = subprocess.Popen(
-        [sys.executable, str(HERE / "_resume_child.py"), "500"],
+        [sys.executable, str(HERE / "_resume_child.py"), str(rows)],
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     deadline = time.monotonic() + 120
-    while judge_server.request_count < 500 and time.monotonic() < deadline:
-        assert child.poll() is None, "the evaluation finished before it could be killed"
+    while server.request_count < after and time.monotonic() < deadline:
+        assert child.poll() is None, "the evaluation finished before it could be interrupted"
         time.sleep(0.01)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    child.send_signal(sig)
+    return child.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_killed_evaluation_resumes_without_judging_a_row_twice(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, verdict, latency=0.002)
+    _interrupt_child(judge_server, rows=500, after=500, sig=signal.SIGKILL)
     before = judge_server.request_count
     assert 400 <= before < 1000, before
 
@@ -87,16 +93,7 @@ def test_ctrl_c_keeps_every_answer_and_resume_asks_nothing_twice(
     judge_server: JudgeServer,
 ) -> None:
     judge_server.add_rule(None, verdict, latency=0.005)
-    child = subprocess.Popen(
-        [sys.executable, str(HERE / "_resume_child.py"), "100"],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    deadline = time.monotonic() + 60
-    while judge_server.request_count < 80 and time.monotonic() < deadline:
-        assert child.poll() is None, "the evaluation finished before it could be interrupted"
-        time.sleep(0.01)
-    child.send_signal(signal.SIGINT)
-    assert child.wait(timeout=60) != 0
+    assert _interrupt_child(judge_server, rows=100, after=80, sig=signal.SIGINT) != 0
     run_id = _only_run_id()
     assert evalkit.get_run(run_id).info.status == "KILLED"
     before = judge_server.request_count
