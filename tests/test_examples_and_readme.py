@@ -14,21 +14,41 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 
-def _readme_block(heading: str) -> str:
+def _readme_blocks(heading: str) -> list[list[str]]:
+    """The command lines of the ``bash`` blocks under ``## heading``, comments dropped."""
     text = (ROOT / "README.md").read_text()
-    match = re.search(rf"## {re.escape(heading)}\n+```bash\n(.+?)\n```", text, re.S)
-    assert match, f"README has no '## {heading}' command block"
-    return match.group(1).strip()
+    section = re.search(rf"^## {re.escape(heading)}\n(.+?)(?=^## )", text, re.S | re.M)
+    assert section, f"README has no '## {heading}' section"
+    blocks = re.findall(r"```bash\n(.+?)\n```", section.group(1), re.S)
+    assert blocks, f"README's '## {heading}' has no command block"
+    return [[line.split("#")[0].strip() for line in b.splitlines()] for b in blocks]
 
 
-def test_ci_runs_exactly_the_readme_commands() -> None:
+def _make_recipe(target: str) -> list[str]:
+    text = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.+\n)+)", text, re.M)
+    assert match, f"Makefile has no '{target}' target"
+    return [line.strip() for line in match.group(1).splitlines()]
+
+
+def test_readme_starts_with_make_run_and_make_test() -> None:
+    two, spelled_out = _readme_blocks("Start here")
+    assert two == ["make run", "make test"]
+    setup, main_job, tests = spelled_out
+    assert main_job == ".venv/bin/python examples/quickstart.py"
+    # The Makefile runs exactly what the README spells out.
+    venv, install = (part.strip() for part in setup.split("&&"))
+    assert venv.replace("python3", "$(PYTHON)").replace(".venv", "$(VENV)") in _make_recipe(
+        "$(STAMP)"
+    )
+    assert install.replace(".venv", "$(VENV)") in _make_recipe("$(STAMP)")
+    assert _make_recipe("run") == [main_job.replace(".venv", "$(VENV)")]
+    assert _make_recipe("test") == [tests.replace(".venv", "$(VENV)")]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    assert _readme_block("Set up") in ci
-    assert _readme_block("Run the tests") in ci
-
-
-def test_readme_main_job_is_the_quickstart() -> None:
-    assert _readme_block("The main job") == ".venv/bin/python examples/quickstart.py"
+    assert ci.rstrip().splitlines()[-1] == "make test"
 
 
 @pytest.mark.slow
