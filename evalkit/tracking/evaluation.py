@@ -37,12 +37,11 @@ from evalkit.entities import EvaluationResult
 from evalkit.errors import EvalkitError
 from evalkit.tracking import _context, artifacts
 from evalkit.tracking._redact import redact
-from evalkit.tracking.entities import DatasetInput, Metric, RunStatus
+from evalkit.tracking.runs import DatasetInput, Metric, Run, RunStatus, now_ms
 
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
-    from evalkit.tracking.entities import Run
-    from evalkit.tracking.store import SqlStore
+    from evalkit.tracking.store import TrackingStore
 
 __all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "open_evaluation_log"]
 
@@ -85,7 +84,7 @@ def _data_columns_digest(table: Any) -> str:
 
 def dataset_input(data: Any, table: Any) -> DatasetInput:
     """How the evaluated data is recorded as the run's input."""
-    from evalkit.datasets import EvaluationDataset
+    from evalkit.tracking.datasets import EvaluationDataset
 
     n = len(table)
     if isinstance(data, EvaluationDataset):
@@ -121,9 +120,7 @@ USAGE_KEYS = ("judge_calls", "cached_calls", "input_tokens", "output_tokens", "c
 class EvaluationLogger:
     """Logs one evaluation to the store it was opened on."""
 
-    def __init__(self, store: SqlStore) -> None:
-        from evalkit.tracking.store import now_ms
-
+    def __init__(self, store: TrackingStore) -> None:
         self.store = store
         self.start_time = now_ms()
         self.run: Run | None = None
@@ -197,7 +194,9 @@ class EvaluationLogger:
 
         parent = active.info.run_id if active is not None else None
         tags = {"mlflow.parentRunId": parent} if parent else {}
-        experiment = active.info.experiment_id if active else fluent._experiment_id(self.store)
+        experiment = (
+            active.info.experiment_id if active else fluent.current_experiment_id(self.store)
+        )
         return self.store.create_run(experiment, tags=tags, start_time=self.start_time)
 
     def log(
@@ -209,11 +208,9 @@ class EvaluationLogger:
         predict_fn: Callable[..., Any] | None = None,
     ) -> EvaluationResult:
         """Log ``result``; return it with ``run_id`` set (or unchanged, with a warning)."""
-        import sqlalchemy as sa
-
         try:
             run_id = self._log(result, scorers, data, predict_fn)
-        except (EvalkitError, OSError, sa.exc.SQLAlchemyError) as exc:
+        except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the results could not be logged to the tracking store "
                 f"({exc}); result.run_id is None. Pass log=False to skip logging.",
@@ -231,7 +228,6 @@ class EvaluationLogger:
         predict_fn: Callable[..., Any] | None,
     ) -> str:
         from evalkit.tracking import fluent
-        from evalkit.tracking.store import now_ms
 
         table = result.tables["eval_results_table"]
         params, configs = scorer_params(scorers)

@@ -1,16 +1,19 @@
-"""What the tracking store returns: experiments, runs and their data.
+"""What the tracking store returns: experiments, runs, their data, and stored datasets.
 
 Names and meanings follow MLflow (``mlflow.entities.Experiment``, ``Run``, ``RunInfo``,
 ``RunData``, ``Metric``, ``RunStatus``) so that code written against MLflow reads the same.
+(The evaluation values ``Feedback``, ``Assessment``... are :mod:`evalkit.entities`.)
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DatasetInfo",
     "DatasetInput",
     "Experiment",
     "LifecycleStage",
@@ -21,7 +24,13 @@ __all__ = [
     "RunInputs",
     "RunStatus",
     "ViewType",
+    "now_ms",
 ]
+
+
+def now_ms() -> int:
+    """The current time in milliseconds since the epoch, as the store records times."""
+    return int(time.time() * 1000)
 
 
 class RunStatus(enum.StrEnum):
@@ -178,3 +187,25 @@ class Run:
                 "tags": dict(self.data.tags),
             },
         }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DatasetInfo:
+    """A stored evaluation dataset's description (its records are read separately)."""
+
+    dataset_id: str
+    """The store's id, ``"d-<hex>"``."""
+    name: str
+    """The unique name."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Free-form string tags."""
+    experiment_ids: list[str] = field(default_factory=list)
+    """The experiments it belongs to."""
+    created_time: int | None = None
+    """When it was created, in milliseconds since the epoch."""
+    last_update_time: int | None = None
+    """When its records or tags last changed, in milliseconds since the epoch."""
+    created_by: str | None = None
+    """Who created it."""
+    last_updated_by: str | None = None
+    """Who last changed it."""

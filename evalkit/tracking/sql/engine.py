@@ -10,7 +10,7 @@ Migrations run inside one write transaction (SQLite) or under an advisory lock
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,12 +19,14 @@ from evalkit.errors import MissingDependencyError, TrackingError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from sqlalchemy.sql.dml import Insert
 
-__all__ = ["create_engine", "migrate", "read", "write"]
+__all__ = ["create_engine", "insert", "migrate", "read", "upsert", "write"]
 
 _BUSY_TIMEOUT_S = 60.0
 _MIGRATION_LOCK_ID = 72_740_505  # any fixed number: the PostgreSQL advisory lock key
-_MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""The folder of the Alembic migration scripts."""
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -109,8 +111,10 @@ def write(engine: sa.Engine) -> Iterator[sa.Connection]:
             conn.execution_options(evalkit_write=True)
             with conn.begin():
                 yield conn
-    except sa.exc.OperationalError as exc:
-        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {exc.orig}") from exc
+    except sa.exc.IntegrityError:
+        raise  # the store's methods turn these into their own messages
+    except sa.exc.SQLAlchemyError as exc:
+        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {_reason(exc)}") from exc
 
 
 @contextmanager
@@ -121,8 +125,14 @@ def read(engine: sa.Engine) -> Iterator[sa.Connection]:
     try:
         with engine.connect() as conn, conn.begin():
             yield conn
-    except sa.exc.OperationalError as exc:
-        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {exc.orig}") from exc
+    except sa.exc.IntegrityError:
+        raise  # the store's methods turn these into their own messages
+    except sa.exc.SQLAlchemyError as exc:
+        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def _current_revision(conn: sa.Connection) -> str | None:
@@ -134,12 +144,12 @@ def _current_revision(conn: sa.Connection) -> str | None:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Create the schema, or upgrade it to :data:`~evalkit.tracking.schema.SCHEMA_VERSION`.
+    """Create the schema, or upgrade it to :data:`~evalkit.tracking.sql.schema.SCHEMA_VERSION`.
 
     Raises:
         TrackingError: The store was written by a newer evalkit, or cannot be reached.
     """
-    from evalkit.tracking.schema import SCHEMA_VERSION
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION
 
     with read(engine) as conn:
         if _current_revision(conn) == SCHEMA_VERSION:
@@ -159,7 +169,7 @@ def _upgrade(conn: sa.Connection, found: str | None) -> None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", os.fspath(_MIGRATIONS))
+    config.set_main_option("script_location", os.fspath(MIGRATIONS))
     config.attributes["connection"] = conn
     script = ScriptDirectory.from_config(config)
     try:
@@ -172,3 +182,25 @@ def _upgrade(conn: sa.Connection, found: str | None) -> None:
             "know; it was written by a newer evalkit. Upgrade evalkit to use it."
         )
     command.upgrade(config, "head")
+
+
+def insert(conn: sa.Connection, table: sa.Table) -> Insert:
+    """An INSERT that can take ``ON CONFLICT`` clauses, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, overwriting the other columns of rows whose ``keys`` exist."""
+    if not rows:
+        return
+    stmt: Any = insert(conn, table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
