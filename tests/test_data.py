@@ -264,7 +264,7 @@ def test_csv_json_cells_are_parsed_and_python_reprs_warned_about(tmp_path: Path)
     assert row.inputs == {"q": "a"}
     assert row.outputs == {"answer": "b", "sources": [1, 2]}
 
-    pd.DataFrame([{"inputs": {"q": "a"}, "expectations": {"e": "x"}}]).to_csv(path, index=False)
+    pd.DataFrame([{"inputs": {"q": "a"}, "outputs": "b"}]).to_csv(path, index=False)
     with pytest.warns(UserWarning, match=r"column 'inputs'.*Python repr.*json\.dumps"):
         normalize_data(path)
 

@@ -28,13 +28,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.entities import EvaluationResult
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, TrackingError
 from evalkit.tracking import _context, artifacts
 from evalkit.tracking._redact import redact
 from evalkit.tracking.runs import DatasetInput, Metric, Run, RunStatus, now_ms
@@ -145,6 +146,7 @@ class EvaluationLogger:
             self.own_run = True
             self.resumed = True
             self.store.update_run(resume, status=RunStatus.RUNNING)
+            self._check_artifact_folder()
             return resume
         params, _ = scorer_params(scorers)
         active = fluent.active_run()
@@ -158,7 +160,28 @@ class EvaluationLogger:
             assert active is not None
             self.run = active
         self.own_run = own_run
+        self._check_artifact_folder()
         return self.run.info.run_id
+
+    def _check_artifact_folder(self) -> None:
+        """Fail before any work when the run's artifacts (journal, table) cannot be written;
+        the run this evaluation started is marked ``FAILED``, not left ``RUNNING``."""
+        assert self.run is not None
+        folder = Path(self.run.info.artifact_uri)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".evalkit-write-check-{os.getpid()}-{threading.get_ident()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            if self.own_run:
+                with contextlib.suppress(Exception):
+                    self.store.update_run(self.run.info.run_id, status=RunStatus.FAILED)
+            raise TrackingError(
+                f"the artifact folder {folder} is not writable ({exc.strerror or exc}): "
+                "evaluate() needs it for the journal and the per-row table. Make it "
+                "writable, point EVALKIT_ARTIFACT_ROOT elsewhere, or pass log=False"
+            ) from exc
 
     def _usage_metrics(self, run: Run, result: EvaluationResult) -> dict[str, float]:
         """``usage/<key>`` metrics of the judge calls, when there were any; a resumed run's

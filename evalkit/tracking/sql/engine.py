@@ -21,7 +21,16 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.sql.dml import Insert
 
-__all__ = ["create_engine", "insert", "migrate", "read", "upsert", "write"]
+__all__ = [
+    "check_revision",
+    "create_engine",
+    "insert",
+    "migrate",
+    "read",
+    "sqlite_is_read_only",
+    "upsert",
+    "write",
+]
 
 _BUSY_TIMEOUT_S = 60.0
 _MIGRATION_LOCK_ID = 72_740_505  # any fixed number: the PostgreSQL advisory lock key
@@ -29,15 +38,34 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 """The folder of the Alembic migration scripts."""
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with evalkit's connection settings."""
+def sqlite_is_read_only(url: str) -> bool:
+    """Whether ``url`` is an existing SQLite file this process cannot write (file or folder)."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.split(":///", 1)[1])
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
+    """An engine for ``url`` with evalkit's connection settings.
+
+    ``read_only`` (SQLite): open the file as immutable, so a store on a read-only disk or
+    folder can still be read (SQLite would otherwise need to create its lock files).
+    """
     import sqlalchemy as sa
 
     if url.startswith("sqlite"):
-        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url, connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False}
-        )
+        path = url.split(":///", 1)[1]
+        connect_args = {"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False}
+        if read_only:
+            engine = sa.create_engine(
+                f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true", connect_args=connect_args
+            )
+            sa.event.listen(engine, "connect", _sqlite_connect_read_only)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args=connect_args)
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -48,6 +76,13 @@ def create_engine(url: str) -> sa.Engine:
             f"the tracking store {_safe(url)} needs the PostgreSQL driver ({exc.name}); "
             "install it with: pip install 'evalkit[postgres]'"
         ) from exc
+
+
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA case_sensitive_like = ON")
+    cursor.close()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -141,6 +176,24 @@ def _current_revision(conn: sa.Connection) -> str | None:
     if not sa.inspect(conn).has_table("alembic_version"):
         return None
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def check_revision(engine: sa.Engine) -> None:
+    """For a store that cannot be written: refuse it unless it is at the expected revision.
+
+    Raises:
+        TrackingError: The store is at another revision (it would need migrating).
+    """
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION
+
+    with read(engine) as conn:
+        found = _current_revision(conn)
+    if found != SCHEMA_VERSION:
+        raise TrackingError(
+            f"the tracking store {_safe(str(engine.url))} is read-only and at schema revision "
+            f"{found!r}, not {SCHEMA_VERSION!r}; open it once writable to migrate it, or use "
+            "the evalkit that wrote it"
+        )
 
 
 def migrate(engine: sa.Engine) -> None:

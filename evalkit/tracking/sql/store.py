@@ -141,7 +141,12 @@ class SqlStore:
     def __init__(self, url: str, artifact_root: str) -> None:
         self.url = url
         self.artifact_root = artifact_root
-        self.engine = _engine.create_engine(url)
+        self.read_only = _engine.sqlite_is_read_only(url)
+        """Whether the store can only be read (a SQLite file or folder without write access)."""
+        self.engine = _engine.create_engine(url, read_only=self.read_only)
+        if self.read_only:
+            _engine.check_revision(self.engine)
+            return
         _engine.migrate(self.engine)
         self._ensure_default_experiment()
 
@@ -150,7 +155,18 @@ class SqlStore:
         self.engine.dispose()
 
     def write(self) -> Any:
-        """A write transaction (context manager yielding a connection)."""
+        """A write transaction (context manager yielding a connection).
+
+        Raises:
+            TrackingError: The store is read-only.
+        """
+        if self.read_only:
+            where = self.url.removeprefix("sqlite:///")
+            raise TrackingError(
+                f"the tracking store {where} is read-only (this process cannot write the file "
+                "or its folder): runs can be listed and read, not logged. Log to a writable "
+                "store with set_tracking_uri / EVALKIT_TRACKING_URI"
+            )
         return _engine.write(self.engine)
 
     def read(self) -> Any:
