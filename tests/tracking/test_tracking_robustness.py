@@ -181,3 +181,22 @@ def test_a_read_only_artifact_folder_is_a_clear_error_and_no_run_stays_running(
     statuses = {r.info.run_id: str(r.info.status) for r in runs}
     assert "RUNNING" not in statuses.values()
     assert statuses[run.info.run_id] == "FINISHED"
+
+
+def test_legacy_retriever_columns_of_numpy_arrays_are_logged(store: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "question": ["q1", "q2"],
+            "retrieved": [np.array(["d1", "d2"]), np.array(["d3"])],
+            "truth": [np.array(["d1"]), np.array(["d4"])],
+        }
+    )
+    with _no_warnings():
+        result = evalkit.evaluate(
+            data=frame, model_type="retriever", predictions="retrieved", targets="truth"
+        )
+    assert result.run_id is not None
+    table = evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])
+    assert table["retrieved"].tolist() == [["d1", "d2"], ["d3"]]
