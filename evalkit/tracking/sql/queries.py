@@ -102,7 +102,7 @@ def search_runs(
     max_results: int = 100_000,
     order_by: list[str] | None = None,
 ) -> list[Run]:
-    """The runs of the experiments that match the filter, in order (see :mod:`..filters`)."""
+    """The runs of the experiments that match the filter, in order (syntax: ``filters``)."""
 
     clauses = parse_filter(filter_string)
     orders = parse_order_by(order_by)
