@@ -21,7 +21,12 @@ Columns of a record:
 MLflow's aliases are understood: ``request`` for ``inputs``, ``response`` for ``outputs``,
 ``ground_truth`` and ``expected_response`` for ``expectations["expected_response"]``. In
 tabular files, a column ``inputs.question`` fills ``inputs["question"]`` and cells of
-``inputs``/``expectations``/``tags`` holding a JSON object are parsed.
+``inputs``/``outputs``/``expectations``/``tags``/``trace`` holding JSON are parsed. Text files
+are UTF-8 (a byte-order mark is fine); a malformed file is a ``DataError`` naming the file and
+the line (see :mod:`evalkit.data.files`).
+
+Modules: :mod:`.files` (data files -> record dicts), :mod:`.records` (every shape -> record
+dicts), :mod:`.rows` (record dicts -> validated :class:`EvalRow`), :mod:`.values` (cells).
 """
 
 from evalkit.data.files import FILE_SUFFIXES, read_file
