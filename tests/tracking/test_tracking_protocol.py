@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -104,3 +105,39 @@ def test_the_data_layer_does_not_import_tracking() -> None:
         for module, _ in _imports(path):
             assert not module.startswith("evalkit.tracking"), f"{path.name} imports {module}"
             assert module != "evalkit.datasets", f"{path.name} imports {module}"
+
+
+def test_a_new_backend_is_one_entry_in_the_scheme_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fluent API and evaluate() log through whatever store open_store returns."""
+    import sys
+    import types
+
+    from evalkit.tracking import store as store_module
+    from evalkit.tracking.sql import SqlStore
+
+    class RecordingStore(SqlStore):
+        batches: ClassVar[list[str]] = []
+
+        @staticmethod
+        def locate(uri: str) -> tuple[str, str]:
+            return SqlStore.locate(uri.removeprefix("recording://"))
+
+        def log_batch(self, run_id: str, **kwargs: object) -> None:  # type: ignore[override]
+            RecordingStore.batches.append(run_id)
+            super().log_batch(run_id, **kwargs)  # type: ignore[arg-type]
+
+    module = types.ModuleType("recording_backend")
+    module.RecordingStore = RecordingStore  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "recording_backend", module)
+    monkeypatch.setitem(store_module._SCHEMES, "recording", "recording_backend:RecordingStore")
+
+    evalkit.set_tracking_uri(f"recording://{tmp_path / 'rec'}")
+    with evalkit.start_run() as run:
+        evalkit.log_metric("m", 1.0)
+    result = evalkit.evaluate(
+        data=[{"inputs": {"q": "a"}, "outputs": "x"}], scorers=[evalkit.scorers.TokenCount()]
+    )
+    assert RecordingStore.batches == [run.info.run_id, result.run_id]
+    assert evalkit.get_tracking_uri() == f"sqlite:///{tmp_path}/rec/evalkit.db"
