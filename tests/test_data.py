@@ -225,3 +225,101 @@ def test_scorers_must_be_scorers() -> None:
         evalkit.evaluate(data=RECORDS, scorers=[])
     with pytest.raises(ScorerError, match="max_workers must be at least 1"):
         evalkit.evaluate(data=RECORDS, scorers=[_exact], max_workers=0)
+
+
+# -- malformed and awkward files (issue 13, issue 18.10) -----------------------------------
+
+
+def test_a_jsonl_line_that_is_json_but_not_an_object_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"inputs": {"q": 1}}\n[1, 2]\n')
+    with pytest.raises(DataError, match=r"data\.jsonl: line 2 is a list, not a JSON object"):
+        normalize_data(path)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv"])
+def test_a_utf8_bom_is_accepted(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"data{suffix}"
+    text = {
+        ".jsonl": json.dumps(RECORDS[0]) + "\n",
+        ".json": json.dumps([RECORDS[0]]),
+        ".csv": 'inputs,outputs\n"{""question"": ""What is MLflow?""}",An ML platform\n',
+    }[suffix]
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    rows = normalize_data(path)
+    assert rows[0].inputs == {"question": "What is MLflow?"}
+    assert rows[0].outputs == "An ML platform"
+
+
+def test_csv_json_cells_are_parsed_and_python_reprs_warned_about(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    frame = pd.DataFrame(
+        {
+            "inputs": [json.dumps({"q": "a"})],
+            "outputs": [json.dumps({"answer": "b", "sources": [1, 2]})],
+        }
+    )
+    frame.to_csv(path, index=False)
+    row = normalize_data(path)[0]
+    assert row.inputs == {"q": "a"}
+    assert row.outputs == {"answer": "b", "sources": [1, 2]}
+
+    pd.DataFrame([{"inputs": {"q": "a"}, "outputs": "b"}]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"column 'inputs'.*Python repr.*json\.dumps"):
+        normalize_data(path)
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path: Path) -> None:
+    for suffix, body in (
+        (".jsonl", b'{"inputs": {"q": 1}}\n{"inputs": {"q": "\xff"}}\n'),
+        (".json", b'[{"inputs": {"q": 1}},\n {"inputs": {"q": "\xff"}}]'),
+        (".csv", b'inputs,outputs\nq,a\n"\xff",b\n'),
+    ):
+        path = tmp_path / f"bad{suffix}"
+        path.write_bytes(body)
+        with pytest.raises(DataError, match=rf"bad\{suffix}: line \d+ is not valid UTF-8"):
+            normalize_data(path)
+
+
+def test_an_unterminated_csv_quote_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text('inputs,outputs\nq,a\n"unterminated,b\n')
+    with pytest.raises(DataError, match=r"bad\.csv: .*line 3.*quote"):
+        normalize_data(path)
+
+
+def test_nesting_deeper_than_the_parser_allows_is_a_data_error(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    jsonl = tmp_path / "deep.jsonl"
+    jsonl.write_text('{"inputs": {"q": 1}}\n{"inputs": ' + deep + "}\n")
+    with pytest.raises(DataError, match=r"deep\.jsonl: line 2 .*nested"):
+        normalize_data(jsonl)
+    whole = tmp_path / "deep.json"
+    whole.write_text(deep)
+    with pytest.raises(DataError, match=r"deep\.json: .*nested"):
+        normalize_data(whole)
+
+
+def test_a_fake_parquet_file_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "fake.parquet"
+    path.write_text("inputs,outputs\nq,a\n")
+    with pytest.raises(DataError, match=r"fake\.parquet.* not a readable Parquet file"):
+        normalize_data(path)
+
+
+def test_the_cli_exits_2_on_a_malformed_data_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"inputs": {"q": "\xff"}}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "evalkit", "eval", str(path), "-s", "exact_match"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "bad.jsonl: line 1" in done.stdout + done.stderr

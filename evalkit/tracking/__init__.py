@@ -1,9 +1,16 @@
-"""Tracking: experiments, runs, params, metrics, tags, artifacts and datasets in a SQL store.
+"""Tracking: experiments, runs, params, metrics, tags, artifacts and evaluation datasets.
 
-The store is SQLite in ``./evalkit-runs/`` by default (artifacts as files beside it), or
-any store :func:`set_tracking_uri` / ``EVALKIT_TRACKING_URI`` names, PostgreSQL included.
-The schema is created and migrated by evalkit (Alembic scripts shipped in
-``evalkit/tracking/migrations``). SQLAlchemy loads on first use, not on ``import evalkit``.
+Everything goes through one :class:`~evalkit.tracking.store.TrackingStore`, which
+:func:`open_store` picks by the URI's scheme. The store is SQLite in ``./evalkit-runs/`` by
+default (artifacts as files beside it), or any store :func:`set_tracking_uri` /
+``EVALKIT_TRACKING_URI`` (else ``MLFLOW_TRACKING_URI``) names, PostgreSQL included
+(:mod:`evalkit.tracking.sql`, schema migrated by its Alembic scripts). SQLAlchemy loads on
+first use, not on ``import evalkit``.
+
+Modules: :mod:`.store` (the protocol, ``open_store``), :mod:`.sql` (its SQL implementation),
+:mod:`.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
+:mod:`.datasets` (EvaluationDataset), :mod:`.artifacts`, :mod:`.evaluation` (logging an
+evaluation), :mod:`.journal` (resume), :mod:`.filters` (the search syntax).
 
 The fluent API keeps MLflow's names and meanings::
 
@@ -14,17 +21,15 @@ The fluent API keeps MLflow's names and meanings::
     evalkit.search_runs(experiment_names=["Iris Experiment"])
 """
 
-from evalkit.tracking._context import get_tracking_uri, set_tracking_uri
-from evalkit.tracking.entities import (
-    DatasetInput,
-    Experiment,
-    Metric,
-    Run,
-    RunData,
-    RunInfo,
-    RunInputs,
-    RunStatus,
-    ViewType,
+from evalkit.tracking._context import get_tracking_uri, local_store_folder, set_tracking_uri
+from evalkit.tracking.datasets import (
+    EvaluationDataset,
+    create_dataset,
+    delete_dataset,
+    delete_dataset_tag,
+    get_dataset,
+    search_datasets,
+    set_dataset_tags,
 )
 from evalkit.tracking.fluent import (
     ActiveRun,
@@ -55,10 +60,25 @@ from evalkit.tracking.fluent import (
     set_tags,
     start_run,
 )
+from evalkit.tracking.runs import (
+    DatasetInfo,
+    DatasetInput,
+    Experiment,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    ViewType,
+)
+from evalkit.tracking.store import TrackingStore, open_store
 
 __all__ = [
     "ActiveRun",
+    "DatasetInfo",
     "DatasetInput",
+    "EvaluationDataset",
     "Experiment",
     "Metric",
     "Run",
@@ -66,12 +86,17 @@ __all__ = [
     "RunInfo",
     "RunInputs",
     "RunStatus",
+    "TrackingStore",
     "ViewType",
     "active_run",
+    "create_dataset",
     "create_experiment",
+    "delete_dataset",
+    "delete_dataset_tag",
     "delete_run",
     "end_run",
     "get_artifact_uri",
+    "get_dataset",
     "get_experiment",
     "get_experiment_by_name",
     "get_metric_history",
@@ -79,6 +104,7 @@ __all__ = [
     "get_tracking_uri",
     "last_active_run",
     "load_table",
+    "local_store_folder",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -88,8 +114,11 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "open_store",
     "restore_run",
+    "search_datasets",
     "search_runs",
+    "set_dataset_tags",
     "set_experiment",
     "set_tag",
     "set_tags",

@@ -2,8 +2,8 @@
 
 This is the only process-wide state tracking keeps, all of it here:
 
-* the tracking URI set by :func:`set_tracking_uri` (else ``EVALKIT_TRACKING_URI``, else the
-  ``./evalkit-runs`` folder);
+* the tracking URI set by :func:`set_tracking_uri` (else ``EVALKIT_TRACKING_URI``, else
+  ``MLFLOW_TRACKING_URI``, else the ``./evalkit-runs`` folder);
 * the active experiment set by :func:`set_experiment`, remembered per tracking URI;
 * the stack of active runs, a :class:`contextvars.ContextVar`: each thread (and each asyncio
   task) has its own, so two threads never log into each other's runs by accident.
@@ -17,26 +17,37 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evalkit.errors import TrackingError
+from evalkit.tracking.store import TrackingStore, open_store, resolve_uri
 
 if TYPE_CHECKING:
     from evalkit.tracking.fluent import ActiveRun
-    from evalkit.tracking.store import SqlStore
 
-__all__ = ["DEFAULT_TRACKING_DIR", "ENV_ARTIFACT_ROOT", "ENV_TRACKING_URI"]
+__all__ = [
+    "DEFAULT_TRACKING_DIR",
+    "ENV_ARTIFACT_ROOT",
+    "ENV_MLFLOW_TRACKING_URI",
+    "ENV_TRACKING_URI",
+    "current_store",
+    "get_tracking_uri",
+    "local_store_folder",
+    "reset",
+    "set_tracking_uri",
+    "tracking_uri",
+]
 
 DEFAULT_TRACKING_DIR = "evalkit-runs"
 """The folder (relative to the working directory) that holds the default SQLite store."""
 ENV_TRACKING_URI = "EVALKIT_TRACKING_URI"
 """Environment variable with the tracking URI when :func:`set_tracking_uri` was not called."""
+ENV_MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
+"""MLflow's variable, honoured when ``EVALKIT_TRACKING_URI`` is unset (as MLflow users expect)."""
 ENV_ARTIFACT_ROOT = "EVALKIT_ARTIFACT_ROOT"
 """Environment variable with the artifact folder for stores that are not SQLite files."""
-_DB_FILE = "evalkit.db"
 
 _lock = threading.Lock()
 _explicit_uri: str | None = None
 _experiments: dict[str, str] = {}  # resolved database URL -> active experiment id
-_stores: dict[tuple[str, int], SqlStore] = {}
+_stores: dict[tuple[str, int], TrackingStore] = {}
 _run_stack: contextvars.ContextVar[tuple[ActiveRun, ...]] = contextvars.ContextVar(
     "evalkit_active_runs", default=()
 )
@@ -62,64 +73,58 @@ def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
 
 def get_tracking_uri() -> str:
     """The database URL of the current tracking store (set, from the environment, or default)."""
-    return _resolve(_raw_uri())[0]
+    return resolve_uri(tracking_uri())[0]
 
 
-def _raw_uri() -> str:
-    return _explicit_uri or os.environ.get(ENV_TRACKING_URI) or DEFAULT_TRACKING_DIR
+def tracking_uri() -> str:
+    """The tracking URI as the user gave it: :func:`set_tracking_uri`, else
+    ``EVALKIT_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``, else ``./evalkit-runs``."""
+    return (
+        _explicit_uri
+        or os.environ.get(ENV_TRACKING_URI)
+        or os.environ.get(ENV_MLFLOW_TRACKING_URI)
+        or DEFAULT_TRACKING_DIR
+    )
+
+
+def local_store_folder() -> Path | None:
+    """The folder of the current store when it is a local SQLite file, else ``None``.
+
+    Raises:
+        TrackingError: The tracking URI is not usable.
+    """
+    url = get_tracking_uri()
+    return Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else None
+
+
+# Kept for callers written before the store protocol (evalkit.judges.cache).
+_raw_uri = tracking_uri
 
 
 def _resolve(raw: str) -> tuple[str, str]:
-    """A user's tracking URI -> (SQLAlchemy database URL, artifact root folder)."""
-    if raw.startswith("file:"):
-        raw = raw.removeprefix("file://") if raw.startswith("file://") else raw[5:]
-    if "://" not in raw:
-        path = Path(raw).expanduser().resolve()
-        if path.suffix in (".db", ".sqlite", ".sqlite3"):
-            return f"sqlite:///{path}", str(path.parent / "artifacts")
-        return f"sqlite:///{path / _DB_FILE}", str(path / "artifacts")
-    scheme = raw.split("://", 1)[0].lower()
-    if scheme == "sqlite" or scheme.startswith("sqlite+"):
-        file = raw.split("://", 1)[1].lstrip("/") if raw.startswith("sqlite:///") else ""
-        if not file or file == ":memory:":
-            raise TrackingError(
-                f"tracking URI {raw!r}: an in-memory SQLite store cannot be shared; "
-                "give a file, e.g. sqlite:///evalkit-runs/evalkit.db"
-            )
-        path = Path("/" + file) if raw.startswith("sqlite:////") else Path(file).resolve()
-        return f"sqlite:///{path}", str(path.parent / "artifacts")
-    if scheme in ("postgresql", "postgres"):
-        raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
-    elif not scheme.startswith("postgresql+"):
-        raise TrackingError(
-            f"tracking URI {raw!r}: unsupported scheme {scheme!r}; use a folder, "
-            "sqlite:///path/to/file.db or postgresql://user@host/db"
-        )
-    root = os.environ.get(ENV_ARTIFACT_ROOT) or os.path.join(DEFAULT_TRACKING_DIR, "artifacts")
-    return raw, str(Path(root).expanduser().resolve())
+    return resolve_uri(raw)
 
 
-def current_store() -> SqlStore:
+def current_store() -> TrackingStore:
     """The store for the current tracking URI, opened (and migrated) on first use."""
-    url, artifact_root = _resolve(_raw_uri())
+    uri = tracking_uri()
+    url, _ = resolve_uri(uri)
     key = (url, os.getpid())  # a forked child must not share its parent's connections
     store = _stores.get(key)
     if store is None:
-        from evalkit.tracking.store import SqlStore
-
         with _lock:
             store = _stores.get(key)
             if store is None:
-                store = _stores[key] = SqlStore(url, artifact_root)
+                store = _stores[key] = open_store(uri)
     return store
 
 
-def active_experiment_id(store: SqlStore) -> str | None:
+def active_experiment_id(store: TrackingStore) -> str | None:
     """The experiment set by :func:`set_experiment` for this store, if any."""
     return _experiments.get(store.url)
 
 
-def set_active_experiment_id(store: SqlStore, experiment_id: str) -> None:
+def set_active_experiment_id(store: TrackingStore, experiment_id: str) -> None:
     """Remember ``experiment_id`` as the active experiment of ``store``."""
     with _lock:
         _experiments[store.url] = experiment_id

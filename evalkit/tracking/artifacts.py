@@ -1,8 +1,11 @@
 """Run artifacts: files in the run's artifact folder, each written atomically.
 
 A file appears in the artifact folder complete or not at all (written to a temporary name,
-then renamed), so a reader never sees half a table, even when the writer is killed.
-Tables use MLflow's ``log_table`` JSON layout, ``{"columns": [...], "data": [[...], ...]}``.
+then renamed), so a reader never sees half a table, even when the writer is killed. Files
+get the permissions the process's umask gives (a shared artifact root stays readable to the
+team). A folder that cannot be written is a :class:`~evalkit.TrackingError` naming it.
+Tables use MLflow's ``log_table`` JSON layout, ``{"columns": [...], "data": [[...], ...]}``;
+text that is not valid Unicode (a lone surrogate) is written with U+FFFD in its place.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import gc
 import json
 import os
 import shutil
-import tempfile
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -35,31 +39,47 @@ def target(artifact_uri: str, artifact_file: str | os.PathLike[str]) -> Path:
     return Path(artifact_uri, *relative.parts)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+@contextmanager
+def _writable(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` into a TrackingError that names it."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        yield
+    except OSError as exc:
+        raise TrackingError(
+            f"cannot write artifact {path}: {exc.strerror or exc}; the artifact folder must "
+            "be writable (see EVALKIT_ARTIFACT_ROOT, or the tracking folder)"
+        ) from exc
+
+
+@contextmanager
+def _temporary(path: Path) -> Iterator[Path]:
+    """A new temporary file beside ``path`` (mode 0666 less the umask), renamed onto ``path``
+    when the block ends; removed if the block raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    # os.open applies the umask, unlike tempfile.mkstemp (always 0600)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, then rename).
+
+    Raises:
+        TrackingError: The artifact folder cannot be written.
+    """
+    with _writable(path), _temporary(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _copy_file(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
-    )
-    os.close(fd)
-    try:
+    with _writable(destination), _temporary(destination) as tmp:
         shutil.copyfile(source, tmp)
-        os.replace(tmp, destination)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def copy_in(local_path: str | os.PathLike[str], destination_dir: Path) -> None:
@@ -81,9 +101,7 @@ def copy_in(local_path: str | os.PathLike[str], destination_dir: Path) -> None:
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "item") and type(value).__module__ == "numpy":
-        return value.item()
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # numpy arrays (any dtype, nested ones too) and scalars
         return value.tolist()
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -99,8 +117,32 @@ def to_json(value: Any, *, sort_keys: bool = False) -> bytes:
         option |= orjson.OPT_SORT_KEYS
     try:
         return orjson.dumps(value, default=_json_default, option=option)
+    except orjson.JSONEncodeError:
+        pass
+    value = _valid_text(value)  # a lone surrogate (invalid Unicode) -> U+FFFD
+    try:
+        return orjson.dumps(value, default=_json_default, option=option)
     except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits: the slow, general way
         return json.dumps(value, default=_json_default, sort_keys=sort_keys).encode()
+
+
+def _valid_text(value: Any) -> Any:
+    """``value`` with every string that is not valid Unicode repaired (U+FFFD for a lone
+    surrogate), through lists, tuples and dicts; numpy arrays become lists on the way."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # surrogatepass keeps valid pairs together; decoding replaces the lone ones
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return _valid_text(value.tolist())
+    return value
 
 
 def columns_of(frame: pd.DataFrame) -> list[list[Any]]:

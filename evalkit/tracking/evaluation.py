@@ -28,21 +28,21 @@ import dataclasses
 import hashlib
 import json
 import os
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.entities import EvaluationResult
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, TrackingError
 from evalkit.tracking import _context, artifacts
 from evalkit.tracking._redact import redact
-from evalkit.tracking.entities import DatasetInput, Metric, RunStatus
+from evalkit.tracking.runs import DatasetInput, Metric, Run, RunStatus, now_ms
 
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
-    from evalkit.tracking.entities import Run
-    from evalkit.tracking.store import SqlStore
+    from evalkit.tracking.store import TrackingStore
 
 __all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "open_evaluation_log"]
 
@@ -85,7 +85,7 @@ def _data_columns_digest(table: Any) -> str:
 
 def dataset_input(data: Any, table: Any) -> DatasetInput:
     """How the evaluated data is recorded as the run's input."""
-    from evalkit.datasets import EvaluationDataset
+    from evalkit.tracking.datasets import EvaluationDataset
 
     n = len(table)
     if isinstance(data, EvaluationDataset):
@@ -121,9 +121,7 @@ USAGE_KEYS = ("judge_calls", "cached_calls", "input_tokens", "output_tokens", "c
 class EvaluationLogger:
     """Logs one evaluation to the store it was opened on."""
 
-    def __init__(self, store: SqlStore) -> None:
-        from evalkit.tracking.store import now_ms
-
+    def __init__(self, store: TrackingStore) -> None:
         self.store = store
         self.start_time = now_ms()
         self.run: Run | None = None
@@ -148,6 +146,7 @@ class EvaluationLogger:
             self.own_run = True
             self.resumed = True
             self.store.update_run(resume, status=RunStatus.RUNNING)
+            self._check_artifact_folder()
             return resume
         params, _ = scorer_params(scorers)
         active = fluent.active_run()
@@ -161,7 +160,28 @@ class EvaluationLogger:
             assert active is not None
             self.run = active
         self.own_run = own_run
+        self._check_artifact_folder()
         return self.run.info.run_id
+
+    def _check_artifact_folder(self) -> None:
+        """Fail before any work when the run's artifacts (journal, table) cannot be written;
+        the run this evaluation started is marked ``FAILED``, not left ``RUNNING``."""
+        assert self.run is not None
+        folder = Path(self.run.info.artifact_uri)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".evalkit-write-check-{os.getpid()}-{threading.get_ident()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            if self.own_run:
+                with contextlib.suppress(Exception):
+                    self.store.update_run(self.run.info.run_id, status=RunStatus.FAILED)
+            raise TrackingError(
+                f"the artifact folder {folder} is not writable ({exc.strerror or exc}): "
+                "evaluate() needs it for the journal and the per-row table. Make it "
+                "writable, point EVALKIT_ARTIFACT_ROOT elsewhere, or pass log=False"
+            ) from exc
 
     def _usage_metrics(self, run: Run, result: EvaluationResult) -> dict[str, float]:
         """``usage/<key>`` metrics of the judge calls, when there were any; a resumed run's
@@ -197,7 +217,9 @@ class EvaluationLogger:
 
         parent = active.info.run_id if active is not None else None
         tags = {"mlflow.parentRunId": parent} if parent else {}
-        experiment = active.info.experiment_id if active else fluent._experiment_id(self.store)
+        experiment = (
+            active.info.experiment_id if active else fluent.current_experiment_id(self.store)
+        )
         return self.store.create_run(experiment, tags=tags, start_time=self.start_time)
 
     def log(
@@ -209,11 +231,9 @@ class EvaluationLogger:
         predict_fn: Callable[..., Any] | None = None,
     ) -> EvaluationResult:
         """Log ``result``; return it with ``run_id`` set (or unchanged, with a warning)."""
-        import sqlalchemy as sa
-
         try:
             run_id = self._log(result, scorers, data, predict_fn)
-        except (EvalkitError, OSError, sa.exc.SQLAlchemyError) as exc:
+        except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the results could not be logged to the tracking store "
                 f"({exc}); result.run_id is None. Pass log=False to skip logging.",
@@ -231,7 +251,6 @@ class EvaluationLogger:
         predict_fn: Callable[..., Any] | None,
     ) -> str:
         from evalkit.tracking import fluent
-        from evalkit.tracking.store import now_ms
 
         table = result.tables["eval_results_table"]
         params, configs = scorer_params(scorers)

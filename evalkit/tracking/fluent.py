@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit.errors import TrackingError
 from evalkit.tracking import _context
-from evalkit.tracking.entities import (
+from evalkit.tracking.runs import (
     Experiment,
     LifecycleStage,
     Metric,
     Run,
     RunStatus,
     ViewType,
+    now_ms,
 )
+from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID, TrackingStore
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from evalkit.tracking.store import SqlStore
 
 __all__ = [
     "ActiveRun",
@@ -94,7 +94,7 @@ class ActiveRun(Run):
         _end(self.info.run_id, status)
 
 
-def _store() -> SqlStore:
+def _store() -> TrackingStore:
     return _context.current_store()
 
 
@@ -163,9 +163,8 @@ def set_experiment(
     return experiment
 
 
-def _experiment_id(store: SqlStore) -> str:
-    from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID
-
+def current_experiment_id(store: TrackingStore) -> str:
+    """The experiment new runs go to: the one :func:`set_experiment` chose, else ``Default``."""
     return _context.active_experiment_id(store) or DEFAULT_EXPERIMENT_ID
 
 
@@ -219,7 +218,7 @@ def start_run(
     else:
         parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
         system_tags: dict[str, Any] = {
-            "mlflow.user": _user(),
+            "mlflow.user": current_user(),
             "mlflow.source.name": os.path.basename(sys.argv[0]) if sys.argv else "",
             "mlflow.source.type": "LOCAL",
         }
@@ -228,7 +227,7 @@ def start_run(
         if description:
             system_tags["mlflow.note.content"] = description
         run = store.create_run(
-            str(experiment_id) if experiment_id is not None else _experiment_id(store),
+            str(experiment_id) if experiment_id is not None else current_experiment_id(store),
             run_name=run_name,
             tags={**system_tags, **dict(tags or {})},
         )
@@ -240,7 +239,8 @@ def start_run(
     return active
 
 
-def _user() -> str:
+def current_user() -> str:
+    """The OS user name, recorded as ``mlflow.user`` and a dataset's author."""
     try:
         return getpass.getuser()
     except Exception:
@@ -299,15 +299,11 @@ def get_run(run_id: str) -> Run:
 
 def delete_run(run_id: str) -> None:
     """Mark a run deleted: searches leave it out unless asked; :func:`restore_run` undoes it."""
-    from evalkit.tracking.entities import LifecycleStage
-
     _store().set_lifecycle(run_id, LifecycleStage.DELETED)
 
 
 def restore_run(run_id: str) -> None:
     """Undo :func:`delete_run`."""
-    from evalkit.tracking.entities import LifecycleStage
-
     _store().set_lifecycle(run_id, LifecycleStage.ACTIVE)
 
 
@@ -333,8 +329,6 @@ def log_params(params: Mapping[str, Any], run_id: str | None = None) -> None:
 
 
 def _metric(key: str, value: Any, step: int | None, timestamp: int | None) -> Metric:
-    from evalkit.tracking.store import now_ms
-
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TrackingError(
             f"metric {key!r} got {value!r:.60} ({type(value).__name__}); metrics are numbers. "
@@ -535,7 +529,7 @@ def search_runs(
     Args:
         experiment_ids: The experiments to search (default: the active one).
         filter_string: e.g. ``"metrics.loss < 0.5 AND params.model = 'tree'"``; see
-            :mod:`evalkit.tracking._search` for the syntax.
+            :mod:`evalkit.tracking.filters` for the syntax.
         run_view_type: ``ACTIVE_ONLY`` (default), ``DELETED_ONLY`` or ``ALL``.
         max_results: At most this many runs.
         order_by: e.g. ``["metrics.loss ASC"]``; default newest first.
@@ -551,8 +545,6 @@ def search_runs(
     Example:
         >>> evalkit.search_runs(experiment_names=["Iris Experiment"], order_by=["metrics.loss"])
     """
-    from evalkit.tracking._queries import search_runs as _search
-
     store = _store()
     ids = [str(i) for i in experiment_ids or []]
     for name in experiment_names or []:
@@ -562,8 +554,8 @@ def search_runs(
     if search_all_experiments:
         ids = _all_experiment_ids(store)
     elif experiment_ids is None and experiment_names is None:
-        ids = [_experiment_id(store)]
-    runs = _search(store, ids, filter_string, run_view_type, max_results, order_by)
+        ids = [current_experiment_id(store)]
+    runs = store.search_runs(ids, filter_string, run_view_type, max_results, order_by)
     if output_format == "list":
         return runs
     if output_format != "pandas":
@@ -571,13 +563,8 @@ def search_runs(
     return _runs_frame(runs)
 
 
-def _all_experiment_ids(store: SqlStore) -> list[str]:
-    import sqlalchemy as sa
-
-    from evalkit.tracking import schema
-
-    with store.read() as conn:
-        return [str(r[0]) for r in conn.execute(sa.select(schema.experiments.c.experiment_id))]
+def _all_experiment_ids(store: TrackingStore) -> list[str]:
+    return [e.experiment_id for e in store.search_experiments()]
 
 
 def _runs_frame(runs: list[Run]) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.entities import AssessmentError, Feedback
-from evalkit.errors import DataError
+from evalkit.errors import DataError, TrackingError
 
 __all__ = ["FLUSH_SECONDS", "JOURNAL_ARTIFACT", "Journal", "JournalState", "read_journal"]
 
@@ -134,10 +134,16 @@ class Journal:
     """
 
     def __init__(self, path: Path, digests: list[str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.digests = digests
-        self._file = path.open("ab")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("ab")
+        except OSError as exc:
+            raise TrackingError(
+                f"cannot write artifact {path}: {exc.strerror or exc}; the artifact folder "
+                "must be writable (see EVALKIT_ARTIFACT_ROOT, or the tracking folder)"
+            ) from exc
         self._lock = threading.Lock()
         self._buffer: collections.deque[tuple[Any, ...]] = collections.deque()
         self._closing = threading.Event()
@@ -247,11 +253,11 @@ def read_journal(path: Path) -> JournalState:
     state = JournalState()
     if not path.exists():
         return state
-    with path.open(encoding="utf-8") as f:
+    with path.open("rb") as f:
         for line in f:
-            try:
+            try:  # bytes: a line torn inside a multi-byte character is invalid, not fatal
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 continue
             if "b" in entry:
                 for row, digest in entry["d"].items():

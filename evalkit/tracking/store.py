@@ -1,161 +1,55 @@
-"""The SQL tracking store: experiments, runs, params, metrics, tags and run inputs.
+"""The tracking store interface, and :func:`open_store` choosing an implementation by URI.
 
-Every public method is one transaction, so a batch of params/metrics/tags lands entirely or
-not at all, and a process killed between two calls leaves the store consistent (its run
-simply stays ``RUNNING``).
+Everything above the store (the fluent API, evaluation logging, datasets, the CLI) talks to
+a :class:`TrackingStore`; only the implementation knows how things are kept. Today that is
+:class:`evalkit.tracking.sql.SqlStore` (SQLite in a folder, or PostgreSQL). A new backend
+implements the protocol and adds its URI scheme to :data:`_SCHEMES`.
+
+The protocol is made of small parts, one per kind of thing stored, so that traces,
+assessments and prompts can be added as parts of their own::
+
+    class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol): ...
+
+Artifacts are files under each run's ``artifact_uri`` (see :mod:`evalkit.tracking.artifacts`);
+a store says where that folder is (:attr:`TrackingStore.artifact_root`).
 """
 
 from __future__ import annotations
 
-import math
-import os
-import random
-import time
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from evalkit.errors import TrackingError
-from evalkit.tracking import _engine
-from evalkit.tracking import schema as t
-from evalkit.tracking.entities import (
+from evalkit.tracking.runs import (
+    DatasetInfo,
     DatasetInput,
     Experiment,
     LifecycleStage,
     Metric,
     Run,
-    RunData,
-    RunInfo,
-    RunInputs,
     RunStatus,
+    ViewType,
 )
 
-if TYPE_CHECKING:
-    from sqlalchemy.sql.dml import Insert
-
-__all__ = ["DEFAULT_EXPERIMENT_ID", "SqlStore", "now_ms"]
+__all__ = [
+    "DEFAULT_EXPERIMENT_ID",
+    "DatasetStore",
+    "ExperimentStore",
+    "RunStore",
+    "StoreBackend",
+    "TrackingStore",
+    "open_store",
+    "resolve_uri",
+]
 
 DEFAULT_EXPERIMENT_ID = "0"
 """The ``Default`` experiment that runs go to when no experiment is set."""
-MAX_PARAM_VALUE_LENGTH = 6000
-MAX_KEY_LENGTH = 250
-
-_ADJECTIVES = [
-    "able",
-    "bold",
-    "brave",
-    "calm",
-    "clever",
-    "eager",
-    "gentle",
-    "happy",
-    "keen",
-    "lucky",
-    "merry",
-    "noble",
-    "quick",
-]
-_NOUNS = [
-    "badger",
-    "crane",
-    "falcon",
-    "heron",
-    "lynx",
-    "otter",
-    "panda",
-    "raven",
-    "robin",
-    "seal",
-    "tiger",
-    "whale",
-    "wren",
-]
 
 
-def now_ms() -> int:
-    """The current time in milliseconds since the epoch."""
-    return int(time.time() * 1000)
-
-
-def _run_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
-
-
-def _insert(conn: sa.Connection, table: sa.Table) -> Insert:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
-def upsert(
-    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
-) -> None:
-    """Insert ``rows``, overwriting the other columns of rows whose ``keys`` exist."""
-    if not rows:
-        return
-    stmt: Any = _insert(conn, table)
-    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
-
-
-def _check_key(key: Any, what: str) -> str:
-    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise TrackingError(
-            f"{what} key {key!r:.80} is invalid: use a non-empty string of at most "
-            f"{MAX_KEY_LENGTH} characters"
-        )
-    return key
-
-
-class SqlStore:
-    """A tracking store in a SQL database (SQLite or PostgreSQL) through SQLAlchemy.
-
-    Args:
-        url: The SQLAlchemy database URL.
-        artifact_root: The folder under which experiments keep their runs' artifacts.
-    """
-
-    def __init__(self, url: str, artifact_root: str) -> None:
-        self.url = url
-        self.artifact_root = artifact_root
-        self.engine = _engine.create_engine(url)
-        _engine.migrate(self.engine)
-        self._ensure_default_experiment()
-
-    def close(self) -> None:
-        """Close the store's connections."""
-        self.engine.dispose()
-
-    def write(self) -> Any:
-        """A write transaction (context manager yielding a connection)."""
-        return _engine.write(self.engine)
-
-    def read(self) -> Any:
-        """A read transaction (context manager yielding a connection)."""
-        return _engine.read(self.engine)
-
-    # -- experiments -------------------------------------------------------------------
-
-    def _ensure_default_experiment(self) -> None:
-        with self.read() as conn:
-            if conn.execute(sa.select(t.experiments.c.experiment_id).limit(1)).first():
-                return
-        with self.write() as conn:
-            stmt: Any = _insert(conn, t.experiments).values(
-                experiment_id=int(DEFAULT_EXPERIMENT_ID),
-                name="Default",
-                artifact_location=os.path.join(self.artifact_root, DEFAULT_EXPERIMENT_ID),
-                lifecycle_stage=LifecycleStage.ACTIVE.value,
-                creation_time=now_ms(),
-                last_update_time=now_ms(),
-            )
-            conn.execute(stmt.on_conflict_do_nothing())
+@runtime_checkable
+class ExperimentStore(Protocol):
+    """Experiments: named groups of runs."""
 
     def create_experiment(
         self,
@@ -164,71 +58,24 @@ class SqlStore:
         tags: Mapping[str, Any] | None = None,
     ) -> str:
         """Create an experiment; return its id. Raises TrackingError if the name is taken."""
-        if not isinstance(name, str) or not name.strip():
-            raise TrackingError(f"experiment name {name!r} is invalid: use a non-empty string")
-        try:
-            with self.write() as conn:
-                new_id = conn.execute(
-                    t.experiments.insert().values(
-                        name=name,
-                        artifact_location=artifact_location or "",
-                        lifecycle_stage=LifecycleStage.ACTIVE.value,
-                        creation_time=now_ms(),
-                        last_update_time=now_ms(),
-                    )
-                ).inserted_primary_key[0]
-                if not artifact_location:
-                    conn.execute(
-                        t.experiments.update()
-                        .where(t.experiments.c.experiment_id == new_id)
-                        .values(artifact_location=os.path.join(self.artifact_root, str(new_id)))
-                    )
-                tag_rows = [
-                    {"experiment_id": new_id, "key": _check_key(k, "tag"), "value": str(v)}
-                    for k, v in (tags or {}).items()
-                ]
-                if tag_rows:
-                    conn.execute(t.experiment_tags.insert(), tag_rows)
-        except sa.exc.IntegrityError:
-            raise TrackingError(
-                f"an experiment named {name!r} already exists; use set_experiment({name!r}) "
-                "to make it active or get_experiment_by_name to read it"
-            ) from None
-        return str(new_id)
+        ...
 
     def get_experiment(self, experiment_id: str) -> Experiment | None:
         """The experiment with this id, or ``None``."""
-        try:
-            key = int(experiment_id)
-        except (TypeError, ValueError):
-            return None
-        return self._experiment_where(t.experiments.c.experiment_id == key)
+        ...
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or ``None``."""
-        return self._experiment_where(t.experiments.c.name == name)
+        ...
 
-    def _experiment_where(self, condition: Any) -> Experiment | None:
-        with self.read() as conn:
-            row = conn.execute(sa.select(t.experiments).where(condition)).mappings().first()
-            if row is None:
-                return None
-            tag_rows = conn.execute(
-                sa.select(t.experiment_tags.c.key, t.experiment_tags.c.value).where(
-                    t.experiment_tags.c.experiment_id == row["experiment_id"]
-                )
-            ).all()
-        return Experiment(
-            experiment_id=str(row["experiment_id"]),
-            name=row["name"],
-            artifact_location=row["artifact_location"],
-            lifecycle_stage=LifecycleStage(row["lifecycle_stage"]),
-            tags={k: v for k, v in tag_rows},
-            creation_time=row["creation_time"],
-            last_update_time=row["last_update_time"],
-        )
+    def search_experiments(self) -> list[Experiment]:
+        """Every experiment, oldest first."""
+        ...
 
-    # -- runs --------------------------------------------------------------------------
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Runs, with their params, metrics (every value, with steps), tags and inputs."""
 
     def create_run(
         self,
@@ -238,142 +85,22 @@ class SqlStore:
         tags: Mapping[str, Any] | None = None,
         start_time: int | None = None,
     ) -> Run:
-        """Create a ``RUNNING`` run in the experiment, with its tags, in one transaction."""
-        experiment = self.get_experiment(experiment_id)
-        if experiment is None:
-            raise TrackingError(
-                f"no experiment with id {experiment_id!r}; create it with create_experiment "
-                "or set_experiment(name)"
-            )
-        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise TrackingError(f"experiment {experiment.name!r} is deleted; restore it first")
-        run_id = uuid.uuid4().hex
-        name = run_name or _run_name()
-        all_tags = {**{k: str(v) for k, v in (tags or {}).items()}, "mlflow.runName": name}
-        with self.write() as conn:
-            conn.execute(
-                t.runs.insert().values(
-                    run_id=run_id,
-                    experiment_id=int(experiment_id),
-                    run_name=name,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time or now_ms(),
-                    end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE.value,
-                    artifact_uri=os.path.join(experiment.artifact_location, run_id, "artifacts"),
-                )
-            )
-            conn.execute(
-                t.tags.insert(),
-                [
-                    {"run_id": run_id, "key": _check_key(k, "tag"), "value": v}
-                    for k, v in all_tags.items()
-                ],
-            )
-        return self.get_run(run_id)
+        """Create a ``RUNNING`` run in the experiment, with its tags."""
+        ...
 
     def update_run(
         self, run_id: str, *, status: RunStatus | str, end_time: int | None = None
     ) -> None:
         """Set a run's status (and end time); ``RUNNING`` clears the end time."""
-        try:
-            status = RunStatus(str(status).upper())
-        except ValueError:
-            choices = ", ".join(s.value for s in RunStatus)
-            raise TrackingError(f"run status {status!r} is not one of {choices}") from None
-        ended = None if status == RunStatus.RUNNING else (end_time or now_ms())
-        with self.write() as conn:
-            self._require_run(conn, run_id)
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=ended)
-            )
+        ...
 
     def set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
         """Delete (soft) or restore a run."""
-        with self.write() as conn:
-            self._require_run(conn, run_id)
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.run_id == run_id)
-                .values(
-                    lifecycle_stage=stage.value,
-                    deleted_time=now_ms() if stage == LifecycleStage.DELETED else None,
-                )
-            )
-
-    def _require_run(self, conn: sa.Connection, run_id: str, *, active: bool = False) -> None:
-        row = conn.execute(
-            sa.select(t.runs.c.lifecycle_stage).where(t.runs.c.run_id == run_id)
-        ).first()
-        if row is None:
-            raise TrackingError(f"no run with id {run_id!r} in {self.url.split('@')[-1]}")
-        if active and row[0] != LifecycleStage.ACTIVE.value:
-            raise TrackingError(f"run {run_id!r} is deleted; restore_run({run_id!r}) first")
+        ...
 
     def get_run(self, run_id: str) -> Run:
-        """The run with its latest metrics, params, tags and inputs."""
-        with self.read() as conn:
-            self._require_run(conn, run_id)
-            return self.load_runs(conn, [run_id])[0]
-
-    def load_runs(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[Run]:
-        """Full :class:`Run` objects for ``run_ids``, in that order."""
-        if not run_ids:
-            return []
-        ids = list(run_ids)
-        infos = {
-            r["run_id"]: r
-            for r in conn.execute(sa.select(t.runs).where(t.runs.c.run_id.in_(ids))).mappings()
-        }
-        params: dict[str, dict[str, str]] = {i: {} for i in ids}
-        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-        for table, into in ((t.params, params), (t.tags, tags)):
-            for run_id, key, value in conn.execute(
-                sa.select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
-            ):
-                into[run_id][key] = value
-        metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
-        latest = latest_metrics(t.metrics.c.run_id.in_(ids))
-        for run_id, key, value, is_nan in conn.execute(
-            sa.select(latest.c.run_id, latest.c.key, latest.c.value, latest.c.is_nan)
-        ):
-            metrics[run_id][key] = math.nan if is_nan else value
-        inputs: dict[str, list[DatasetInput]] = {i: [] for i in ids}
-        for r in conn.execute(
-            sa.select(t.run_inputs)
-            .where(t.run_inputs.c.run_id.in_(ids))
-            .order_by(t.run_inputs.c.id)
-        ).mappings():
-            inputs[r["run_id"]].append(
-                DatasetInput(
-                    name=r["name"],
-                    digest=r["digest"],
-                    source=r["source"],
-                    num_records=r["num_records"],
-                    dataset_id=r["dataset_id"],
-                    context=r["context"],
-                )
-            )
-        out = []
-        for i in ids:
-            r = infos[i]
-            info = RunInfo(
-                run_id=i,
-                experiment_id=str(r["experiment_id"]),
-                run_name=r["run_name"],
-                status=RunStatus(r["status"]),
-                start_time=r["start_time"],
-                end_time=r["end_time"],
-                artifact_uri=r["artifact_uri"],
-                lifecycle_stage=LifecycleStage(r["lifecycle_stage"]),
-            )
-            data = RunData(metrics=metrics[i], params=params[i], tags=tags[i])
-            out.append(Run(info=info, data=data, inputs=RunInputs(dataset_inputs=inputs[i])))
-        return out
-
-    # -- logging -----------------------------------------------------------------------
+        """The run with its latest metrics, params, tags and inputs. Raises TrackingError."""
+        ...
 
     def log_batch(
         self,
@@ -384,121 +111,167 @@ class SqlStore:
         tags: Mapping[str, Any] | None = None,
         inputs: Iterable[DatasetInput] = (),
     ) -> None:
-        """Log metrics, params, tags and inputs to a run, all in one transaction.
-
-        Raises:
-            TrackingError: The run does not exist or is deleted, a key is invalid, or a
-                param was already logged with a different value (nothing is written then).
-        """
-        param_rows = [
-            {"run_id": run_id, "key": _check_key(k, "param"), "value": _param_value(k, v)}
-            for k, v in (params or {}).items()
-        ]
-        tag_rows = [
-            {"run_id": run_id, "key": _check_key(k, "tag"), "value": str(v)}
-            for k, v in (tags or {}).items()
-        ]
-        metric_rows = [
-            {
-                "run_id": run_id,
-                "key": _check_key(m.key, "metric"),
-                "value": 0.0 if math.isnan(m.value) else m.value,
-                "is_nan": math.isnan(m.value),
-                "timestamp": m.timestamp,
-                "step": m.step,
-            }
-            for m in metrics
-        ]
-        input_rows = [
-            {
-                "run_id": run_id,
-                "name": i.name,
-                "digest": i.digest,
-                "source": i.source,
-                "num_records": i.num_records,
-                "dataset_id": i.dataset_id,
-                "context": i.context,
-            }
-            for i in inputs
-        ]
-        with self.write() as conn:
-            self._require_run(conn, run_id, active=True)
-            if param_rows:
-                self._log_params(conn, run_id, param_rows)
-            upsert(conn, t.tags, tag_rows, ("run_id", "key"))
-            if metric_rows:
-                conn.execute(t.metrics.insert(), metric_rows)
-            if input_rows:
-                conn.execute(t.run_inputs.insert(), input_rows)
-
-    def _log_params(self, conn: sa.Connection, run_id: str, rows: list[dict[str, Any]]) -> None:
-        stmt: Any = _insert(conn, t.params)
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["run_id", "key"]), rows)
-        wanted = {r["key"]: r["value"] for r in rows}
-        stored = conn.execute(
-            sa.select(t.params.c.key, t.params.c.value).where(
-                t.params.c.run_id == run_id, t.params.c.key.in_(list(wanted))
-            )
-        ).all()
-        for key, value in stored:
-            if value != wanted[key]:
-                raise TrackingError(
-                    f"param {key!r} of run {run_id} is already {value!r:.100}; params cannot "
-                    f"change (tried {wanted[key]!r:.100}). Log it under another key, or start "
-                    "a new run"
-                )
+        """Log metrics, params, tags and inputs to a run, all or nothing."""
+        ...
 
     def get_params(self, run_id: str) -> dict[str, str]:
         """The run's params."""
-        with self.read() as conn:
-            rows = conn.execute(
-                sa.select(t.params.c.key, t.params.c.value).where(t.params.c.run_id == run_id)
-            ).all()
-        return {k: v for k, v in rows}
+        ...
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every logged value of one metric, in logging order."""
-        m = t.metrics
-        with self.read() as conn:
-            self._require_run(conn, run_id)
-            rows = conn.execute(
-                sa.select(m.c.value, m.c.is_nan, m.c.timestamp, m.c.step)
-                .where(m.c.run_id == run_id, m.c.key == key)
-                .order_by(m.c.id)
-            ).all()
-        return [
-            Metric(key=key, value=math.nan if nan else value, timestamp=ts, step=step)
-            for value, nan, ts, step in rows
-        ]
+        ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 100_000,
+        order_by: list[str] | None = None,
+    ) -> list[Run]:
+        """The runs of the experiments that match the filter, in order (MLflow's syntax,
+        see :mod:`evalkit.tracking.filters`)."""
+        ...
 
 
-def _param_value(key: str, value: Any) -> str:
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > MAX_PARAM_VALUE_LENGTH:
+@runtime_checkable
+class DatasetStore(Protocol):
+    """Evaluation datasets: named record sets, upserted by their ``inputs``."""
+
+    def create_dataset(
+        self,
+        name: str,
+        experiment_ids: Sequence[str],
+        tags: Mapping[str, Any] | None,
+        user: str | None,
+    ) -> DatasetInfo:
+        """Create an empty dataset. Raises TrackingError if the name is taken."""
+        ...
+
+    def get_dataset(
+        self, *, dataset_id: str | None = None, name: str | None = None
+    ) -> DatasetInfo | None:
+        """The dataset's info (without records), or ``None``."""
+        ...
+
+    def load_dataset_records(self, dataset_id: str) -> list[dict[str, Any]]:
+        """The dataset's records, in the order they were first added."""
+        ...
+
+    def merge_dataset_records(
+        self,
+        dataset_id: str,
+        records: Sequence[Mapping[str, Any]],
+        merge_into: Callable[[dict[str, Any], Mapping[str, Any]], None],
+        user: str | None,
+    ) -> None:
+        """Upsert ``records`` by inputs, all or nothing; ``merge_into(current, new)`` merges."""
+        ...
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset with its records and tags (permanently)."""
+        ...
+
+    def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> None:
+        """Merge ``tags`` into the dataset's tags; a ``None`` value deletes that tag."""
+        ...
+
+    def search_datasets(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None,
+        max_results: int | None,
+        order_by: list[str] | None,
+    ) -> list[DatasetInfo]:
+        """Infos of the datasets that match, in order (default newest first)."""
+        ...
+
+
+@runtime_checkable
+class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol):
+    """Everything evalkit keeps: experiments, runs, datasets (traces, assessments and
+    prompts join as parts of their own).
+
+    Attributes:
+        url: The store's canonical location (for SQL, the database URL); one store per URL.
+        artifact_root: The folder under which experiments keep their runs' artifacts.
+    """
+
+    url: str
+    artifact_root: str
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+class StoreBackend(Protocol):
+    """What :data:`_SCHEMES` maps a URI scheme to: a store class with a ``locate`` step."""
+
+    @staticmethod
+    def locate(uri: str) -> tuple[str, str]:
+        """A user's URI -> (the store's canonical URL, the artifact root folder)."""
+        ...
+
+    def __call__(self, url: str, artifact_root: str) -> TrackingStore:
+        """Open (and migrate) the store at a URL that ``locate`` returned."""
+        ...
+
+
+_SQL = "evalkit.tracking.sql:SqlStore"
+_SCHEMES: dict[str, str] = {
+    "": _SQL,  # a folder (or a .db file): SQLite inside it
+    "file": _SQL,
+    "sqlite": _SQL,
+    "postgresql": _SQL,
+    "postgres": _SQL,
+}
+"""URI scheme -> the ``module:Class`` implementing it (imported on first use)."""
+
+
+def _scheme(uri: str) -> str:
+    if "://" in uri:
+        return uri.split("://", 1)[0].lower().split("+", 1)[0]
+    return "file" if uri.startswith("file:") else ""
+
+
+def _backend(uri: str) -> StoreBackend:
+    target = _SCHEMES.get(_scheme(uri))
+    if target is None:
+        schemes = ", ".join(f"{s}://" for s in _SCHEMES if s)
         raise TrackingError(
-            f"param {key!r} is {len(text)} characters long; params hold at most "
-            f"{MAX_PARAM_VALUE_LENGTH}. Log long values with log_dict or log_text instead"
+            f"tracking URI {uri!r}: unsupported scheme {_scheme(uri)!r}; use a folder, "
+            f"sqlite:///path/to/file.db or postgresql://user@host/db (known: {schemes})"
         )
-    return text
+    module, _, name = target.partition(":")
+    backend: StoreBackend = getattr(importlib.import_module(module), name)
+    return backend
 
 
-def latest_metrics(where: Any = None) -> sa.Subquery:
-    """A subquery of each (run, metric)'s latest value: highest step, then latest time."""
-    m = t.metrics
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(m.c.run_id, m.c.key),
-            order_by=(m.c.step.desc(), m.c.timestamp.desc(), m.c.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = sa.select(m.c.run_id, m.c.key, m.c.value, m.c.is_nan, rank)
-    if where is not None:
-        ranked = ranked.where(where)
-    sub = ranked.subquery()
-    return (
-        sa.select(sub.c.run_id, sub.c.key, sub.c.value, sub.c.is_nan)
-        .where(sub.c.rank == 1)
-        .subquery("latest_metrics")
-    )
+def resolve_uri(uri: str) -> tuple[str, str]:
+    """A user's tracking URI -> (the store's canonical URL, its artifact root folder).
+
+    Raises:
+        TrackingError: The scheme is unknown or the URI cannot name a shared store.
+    """
+    return _backend(uri).locate(uri)
+
+
+def open_store(uri: str) -> TrackingStore:
+    """Open the tracking store ``uri`` names, creating and migrating it as needed.
+
+    Args:
+        uri: A folder (SQLite ``evalkit.db`` inside it), ``sqlite:///file.db`` or
+            ``postgresql://user:password@host:port/db``.
+
+    Raises:
+        TrackingError: The URI is unsupported or the store cannot be opened.
+
+    Example:
+        >>> store = open_store("evalkit-runs")
+        >>> store.get_experiment_by_name("Default")
+    """
+    backend = _backend(uri)
+    url, artifact_root = backend.locate(uri)
+    return backend(url, artifact_root)

@@ -7,7 +7,7 @@ import pytest
 
 import evalkit
 from evalkit import DataError, TrackingError
-from evalkit.datasets import EvaluationDataset
+from evalkit.tracking.datasets import EvaluationDataset
 
 pytestmark = pytest.mark.usefixtures("backend")
 

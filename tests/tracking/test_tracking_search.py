@@ -6,7 +6,7 @@ import pytest
 
 import evalkit
 from evalkit import TrackingError
-from evalkit.tracking._search import Clause, OrderBy, parse_filter, parse_order_by
+from evalkit.tracking.filters import Clause, OrderBy, parse_filter, parse_order_by
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 import evalkit
 from evalkit import TrackingError
 from evalkit.tracking import _context
+from evalkit.tracking.store import resolve_uri
 
 
 @pytest.mark.usefixtures("backend")
@@ -17,7 +18,7 @@ def test_migrations_build_exactly_the_schema_the_code_queries() -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from evalkit.tracking.schema import SCHEMA_VERSION, metadata
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION, metadata
 
     store = _context.current_store()
     with store.engine.connect() as conn:
@@ -30,11 +31,11 @@ def test_schema_version_is_the_head_of_the_shipped_migrations() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from evalkit.tracking._engine import _MIGRATIONS
-    from evalkit.tracking.schema import SCHEMA_VERSION
+    from evalkit.tracking.sql.engine import MIGRATIONS
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_VERSION]
 
 
@@ -74,7 +75,7 @@ def test_default_store_is_evalkit_runs_in_the_working_directory(tmp_path, monkey
 def test_tracking_uris(tmp_path, monkeypatch, uri: str, expected: tuple[str, str]) -> None:
     monkeypatch.setenv("EVALKIT_ARTIFACT_ROOT", str(tmp_path / "shared"))
     fill = {"tmp": str(tmp_path), "art": str(tmp_path / "shared")}
-    assert _context._resolve(uri.format(**fill)) == tuple(e.format(**fill) for e in expected)
+    assert resolve_uri(uri.format(**fill)) == tuple(e.format(**fill) for e in expected)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The tracking store's tables (SQLAlchemy Core), as the migrations leave them.
 
-The migrations in ``evalkit/tracking/migrations/versions`` create and change the schema;
+The migrations in ``evalkit/tracking/sql/migrations/versions`` create and change the schema;
 this module describes the result for queries. ``tests/tracking/test_migrations.py`` checks
 that the two agree, so a change here without a migration fails the suite.
 """

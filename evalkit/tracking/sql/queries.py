@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from evalkit.errors import TrackingError
-from evalkit.tracking import schema as t
-from evalkit.tracking._search import Clause, OrderBy, compare, parse_filter, parse_order_by
-from evalkit.tracking.entities import LifecycleStage, Run, ViewType
-from evalkit.tracking.store import SqlStore, latest_metrics
+from evalkit.tracking.filters import Clause, OrderBy, compare, parse_filter, parse_order_by
+from evalkit.tracking.runs import LifecycleStage, Run, ViewType
+from evalkit.tracking.sql import schema as t
 
-__all__ = ["search_runs"]
+if TYPE_CHECKING:
+    from evalkit.tracking.sql.store import SqlStore
+
+__all__ = ["latest_metrics", "search_runs"]
 
 _RUN_ATTRIBUTES: dict[str, tuple[str, bool]] = {  # name -> (column, numeric)
     "run_id": ("run_id", False),
@@ -100,7 +102,8 @@ def search_runs(
     max_results: int = 100_000,
     order_by: list[str] | None = None,
 ) -> list[Run]:
-    """The runs of the experiments that match the filter, in order (see :mod:`_search`)."""
+    """The runs of the experiments that match the filter, in order (syntax: ``filters``)."""
+
     clauses = parse_filter(filter_string)
     orders = parse_order_by(order_by)
     try:
@@ -133,3 +136,25 @@ def search_runs(
     with store.read() as conn:
         run_ids = [r[0] for r in conn.execute(query)]
         return store.load_runs(conn, run_ids)
+
+
+def latest_metrics(where: Any = None) -> sa.Subquery:
+    """A subquery of each (run, metric)'s latest value: highest step, then latest time."""
+    m = t.metrics
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(m.c.run_id, m.c.key),
+            order_by=(m.c.step.desc(), m.c.timestamp.desc(), m.c.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = sa.select(m.c.run_id, m.c.key, m.c.value, m.c.is_nan, rank)
+    if where is not None:
+        ranked = ranked.where(where)
+    sub = ranked.subquery()
+    return (
+        sa.select(sub.c.run_id, sub.c.key, sub.c.value, sub.c.is_nan)
+        .where(sub.c.rank == 1)
+        .subquery("latest_metrics")
+    )

@@ -1,38 +1,15 @@
-"""Every accepted data shape, turned into validated rows before any work starts.
-
-Accepted ``data``: a list of dicts, a pandas DataFrame, a dict of columns
-(``{"inputs": [...], "ground_truth": [...]}``), a path to a ``.jsonl``, ``.json``,
-``.csv`` or ``.parquet`` file, or an :class:`~evalkit.EvaluationDataset`.
-
-Columns of a record:
-
-* ``inputs`` (required): a dict of the app's inputs. A bare string ``s`` means
-  ``{"question": s}``. With a ``predict_fn`` it must be a dict: its keys are the
-  function's keyword arguments.
-* ``outputs``: what the app answered (any JSON-like value).
-* ``expectations``: a dict of ground truth. A bare value ``v`` means
-  ``{"expected_response": v}``.
-* ``trace``: an :class:`evalkit.Trace`, or its dict/JSON form (``Trace.to_dict()``).
-* ``tags`` (a dict of strings).
-
-MLflow's aliases are understood: ``request`` for ``inputs``, ``response`` for ``outputs``,
-``ground_truth`` and ``expected_response`` for ``expectations["expected_response"]``. In
-tabular files, a column ``inputs.question`` fills ``inputs["question"]`` and cells of
-``inputs``/``expectations``/``tags`` holding a JSON object are parsed.
-"""
+"""Record dicts -> validated :class:`EvalRow` values, rejecting bad ones with a fix."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import json
 import math
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from evalkit.data.records import records_from
+from evalkit.data.values import is_missing
 from evalkit.errors import DataError
 
 __all__ = ["COLUMNS", "EvalRow", "normalize_data"]
@@ -43,7 +20,6 @@ COLUMNS: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace", "tags"
 _ALIASES = {"request": "inputs", "response": "outputs"}
 _EXPECTED_RESPONSE_ALIASES = ("ground_truth", "expected_response")
 _NESTED = ("inputs", "expectations", "tags")
-_FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 
 
 @dataclass(slots=True)
@@ -68,129 +44,6 @@ class EvalRow:
     """The :class:`~evalkit.AssessmentError` of a failed ``predict_fn`` call."""
     extra: dict[str, Any] | None = None
     """Columns beyond the standard ones, kept only when the caller allows them."""
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays (from DataFrames and parquet) to plain Python values."""
-    if type(value).__module__ == "numpy":
-        return value.tolist() if hasattr(value, "tolist") else value
-    return value
-
-
-def _load_file(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise DataError(f"data file {str(path)!r} does not exist; check the path")
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        records = []
-        with path.open(encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(
-                        f"{path}: line {line_no} is not valid JSON ({exc.msg}); "
-                        "each line of a .jsonl file must be one JSON object"
-                    ) from None
-        return records
-    if suffix == ".json":
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path} is not valid JSON: {exc}") from None
-        if isinstance(loaded, Mapping) and "records" in loaded:
-            loaded = loaded["records"]
-        return _records_from(loaded, where=str(path))
-    if suffix in (".csv", ".parquet"):
-        import pandas as pd
-
-        df = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-        return _parse_json_cells(_frame_records(df))
-    raise DataError(
-        f"cannot read {str(path)!r}: unsupported file type {suffix or '(none)'!r}; "
-        f"use one of {', '.join(_FILE_SUFFIXES)}"
-    )
-
-
-def _frame_records(df: Any) -> list[dict[str, Any]]:
-    records = df.to_dict(orient="records")
-    return [
-        {str(k): (None if _is_missing(v) else _plain(v)) for k, v in r.items()} for r in records
-    ]
-
-
-def _parse_json_cells(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for r in records:
-        for key in (*_NESTED, "trace"):
-            v = r.get(key)
-            if isinstance(v, str) and v.lstrip()[:1] in ("{", "["):
-                with contextlib.suppress(json.JSONDecodeError):
-                    r[key] = json.loads(v)
-    return records
-
-
-def _records_from(data: Any, where: str = "data") -> list[dict[str, Any]]:
-    """Any accepted shape -> a list of plain record dicts (not yet validated)."""
-    from evalkit.datasets import EvaluationDataset
-
-    if isinstance(data, EvaluationDataset):
-        return [dict(r) for r in data.records]
-    if isinstance(data, str | os.PathLike):
-        return _load_file(Path(data))
-    if type(data).__module__.startswith("pandas") and hasattr(data, "to_dict"):
-        if not hasattr(data, "columns"):
-            raise DataError(f"{where}: a pandas Series is not a dataset; pass a DataFrame")
-        return _frame_records(data)
-    if isinstance(data, Mapping):
-        lengths = {k: _column_length(v) for k, v in data.items()}
-        if not data or any(n is None for n in lengths.values()):
-            raise DataError(
-                f"{where}: a dict must map column names to equal-length lists, e.g. "
-                '{"inputs": [...], "outputs": [...]}; to pass one record, wrap it in a list'
-            )
-        if len(set(lengths.values())) > 1:
-            sizes = ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
-            raise DataError(f"{where}: columns have different lengths ({sizes}); make them equal")
-        columns = {k: list(v) for k, v in data.items()}
-        n = len(next(iter(columns.values())))
-        return [{k: _plain(col[i]) for k, col in columns.items()} for i in range(n)]
-    if isinstance(data, Iterable) and not isinstance(data, bytes):
-        # Records are read, never modified, so plain dicts are used as they are.
-        records = list(data)
-        for i, r in enumerate(records):
-            if type(r) is not dict:
-                if not isinstance(r, Mapping):
-                    raise DataError(
-                        f"{where}: row {i} is a {type(r).__name__}, not a record; each record "
-                        'must be a dict such as {"inputs": {...}, "outputs": ...}'
-                    )
-                records[i] = dict(r)
-        return records
-    raise DataError(
-        f"{where}: cannot use a {type(data).__name__} as evaluation data; pass a list of dicts, "
-        "a pandas DataFrame, a dict of columns, a file path or an EvaluationDataset"
-    )
-
-
-def _column_length(value: Any) -> int | None:
-    if isinstance(value, str | bytes | Mapping):
-        return None
-    if isinstance(value, Sequence) or hasattr(value, "__array__") or hasattr(value, "tolist"):
-        try:
-            return len(value)
-        except TypeError:
-            return None
-    return None
 
 
 def _unknown_column(i: int, key: str) -> DataError:
@@ -240,7 +93,7 @@ def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> Eval
     nested: dict[str, dict[str, Any]] = {}
     for key, value in record.items():
         key = str(key)
-        if _is_missing(value):
+        if is_missing(value):
             continue
         head, dot, rest = key.partition(".")
         if dot and head in _NESTED:
@@ -329,7 +182,7 @@ def normalize_data(
     Raises:
         DataError: naming the row, the column and what to change.
     """
-    records = _records_from(data)
+    records = records_from(data)
     if not records:
         raise DataError("the evaluation data is empty; pass at least one record")
     rows = []
@@ -342,7 +195,7 @@ def normalize_data(
                     "**inputs; make inputs a dict keyed by predict_fn's parameter names, "
                     'e.g. {"question": "..."}'
                 )
-            if not _is_missing(record.get("outputs", record.get("response"))):
+            if not is_missing(record.get("outputs", record.get("response"))):
                 raise DataError(
                     f"row {i}: column 'outputs' is set and a predict_fn is given; pass either "
                     "outputs in the data or a predict_fn that produces them, not both"

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from evalkit.errors import TrackingError
-from evalkit.tracking import schema as t
-from evalkit.tracking._search import compare, parse_filter, parse_order_by
-from evalkit.tracking.store import SqlStore, now_ms, upsert
+from evalkit.tracking.filters import compare, parse_filter, parse_order_by
+from evalkit.tracking.runs import DatasetInfo, now_ms
+from evalkit.tracking.sql import schema as t
+from evalkit.tracking.sql.engine import upsert
+
+if TYPE_CHECKING:
+    from evalkit.tracking.sql.store import SqlStore
 
 __all__ = [
     "create",
@@ -46,7 +50,7 @@ def inputs_hash(inputs: Any) -> str:
     return hashlib.sha256(_canonical(inputs).encode()).hexdigest()
 
 
-def _row_to_info(conn: sa.Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+def _row_to_info(conn: sa.Connection, row: Mapping[str, Any]) -> DatasetInfo:
     dataset_id = row["dataset_id"]
     tags = conn.execute(
         sa.select(t.dataset_tags.c.key, t.dataset_tags.c.value).where(
@@ -58,11 +62,16 @@ def _row_to_info(conn: sa.Connection, row: Mapping[str, Any]) -> dict[str, Any]:
         .where(t.dataset_experiments.c.dataset_id == dataset_id)
         .order_by(t.dataset_experiments.c.experiment_id)
     ).all()
-    return {
-        **dict(row),
-        "tags": {k: v for k, v in tags},
-        "experiment_ids": [str(e[0]) for e in experiments],
-    }
+    return DatasetInfo(
+        dataset_id=row["dataset_id"],
+        name=row["name"],
+        tags={k: v for k, v in tags},
+        experiment_ids=[str(e[0]) for e in experiments],
+        created_time=row["created_time"],
+        last_update_time=row["last_update_time"],
+        created_by=row["created_by"],
+        last_updated_by=row["last_updated_by"],
+    )
 
 
 def create(
@@ -71,7 +80,7 @@ def create(
     experiment_ids: Sequence[str],
     tags: Mapping[str, Any] | None,
     user: str | None,
-) -> dict[str, Any]:
+) -> DatasetInfo:
     """Create an empty dataset; return its info. Raises TrackingError if the name is taken."""
     if not isinstance(name, str) or not name.strip():
         raise TrackingError(f"dataset name {name!r} is invalid: use a non-empty string")
@@ -114,7 +123,7 @@ def create(
 
 def get(
     store: SqlStore, *, dataset_id: str | None = None, name: str | None = None
-) -> dict[str, Any] | None:
+) -> DatasetInfo | None:
     """The dataset's info (without records), or ``None``."""
     column = t.datasets.c.dataset_id if dataset_id is not None else t.datasets.c.name
     with store.read() as conn:
@@ -141,7 +150,7 @@ def merge(
     store: SqlStore,
     dataset_id: str,
     records: Sequence[Mapping[str, Any]],
-    merge_into: Any,
+    merge_into: Callable[[dict[str, Any], Mapping[str, Any]], None],
     user: str | None,
 ) -> None:
     """Upsert ``records`` by inputs in one transaction; ``merge_into(current, new)`` merges."""
@@ -257,7 +266,7 @@ def search(
     filter_string: str | None,
     max_results: int | None,
     order_by: list[str] | None,
-) -> list[dict[str, Any]]:
+) -> list[DatasetInfo]:
     """Infos of the datasets that match, in order (default newest first)."""
     d = t.datasets
     query: Any = sa.select(d)

@@ -10,7 +10,7 @@ Migrations run inside one write transaction (SQLite) or under an advisory lock
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,23 +19,53 @@ from evalkit.errors import MissingDependencyError, TrackingError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from sqlalchemy.sql.dml import Insert
 
-__all__ = ["create_engine", "migrate", "read", "write"]
+__all__ = [
+    "check_revision",
+    "create_engine",
+    "insert",
+    "migrate",
+    "read",
+    "sqlite_is_read_only",
+    "upsert",
+    "write",
+]
 
 _BUSY_TIMEOUT_S = 60.0
 _MIGRATION_LOCK_ID = 72_740_505  # any fixed number: the PostgreSQL advisory lock key
-_MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""The folder of the Alembic migration scripts."""
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with evalkit's connection settings."""
+def sqlite_is_read_only(url: str) -> bool:
+    """Whether ``url`` is an existing SQLite file this process cannot write (file or folder)."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.split(":///", 1)[1])
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
+    """An engine for ``url`` with evalkit's connection settings.
+
+    ``read_only`` (SQLite): open the file as immutable, so a store on a read-only disk or
+    folder can still be read (SQLite would otherwise need to create its lock files).
+    """
     import sqlalchemy as sa
 
     if url.startswith("sqlite"):
-        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url, connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False}
-        )
+        path = url.split(":///", 1)[1]
+        connect_args = {"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False}
+        if read_only:
+            engine = sa.create_engine(
+                f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true", connect_args=connect_args
+            )
+            sa.event.listen(engine, "connect", _sqlite_connect_read_only)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args=connect_args)
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -46,6 +76,13 @@ def create_engine(url: str) -> sa.Engine:
             f"the tracking store {_safe(url)} needs the PostgreSQL driver ({exc.name}); "
             "install it with: pip install 'evalkit[postgres]'"
         ) from exc
+
+
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA case_sensitive_like = ON")
+    cursor.close()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -109,8 +146,10 @@ def write(engine: sa.Engine) -> Iterator[sa.Connection]:
             conn.execution_options(evalkit_write=True)
             with conn.begin():
                 yield conn
-    except sa.exc.OperationalError as exc:
-        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {exc.orig}") from exc
+    except sa.exc.IntegrityError:
+        raise  # the store's methods turn these into their own messages
+    except sa.exc.SQLAlchemyError as exc:
+        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {_reason(exc)}") from exc
 
 
 @contextmanager
@@ -121,8 +160,14 @@ def read(engine: sa.Engine) -> Iterator[sa.Connection]:
     try:
         with engine.connect() as conn, conn.begin():
             yield conn
-    except sa.exc.OperationalError as exc:
-        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {exc.orig}") from exc
+    except sa.exc.IntegrityError:
+        raise  # the store's methods turn these into their own messages
+    except sa.exc.SQLAlchemyError as exc:
+        raise TrackingError(f"tracking store {_safe(str(engine.url))}: {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def _current_revision(conn: sa.Connection) -> str | None:
@@ -133,13 +178,31 @@ def _current_revision(conn: sa.Connection) -> str | None:
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+def check_revision(engine: sa.Engine) -> None:
+    """For a store that cannot be written: refuse it unless it is at the expected revision.
+
+    Raises:
+        TrackingError: The store is at another revision (it would need migrating).
+    """
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION
+
+    with read(engine) as conn:
+        found = _current_revision(conn)
+    if found != SCHEMA_VERSION:
+        raise TrackingError(
+            f"the tracking store {_safe(str(engine.url))} is read-only and at schema revision "
+            f"{found!r}, not {SCHEMA_VERSION!r}; open it once writable to migrate it, or use "
+            "the evalkit that wrote it"
+        )
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Create the schema, or upgrade it to :data:`~evalkit.tracking.schema.SCHEMA_VERSION`.
+    """Create the schema, or upgrade it to :data:`~evalkit.tracking.sql.schema.SCHEMA_VERSION`.
 
     Raises:
         TrackingError: The store was written by a newer evalkit, or cannot be reached.
     """
-    from evalkit.tracking.schema import SCHEMA_VERSION
+    from evalkit.tracking.sql.schema import SCHEMA_VERSION
 
     with read(engine) as conn:
         if _current_revision(conn) == SCHEMA_VERSION:
@@ -159,7 +222,7 @@ def _upgrade(conn: sa.Connection, found: str | None) -> None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", os.fspath(_MIGRATIONS))
+    config.set_main_option("script_location", os.fspath(MIGRATIONS))
     config.attributes["connection"] = conn
     script = ScriptDirectory.from_config(config)
     try:
@@ -172,3 +235,25 @@ def _upgrade(conn: sa.Connection, found: str | None) -> None:
             "know; it was written by a newer evalkit. Upgrade evalkit to use it."
         )
     command.upgrade(config, "head")
+
+
+def insert(conn: sa.Connection, table: sa.Table) -> Insert:
+    """An INSERT that can take ``ON CONFLICT`` clauses, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, overwriting the other columns of rows whose ``keys`` exist."""
+    if not rows:
+        return
+    stmt: Any = insert(conn, table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
