@@ -7,6 +7,8 @@ Every exception evalkit raises on purpose derives from :class:`EvalkitError`, so
      ├── DataError          the evaluation data cannot be used (names row and column)
      ├── ScorerError        a scorer is misconfigured (duplicate name, bad aggregation, ...)
      ├── JudgeError         an LLM judge cannot be built or its model cannot be called
+     │    └── ModelCallError     one model call failed for good (``code`` says why)
+     │         └── BudgetExceededError  not called: the evaluation's ``max_cost`` is spent
      ├── TrackingError      the tracking store cannot be read or written
      ├── MissingDependencyError  an optional dependency is not installed (says what to install)
      └── NetworkBlockedError     a connection beyond loopback while the network guard is on
@@ -19,10 +21,12 @@ row's ``Feedback.error`` and the evaluation goes on.
 from __future__ import annotations
 
 __all__ = [
+    "BudgetExceededError",
     "DataError",
     "EvalkitError",
     "JudgeError",
     "MissingDependencyError",
+    "ModelCallError",
     "NetworkBlockedError",
     "ScorerError",
     "TrackingError",
@@ -55,3 +59,50 @@ class MissingDependencyError(EvalkitError, ImportError):
 
 class NetworkBlockedError(EvalkitError, ConnectionError):
     """A connection beyond loopback was attempted while the network guard is on."""
+
+
+# -- model calls (raised by evalkit.llm, re-exported there) --------------------------------
+
+_RETRYABLE_CALL_CODES = frozenset(
+    {"RATE_LIMITED", "TIMEOUT", "CONNECTION_ERROR", "SERVER_ERROR", "MALFORMED_RESPONSE"}
+)
+
+
+class ModelCallError(JudgeError):
+    """A model call that failed for good; :attr:`code` is a short cause.
+
+    Attributes:
+        code: One of :data:`evalkit.llm.ERROR_CODES`.
+        model: The model URI as given.
+        attempts: Requests sent before giving up.
+        status_code: The HTTP status of the last answer, when there was one.
+        retry_after: Seconds the provider asked to wait (from ``Retry-After``), if any.
+        retryable: Whether this kind of failure was worth another attempt.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        model: str,
+        attempts: int = 1,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.model = model
+        self.attempts = attempts
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.retryable = code in _RETRYABLE_CALL_CODES if retryable is None else retryable
+
+
+class BudgetExceededError(ModelCallError):
+    """A call not started because the evaluation's ``max_cost`` was spent
+    (``code="BUDGET_EXCEEDED"``, never retried)."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message, code="BUDGET_EXCEEDED", model=model, attempts=0, retryable=False)

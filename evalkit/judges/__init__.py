@@ -14,7 +14,7 @@
 
 The judge model: the one a judge is given, else :func:`set_default_model`'s, else the
 ``EVALKIT_JUDGE_MODEL`` environment variable, else ``openai:/gpt-4.1-mini``
-(:data:`DEFAULT_MODEL`). Every model call goes through :mod:`evalkit.judges.client`
+(:data:`DEFAULT_MODEL`). Every model call goes through :mod:`evalkit.llm`
 (litellm, loaded on first call); point tests at :class:`evalkit.testing.JudgeServer`.
 """
 
@@ -30,7 +30,6 @@ from evalkit.judges.builtin_scorers import (
     Safety,
     get_all_scorers,
 )
-from evalkit.judges.config import DEFAULT_MODEL, get_default_model, set_default_model
 from evalkit.judges.functions import (
     custom_prompt_judge,
     is_context_relevant,
@@ -42,6 +41,7 @@ from evalkit.judges.functions import (
 )
 from evalkit.judges.instructions import InstructionsJudge, make_judge
 from evalkit.judges.specs import load_judge
+from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
 
 __all__ = [
     "DEFAULT_MODEL",

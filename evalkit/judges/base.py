@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
-from evalkit.judges.client import ModelCallError, ModelResponse, complete, forget
-from evalkit.judges.config import get_default_model
 from evalkit.judges.parsing import (
     JudgeOutputError,
     describe_value_type,
@@ -26,6 +24,8 @@ from evalkit.judges.parsing import (
     response_format,
 )
 from evalkit.judges.templates import Template, load_prompt
+from evalkit.llm import ModelCallError, ModelResponse, complete, forget
+from evalkit.llm.config import get_default_model
 from evalkit.scorers.base import Scorer
 
 __all__ = ["CallSettings", "Judge", "assess", "system_prompt"]
@@ -47,7 +47,7 @@ class CallSettings:
     extra_headers: Mapping[str, str] | None = None
     """HTTP headers added to every request."""
     call_options: Mapping[str, Any] | None = None
-    """More keyword arguments of :func:`evalkit.judges.client.complete` (``timeout``,
+    """More keyword arguments of :func:`evalkit.llm.complete` (``timeout``,
     ``max_retries``, ``initial_backoff``, ``max_backoff``)."""
 
 
@@ -184,7 +184,7 @@ class Judge(Scorer):
         parameters: Sent with every request (e.g. ``{"temperature": 0.2}``).
         api_base: The server to call (MLflow's ``proxy_url``).
         extra_headers: HTTP headers added to every request.
-        call_options: More options of :func:`evalkit.judges.client.complete`: ``timeout``,
+        call_options: More options of :func:`evalkit.llm.complete`: ``timeout``,
             ``max_retries``, ``initial_backoff``, ``max_backoff``.
     """
 
@@ -202,7 +202,7 @@ class Judge(Scorer):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.model is not None:
-            from evalkit.judges.client import parse_model_uri
+            from evalkit.llm.models import parse_model_uri
 
             parse_model_uri(self.model)  # a malformed URI fails when the judge is built
 

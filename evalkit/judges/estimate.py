@@ -18,7 +18,7 @@ def estimate(
     """Estimate the judge tokens and cost of ``evaluate(data, scorers, predict_fn)``.
 
     Every scorer runs as in an evaluation, but each model call is counted instead of sent:
-    its prompt tokens (tiktoken, offline), :data:`~evalkit.judges.usage.ESTIMATED_OUTPUT_TOKENS`
+    its prompt tokens (tiktoken, offline), :data:`~evalkit.llm.usage.ESTIMATED_OUTPUT_TOKENS`
     output tokens (or ``max_tokens`` if smaller) and their price from litellm's bundled
     price list. Calls the cache already answers are counted as cached and free. Nothing is
     logged and ``predict_fn`` is not called (outputs are empty, so its answers' tokens are

@@ -73,7 +73,7 @@ def _context_text(context: Any) -> str:
 
 def _settings(model: str | None) -> CallSettings:
     if model is not None:
-        from evalkit.judges.client import parse_model_uri
+        from evalkit.llm.models import parse_model_uri
 
         parse_model_uri(model)
     return CallSettings(model=model)

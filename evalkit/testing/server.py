@@ -43,6 +43,7 @@ FaultKind = Literal[
     "wrong_type",
     "unauthorized",
     "bad_request",
+    "drip",
 ]
 FAULTS: tuple[str, ...] = (
     "rate_limit",
@@ -53,6 +54,7 @@ FAULTS: tuple[str, ...] = (
     "wrong_type",
     "unauthorized",
     "bad_request",
+    "drip",
 )
 """The fault kinds :meth:`JudgeServer.inject` accepts."""
 
@@ -232,8 +234,29 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 0:  # a hang: the client gave up; drop the connection
             self.close_connection = True
             return
+        if status == _DRIP:
+            self._drip(body, owner)
+            return
         with contextlib.suppress(OSError):
             self._send(status, body, headers)
+
+    def _drip(self, body: bytes, owner: JudgeServer) -> None:
+        """A 200 whose body comes one byte every ``drip_interval`` seconds."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for i in range(len(body)):
+                if owner._stopping.wait(owner.drip_interval):
+                    return
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+
+
+_DRIP = -1  # _respond's status for a body the handler sends a byte at a time
 
 
 def _error_body(kind: str, message: str) -> bytes:
@@ -264,6 +287,7 @@ class JudgeServer:
         latency: Seconds to wait before every answer (rules may set their own).
         hang_seconds: How long a ``hang`` fault holds a request before dropping it; keep it
             above the client's timeout. :meth:`stop` ends hangs at once.
+        drip_interval: Seconds between two bytes of a ``drip`` fault's answer.
         host: The address to listen on (loopback).
         port: The port (0: a free one).
     """
@@ -274,12 +298,14 @@ class JudgeServer:
         default_reply: Reply | None = None,
         latency: float = 0.0,
         hang_seconds: float = 90.0,
+        drip_interval: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.default_reply: Reply = DEFAULT_REPLY if default_reply is None else default_reply
         self.latency = latency
         self.hang_seconds = hang_seconds
+        self.drip_interval = drip_interval
         self._host, self._port = host, port
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
@@ -403,7 +429,8 @@ class JudgeServer:
                 ``"hang"`` (no answer for ``hang_seconds``), ``"malformed_json"`` (a 200 whose
                 body is not JSON), ``"truncated_json"`` (a 200 whose body stops half way),
                 ``"wrong_type"`` (a well-formed answer whose content has values of the wrong
-                type), ``"unauthorized"`` (401) or ``"bad_request"`` (400).
+                type), ``"unauthorized"`` (401), ``"bad_request"`` (400) or ``"drip"`` (a 200
+                whose body comes one byte every ``drip_interval`` seconds).
             rate: Fraction of matching requests that fail. The draw depends on the request's
                 body, how many times that body was seen and ``seed``, so the same requests
                 fail whatever the thread interleaving, and a retry draws anew.
@@ -515,6 +542,9 @@ class JudgeServer:
             self._stopping.wait(latency)
         if fault is not None and fault.kind in _STATUS_FAULTS:
             status, kind, message = _STATUS_FAULTS[fault.kind]
+            if fault.kind == "unauthorized":  # like many providers, echo the key refused
+                key = request.headers.get("authorization", "").removeprefix("Bearer ")
+                message = f"{message}: {key}"
             headers = {}
             if fault.kind == "rate_limit" and fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
@@ -534,6 +564,8 @@ class JudgeServer:
         body = json.dumps(completion).encode()
         if fault is not None and fault.kind == "truncated_json":
             body = body[: len(body) // 2]
+        if fault is not None and fault.kind == "drip":
+            return _DRIP, body, {}
         return 200, body, {}
 
 

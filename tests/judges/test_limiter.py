@@ -148,7 +148,7 @@ def test_a_429_pauses_every_call_to_the_model_then_all_recover(
         ctx = contextvars.copy_context()
         first = pool.submit(ctx.copy().run, _ask, "first")
         deadline = time.monotonic() + 5
-        limiter = scope.for_model("openai/gpt-4.1-mini@")
+        limiter = scope.for_model(f"openai/gpt-4.1-mini@{judge_server.url}")
         while fault.fired == 0 or limiter.pauses == 0:  # the 429 has been seen
             assert time.monotonic() < deadline
             time.sleep(0.005)

@@ -1,0 +1,187 @@
+"""Turning what litellm and the provider's SDK raise into a :class:`ModelCallError`.
+
+The error's ``code`` says what went wrong (:data:`ERROR_CODES`) and whether another
+attempt is worth it; its message says what to fix, with credentials cut out.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Sequence
+
+from evalkit._redact import redact_text
+from evalkit.errors import ModelCallError
+from evalkit.llm.transport import load_litellm
+
+__all__ = ["ERROR_CODES", "classify", "retry_after"]
+
+ERROR_CODES = (
+    "RATE_LIMITED",
+    "TIMEOUT",
+    "CONNECTION_ERROR",
+    "SERVER_ERROR",
+    "AUTHENTICATION_ERROR",
+    "BAD_REQUEST",
+    "MALFORMED_RESPONSE",
+    "ANSWER_TOO_LARGE",
+    "ENDPOINT_UNAVAILABLE",
+    "UNPRICED_MODEL",
+    "BUDGET_EXCEEDED",
+    "DRY_RUN",
+    "UNKNOWN",
+)
+"""The values of :attr:`ModelCallError.code`."""
+
+_KEY_VARS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "azure": "AZURE_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "databricks": "DATABRICKS_TOKEN",
+    "bedrock": "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    "vertex_ai": "GOOGLE_APPLICATION_CREDENTIALS",
+}
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``Retry-After`` (delta or HTTP date), if sent."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc)
+    text = re.sub(r"^(\s*(litellm\.)?\w+(Error|Exception|Timeout)\s*[:-]\s*)+", "", text)
+    text = text.split(", Received response - ", 1)[0].removeprefix("error - ")
+    return " ".join(text.split())[:500]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes, outermost first (litellm wraps the SDK's errors)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in found) and len(found) < 20:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _status_of(chain: list[BaseException]) -> tuple[int | None, BaseException]:
+    """The HTTP status the provider really sent, and the exception that carries it.
+
+    litellm reports most failures as a 500 of its own; the SDK's ``APIStatusError`` deeper
+    in the chain has the status (and headers) from the wire.
+    """
+    import openai
+
+    for e in reversed(chain):
+        status = getattr(e, "status_code", None)
+        from_sdk = type(e).__module__.startswith("openai")
+        if from_sdk and isinstance(e, openai.APIStatusError) and isinstance(status, int):
+            return status, e
+    status = getattr(chain[0], "status_code", None)
+    return (status if isinstance(status, int) else None), chain[0]
+
+
+def classify(
+    exc: BaseException, model: str, litellm_model: str, secrets: Sequence[str] = ()
+) -> ModelCallError:
+    """Map a litellm/SDK exception to a :class:`ModelCallError` with an actionable message.
+
+    Args:
+        exc: What the attempt raised.
+        model: The model URI as given (named in the message).
+        litellm_model: The model in litellm's form (its provider names the key variable).
+        secrets: Credentials of this call (``api_key``, header values), cut out of the
+            message like the environment's: a provider may echo the key in its error body.
+    """
+    if isinstance(exc, ModelCallError):
+        return exc
+    import json
+
+    import httpx
+    import openai
+    import pydantic
+
+    from evalkit.errors import NetworkBlockedError
+
+    litellm = load_litellm()
+    chain = _chain(exc)
+    status, carrier = _status_of(chain)
+    provider = litellm_model.partition("/")[0]
+    detail = _detail(exc)
+
+    def error(code: str, message: str, *, retryable: bool | None = None) -> ModelCallError:
+        return ModelCallError(
+            redact_text(message, secrets),
+            code=code,
+            model=model,
+            status_code=status,
+            retry_after=retry_after(carrier) or retry_after(exc),
+            retryable=retryable,
+        )
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    if has(NetworkBlockedError):
+        return error("CONNECTION_ERROR", f"{model}: {detail}", retryable=False)
+    credentials_missing = any(type(e) is openai.OpenAIError and "api_key" in str(e) for e in chain)
+    if credentials_missing or status in (401, 403) or has(litellm.AuthenticationError):
+        var = _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")
+        return error(
+            "AUTHENTICATION_ERROR",
+            f"{model}: the provider refused the credentials ({detail}). Set {var} to a valid "
+            "key (or pass api_key in parameters), and check that api_base points at the "
+            "right server.",
+        )
+    if has(json.JSONDecodeError, pydantic.ValidationError):
+        return error(
+            "MALFORMED_RESPONSE", f"{model}: the provider's answer is not valid JSON: {detail}"
+        )
+    if has(openai.APITimeoutError, httpx.TimeoutException, TimeoutError) or status == 408:
+        return error("TIMEOUT", f"{model}: no answer within the timeout: {detail}")
+    if has(openai.APIConnectionError, httpx.TransportError, ConnectionError):
+        return error("CONNECTION_ERROR", f"{model}: could not reach the provider: {detail}")
+    if status == 429 or has(litellm.RateLimitError):
+        return error("RATE_LIMITED", f"{model}: rate limited by the provider (429): {detail}")
+    if status == 404:
+        return error(
+            "BAD_REQUEST",
+            f"{model}: the provider does not know this model or endpoint (404: {detail}). "
+            "Check the model name and api_base/OPENAI_BASE_URL.",
+        )
+    if status == 409 or (status is not None and status >= 500):
+        return error("SERVER_ERROR", f"{model}: the provider failed ({status}): {detail}")
+    if (status is not None and 400 <= status < 500) or has(litellm.BadRequestError):
+        return error(
+            "BAD_REQUEST",
+            f"{model}: the provider rejected the request as invalid ({detail}). Check the "
+            "model name, the parameters and the prompt size.",
+        )
+    return error("UNKNOWN", f"{model}: {type(exc).__name__}: {detail}", retryable=False)

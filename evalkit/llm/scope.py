@@ -1,0 +1,252 @@
+"""The policy of the model calls made in a block: one :class:`CallScope` object.
+
+Every :func:`~evalkit.llm.complete` reads its policy from the scope in effect: the cache
+mode and file, the per-model concurrency limiters, the circuit breakers, the usage meter
+with its ``max_cost`` budget (and dry-run switch), prices given for models without a known
+one, and the cap on an answer's size. ``evaluate()`` opens one scope for the evaluation::
+
+    with call_scope(cache="on", max_concurrent_calls=8, max_cost=2.0) as scope:
+        ...  # every judge call made here, from any thread run in a copy of this context
+    scope.meter.as_dict()  # what the calls used and cost
+
+Outside any scope a process-wide default applies: cache mode from ``EVALKIT_CACHE``
+(default ``"off"``), one shared limiter and breaker registry, no meter.
+
+:func:`cache_scope`, :func:`limiter_scope` and :func:`usage_scope` are the older, narrower
+forms: each opens a scope that differs from the current one in one field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import JudgeError
+from evalkit.llm.breaker import DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_THRESHOLD, BreakerRegistry
+from evalkit.llm.cache import ENV_CACHE_MODE, check_mode, evaluation_mode
+from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry
+from evalkit.llm.pricing import price_from, require_prices
+from evalkit.llm.usage import UsageMeter
+
+__all__ = [
+    "DEFAULT_MAX_ANSWER_CHARS",
+    "CallScope",
+    "cache_mode",
+    "cache_scope",
+    "call_scope",
+    "current_meter",
+    "current_registry",
+    "current_scope",
+    "limiter_scope",
+    "usage_scope",
+]
+
+DEFAULT_MAX_ANSWER_CHARS = 1_000_000
+"""The longest answer accepted (characters); a longer one is the error ``ANSWER_TOO_LARGE``."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CallScope:
+    """The policy of the model calls made in one block (an evaluation)."""
+
+    cache_mode: str | None = None
+    """``"on"``, ``"read-only"`` or ``"off"``; ``None``: ``EVALKIT_CACHE`` (default off)."""
+    cache_path: Path | None = None
+    """The cache file; ``None``: :func:`evalkit.llm.cache.cache_path`."""
+    limiters: LimiterRegistry
+    """One concurrency limiter per model endpoint."""
+    breakers: BreakerRegistry
+    """One circuit breaker per model endpoint."""
+    meter: UsageMeter | None = None
+    """Counts calls, tokens and cost, and holds ``max_cost`` and the dry-run switch."""
+    pricing: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    """Prices by model URI (``input_cost_per_token``, ``output_cost_per_token``)."""
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+    """The longest answer accepted."""
+
+    @property
+    def mode(self) -> str:
+        """The cache mode in effect (``cache_mode``, else ``EVALKIT_CACHE``, else off)."""
+        if self.cache_mode is not None:
+            return self.cache_mode
+        raw = os.environ.get(ENV_CACHE_MODE, "off").strip().lower() or "off"
+        return check_mode(raw)
+
+
+_current: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar(
+    "evalkit_call_scope", default=None
+)
+_process_scope: CallScope | None = None
+_process_lock = threading.Lock()
+
+
+def current_scope() -> CallScope:
+    """The innermost scope open here, else the process-wide default."""
+    scope = _current.get()
+    if scope is not None:
+        return scope
+    global _process_scope
+    if _process_scope is None:
+        with _process_lock:
+            if _process_scope is None:
+                _process_scope = CallScope(limiters=LimiterRegistry(), breakers=BreakerRegistry())
+    return _process_scope
+
+
+@contextlib.contextmanager
+def _entered(scope: CallScope) -> Iterator[CallScope]:
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def call_scope(
+    *,
+    cache: str | None = None,
+    cache_path: str | os.PathLike[str] | None = None,
+    max_concurrent_calls: int | None = None,
+    max_cost: float | None = None,
+    dry_run: bool = False,
+    pricing: Mapping[str, Mapping[str, Any]] | None = None,
+    models: Iterable[str | tuple[str, Mapping[str, Any] | None]] = (),
+    breaker_threshold: int = DEFAULT_BREAKER_THRESHOLD,
+    breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN,
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS,
+) -> Iterator[CallScope]:
+    """Open the model-call policy of an evaluation for the calls made in this block (and in
+    threads run in a copy of its context).
+
+    Args:
+        cache: Cache mode; ``None``: ``EVALKIT_CACHE``, else ``"on"`` (an evaluation's default).
+        cache_path: The cache file (default beside the tracking store).
+        max_concurrent_calls: Calls in flight per model (default
+            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+        max_cost: Stop starting new calls once this many USD have been paid.
+        dry_run: Count what each call would cost instead of sending it.
+        pricing: Prices of models litellm does not know, by model URI:
+            ``{"openai:/my-model": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}``.
+        models: The models the block will call (URIs, or ``(model, parameters)`` pairs); with
+            ``max_cost``, each must have a known price, or the scope is refused.
+        breaker_threshold: Consecutive connection failures or 429s that stop calls to a model.
+        breaker_cooldown: Seconds such a model is not called before calls try again.
+        max_answer_chars: The longest answer accepted.
+
+    Yields:
+        The :class:`CallScope`; its ``meter`` holds the calls' usage when the block ends.
+
+    Raises:
+        JudgeError: An argument is invalid, or ``max_cost`` is set and a model in
+            ``models`` has no known price (the message says how to give one).
+    """
+    mode = evaluation_mode(cache)
+    cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
+    if cap < 1:
+        raise JudgeError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
+    if max_cost is not None and not max_cost >= 0:
+        raise JudgeError(f"max_cost must be a number of USD >= 0, got {max_cost!r}")
+    if max_answer_chars < 1:
+        raise JudgeError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
+    prices = dict(pricing or {})
+    for entry in prices.values():
+        price_from(entry)  # a malformed price fails here, not on the first call
+    if max_cost is not None and not dry_run:
+        require_prices(models, pricing=prices)
+    try:
+        breakers = BreakerRegistry(breaker_threshold, breaker_cooldown)
+    except ValueError as exc:
+        raise JudgeError(str(exc)) from None
+    scope = CallScope(
+        cache_mode=mode,
+        cache_path=Path(cache_path).expanduser().resolve() if cache_path is not None else None,
+        limiters=LimiterRegistry(cap),
+        breakers=breakers,
+        meter=UsageMeter(max_cost, dry_run=dry_run),
+        pricing=prices,
+        max_answer_chars=max_answer_chars,
+    )
+    with _entered(scope) as entered:
+        yield entered
+
+
+# -- the narrower scopes of the first version: each replaces one field -----------------------
+
+
+def cache_mode() -> str:
+    """The cache mode in effect here: the innermost scope's, else ``EVALKIT_CACHE``."""
+    return current_scope().mode
+
+
+@contextlib.contextmanager
+def cache_scope(mode: str | None) -> Iterator[str]:
+    """Use cache ``mode`` for the calls made in this block (and threads run in its context).
+
+    Args:
+        mode: One of :data:`~evalkit.llm.cache.CACHE_MODES`; ``None`` keeps the mode in effect.
+
+    Yields:
+        The mode in effect inside the block.
+
+    Raises:
+        JudgeError: ``mode`` is not a known mode.
+    """
+    if mode is None:
+        yield cache_mode()
+        return
+    scope = dataclasses.replace(current_scope(), cache_mode=check_mode(mode))
+    with _entered(scope):
+        yield mode
+
+
+def current_registry() -> LimiterRegistry:
+    """The limiters of the innermost scope, else the process-wide ones."""
+    return current_scope().limiters
+
+
+@contextlib.contextmanager
+def limiter_scope(max_concurrent_calls: int | None = None) -> Iterator[LimiterRegistry]:
+    """Give the calls made in this block (and in threads started with a copy of its
+    context) their own per-model limiters (and circuit breakers).
+
+    Args:
+        max_concurrent_calls: Calls in flight per model (default
+            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+
+    Yields:
+        The new registry.
+    """
+    cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
+    registry = LimiterRegistry(cap)
+    scope = dataclasses.replace(current_scope(), limiters=registry, breakers=BreakerRegistry())
+    with _entered(scope):
+        yield registry
+
+
+def current_meter() -> UsageMeter | None:
+    """The meter of the innermost scope that has one, if any."""
+    return current_scope().meter
+
+
+@contextlib.contextmanager
+def usage_scope(max_cost: float | None = None, *, dry_run: bool = False) -> Iterator[UsageMeter]:
+    """Count the model calls made in this block (and in threads run in a copy of its context).
+
+    Args:
+        max_cost: Stop starting new calls once this many USD have been paid.
+        dry_run: Count what each call would cost instead of sending it (the call then
+            fails with code ``DRY_RUN``).
+
+    Yields:
+        The new meter.
+    """
+    meter = UsageMeter(max_cost, dry_run=dry_run)
+    with _entered(dataclasses.replace(current_scope(), meter=meter)):
+        yield meter
