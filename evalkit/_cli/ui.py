@@ -27,7 +27,7 @@ def index_page(runs: list[dict[str, Any]]) -> str:
 
 
 def _handler(experiment: str | None) -> type[BaseHTTPRequestHandler]:
-    from evalkit._cli import store
+    from evalkit.cli import store
     from evalkit.report import render_report
 
     routes: dict[str, Callable[[str, dict[str, list[str]]], str]] = {}

@@ -1,13 +1,21 @@
-"""Terminal tables for the command: the evaluation summary, run lists and comparisons."""
+"""The console output of every command: numbers, cells, tables, summaries, JSON.
+
+Text that comes from users or from the store (run names, params, inputs, error messages) is
+shown as it is, never read as rich markup, and with its terminal control characters (an
+escape sequence in a stored run name could move the cursor, clear the screen or retitle the
+window) written out as ``\\x1b``-style escapes.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from evalkit.report.render import format_cell, format_number
+from evalkit._rowvalues import plain, present
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,16 +23,84 @@ if TYPE_CHECKING:
 
     from evalkit.report import ReportRun, RunComparison
 
-__all__ = ["console", "print_comparison", "print_run", "print_runs", "print_summary"]
+__all__ = [
+    "console",
+    "format_cell",
+    "format_number",
+    "print_comparison",
+    "print_errors",
+    "print_json",
+    "print_rows",
+    "print_run",
+    "print_runs",
+    "print_summary",
+    "safe_text",
+    "usage_line",
+    "where_to_look",
+]
 
 _AGGREGATIONS = ("mean", "median", "min", "max", "p90", "variance")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _esc(text: str) -> str:
-    """User data (inputs, names, errors) shown as it is, never read as rich markup."""
+def safe_text(text: str, *, newlines: bool = False) -> str:
+    """``text`` with terminal control characters written out (``\\x1b``), never sent raw.
+
+    Args:
+        text: Text from a user or the store.
+        newlines: Keep line breaks and tabs (multi-line cells); else they are escaped too.
+    """
+    pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _esc(text: str, *, newlines: bool = False) -> str:
+    """User data shown as it is: no rich markup, no terminal control characters."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(safe_text(text, newlines=newlines))
+
+
+def format_number(value: Any) -> str:
+    """A metric value for display: up to 4 significant digits, integers plain."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def format_cell(value: Any) -> str:
+    """A table cell's text: a one-key dict as its value, other records as JSON."""
+    value = plain(value)
+    if not present(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, Mapping) and len(value) == 1:
+        return format_cell(next(iter(value.values())))
+    if isinstance(value, Mapping) and value:
+        return "\n".join(
+            f"{key}: {item if isinstance(item, str) else _json(item)}"
+            for key, item in value.items()
+        )
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def console() -> Console:
@@ -94,8 +170,7 @@ def print_errors(out: Console, table: pd.DataFrame | None, limit: int = 200) -> 
         message = (
             table.at[row, f"{scorer}/error_message"] if f"{scorer}/error_message" in table else ""
         )
-        text = f"{code!s}: {message!s}" if message else str(code)
-        text = text if len(text) <= limit else text[: limit - 1] + "…"
+        text = _shorten(f"{code!s}: {message!s}" if message else str(code), limit)
         out.print(
             f"[red]{_esc(scorer)}: {len(codes)} row(s) failed[/red]; most often "
             f"(e.g. row {row}) {_esc(text)}",
@@ -105,22 +180,32 @@ def print_errors(out: Console, table: pd.DataFrame | None, limit: int = 200) -> 
 
 
 def print_runs(out: Console, runs: list[dict[str, Any]]) -> None:
-    """The runs, newest first, with their main metrics."""
+    """The runs, newest first, with their experiment's name and main metrics.
+
+    Each metric is one ``name=value`` line of its cell, never broken inside a number.
+    """
     from rich.table import Table
 
     table = Table(title=f"{len(runs)} run(s)", title_justify="left")
-    for column in ("run id", "name", "experiment", "status", "started", "metrics"):
+    table.add_column("run id", no_wrap=True)
+    for column in ("name", "experiment"):
         table.add_column(column, overflow="fold")
+    table.add_column("status")
+    table.add_column("started", no_wrap=True)
+    table.add_column("metrics", no_wrap=True, overflow="ellipsis")
     for run in runs:
         means = {k: v for k, v in run["metrics"].items() if k.endswith("/mean")} or run["metrics"]
-        summary = ", ".join(f"{k}={format_number(v)}" for k, v in list(means.items())[:4])
-        cells = ("run_id", "name", "experiment_id", "status", "start_time")
-        table.add_row(*(_esc(str(run[c])) for c in cells), _esc(summary))
+        lines = [f"{_esc(k)}={format_number(v)}" for k, v in list(means.items())[:4]]
+        if len(means) > 4:
+            lines.append(f"… {len(means) - 4} more")
+        experiment = run.get("experiment") or run.get("experiment_id", "")
+        cells = (run["run_id"], run["name"], experiment, run["status"], run["start_time"])
+        table.add_row(*(_esc(str(c)) for c in cells), "\n".join(lines))
     out.print(table)
 
 
-def print_run(out: Console, run: ReportRun) -> None:
-    """A run's facts, params and metrics."""
+def print_run(out: Console, run: ReportRun, rows: int = 0) -> None:
+    """A run's facts, params and metrics; and its first ``rows`` rows."""
     out.print(f"[bold]Run {_esc(run.run_id)}[/bold]" + (f"  {_esc(run.name)}" if run.name else ""))
     for key, value in run.info.items():
         out.print(_esc(f"  {key}: {value}"))
@@ -128,9 +213,37 @@ def print_run(out: Console, run: ReportRun) -> None:
         out.print("  params:")
         for key, value in run.params.items():
             out.print(_esc(f"    {key} = {value}"))
-    rows = "no per-row table" if run.table is None else f"{len(run.table)} rows"
-    out.print(f"  {rows}")
+    count = "no per-row table" if run.table is None else f"{len(run.table)} rows"
+    out.print(f"  {count}")
     print_summary(out, run.metrics, "Metrics")
+    if rows and run.table is not None:
+        print_rows(out, run.table, rows)
+
+
+def print_rows(out: Console, table: pd.DataFrame, limit: int, width: int = 60) -> None:
+    """The first ``limit`` rows: inputs, outputs, and each metric's value or error code."""
+    from rich.table import Table
+
+    metrics = [str(c)[: -len("/value")] for c in table.columns if str(c).endswith("/value")]
+    title = f"First {min(limit, len(table))} of {len(table)} rows"
+    shown = Table(title=title, title_justify="left")
+    shown.add_column("row", justify="right", no_wrap=True)
+    columns = [c for c in ("inputs", "outputs", "expectations") if c in table.columns]
+    for column in columns:
+        shown.add_column(column, overflow="fold")
+    for metric in metrics:
+        shown.add_column(_esc(metric), overflow="fold")
+    for index, row in table.head(limit).iterrows():
+        cells = [str(index)]
+        cells += [_esc(_shorten(format_cell(row[c]), width), newlines=True) for c in columns]
+        for metric in metrics:
+            code = row.get(f"{metric}/error_code")
+            if present(code):
+                cells.append(f"[red]{_esc(str(code))}[/red]")
+            else:
+                cells.append(_esc(_shorten(format_cell(row.get(f"{metric}/value")), width)))
+        shown.add_row(*cells)
+    out.print(shown)
 
 
 def print_comparison(
@@ -173,12 +286,11 @@ def print_comparison(
             rows.add_column(column, overflow="fold")
         for ch in changes[:max_rows]:
             color = {"better": "green", "worse": "red"}.get(ch.direction, "yellow")
-            inputs = format_cell(ch.inputs)
             rows.add_row(
                 str(ch.row_b),
-                _esc(inputs if len(inputs) <= 70 else inputs[:69] + "…"),
-                _esc(format_cell(ch.before)),
-                _esc(format_cell(ch.after)),
+                _esc(_shorten(format_cell(ch.inputs), 70), newlines=True),
+                _esc(format_cell(ch.before), newlines=True),
+                _esc(format_cell(ch.after), newlines=True),
                 f"[{color}]{ch.direction}[/{color}]",
             )
         out.print(rows)
@@ -189,3 +301,26 @@ def print_comparison(
 def print_json(value: Any) -> None:
     """``value`` as JSON on stdout, for machines."""
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def usage_line(usage: Mapping[str, Any]) -> str:
+    """Judge calls, tokens and cost of an evaluation (or of its estimate) in one line."""
+    line = (
+        f"{usage.get('judge_calls', 0)} judge call(s), {usage.get('cached_calls', 0)} from the "
+        f"cache; {usage.get('input_tokens', 0)} input and {usage.get('output_tokens', 0)} "
+        f"output tokens; cost ${usage.get('cost') or 0.0:.4f}"
+    )
+    if usage.get("unpriced_calls"):
+        line += f" ({usage['unpriced_calls']} call(s) to models with no known price)"
+    if usage.get("budget_refused"):
+        line += f"; {usage['budget_refused']} pair(s) left unscored by --max-cost"
+    return line
+
+
+def where_to_look(run_id: str, tracking_uri: str) -> str:
+    """Where a run was logged and the commands that show it."""
+    store = f" --tracking-uri {tracking_uri}" if " " not in tracking_uri else ""
+    return (
+        f"Logged to {tracking_uri}. Look at it with: evalkit{store} runs show {run_id}; "
+        f"evalkit{store} ui; evalkit{store} report {run_id} -o report.html"
+    )
