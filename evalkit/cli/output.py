@@ -157,7 +157,11 @@ def print_summary(out: Console, metrics: Mapping[str, float], title: str) -> Non
 
 
 def print_errors(out: Console, table: pd.DataFrame | None, limit: int = 200) -> None:
-    """Per scorer with failed rows: how many, and the most common error with one example row."""
+    """Per scorer with failed rows: how many, and the most common error with one example row.
+
+    A scorer that failed on every row for one reason (an optional metric whose model or
+    package is missing) gets that reason once, in full.
+    """
     if table is None:
         return
     for column in [c for c in table.columns if str(c).endswith("/error_code")]:
@@ -165,17 +169,19 @@ def print_errors(out: Console, table: pd.DataFrame | None, limit: int = 200) -> 
         codes = table[column].dropna()
         if codes.empty:
             continue
+        messages = table.get(f"{scorer}/error_message")
         code = codes.value_counts().index[0]
         row = codes[codes == code].index[0]
-        message = (
-            table.at[row, f"{scorer}/error_message"] if f"{scorer}/error_message" in table else ""
-        )
-        text = _shorten(f"{code!s}: {message!s}" if message else str(code), limit)
+        message = "" if messages is None else format_cell(messages.at[row])
+        text = f"{code!s}: {message}" if message else str(code)
+        if len(codes) == len(table) and (messages is None or messages.nunique() <= 1):
+            out.print(
+                f"[red]{_esc(scorer)}: no row scored[/red]; every row failed with {_esc(text)}"
+            )
+            continue
         out.print(
             f"[red]{_esc(scorer)}: {len(codes)} row(s) failed[/red]; most often "
-            f"(e.g. row {row}) {_esc(text)}",
-            markup=True,
-            highlight=False,
+            f"(e.g. row {row}) {_esc(_shorten(text, limit))}"
         )
 
 
@@ -319,8 +325,8 @@ def usage_line(usage: Mapping[str, Any]) -> str:
 
 def where_to_look(run_id: str, tracking_uri: str) -> str:
     """Where a run was logged and the commands that show it."""
-    store = f" --tracking-uri {tracking_uri}" if " " not in tracking_uri else ""
     return (
-        f"Logged to {tracking_uri}. Look at it with: evalkit{store} runs show {run_id}; "
-        f"evalkit{store} ui; evalkit{store} report {run_id} -o report.html"
+        f"Logged to {safe_text(tracking_uri)}\n"
+        f"Look at it: evalkit runs show {run_id} --rows 10 | evalkit ui | "
+        f"evalkit report {run_id} -o report.html"
     )
