@@ -645,3 +645,37 @@ def test_eval_says_where_the_run_is_and_how_to_see_it(
     run_id = out.strip().splitlines()[-1].removeprefix("Run id: ")
     assert f"Logged to sqlite:///{project / 'store'}" in out
     assert f"evalkit runs show {run_id}" in out and "evalkit ui" in out
+
+
+def test_the_ci_gate_example_writes_outside_the_checkout(tmp_path: Path) -> None:
+    checkout, temporary = tmp_path / "checkout", tmp_path / "tmp"
+    checkout.mkdir()
+    temporary.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "ci_gate.py")],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(checkout.iterdir()) == []
+    assert (temporary / "evalkit-ci-gate" / "report.html").is_file()
+    assert f"Report: {temporary / 'evalkit-ci-gate' / 'report.html'}" in done.stdout
+
+
+def test_the_quickstart_says_where_the_run_is(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    found = re.search(r"Logged as run ([0-9a-f]{32}) to (\S+)", done.stdout)
+    assert found, done.stdout
+    assert found.group(2) == f"sqlite:///{Path(os.environ['EVALKIT_TRACKING_URI'])}/evalkit.db"
+    assert f"evalkit runs show {found.group(1)}" in done.stdout and "evalkit ui" in done.stdout
