@@ -24,8 +24,8 @@ CONTRACTS = [c["id"] for c in PYPROJECT["tool"]["importlinter"]["contracts"]]
 
 BROKEN_UNTIL_MERGED = {
     "acyclic": "cycles judges->engine (judges/estimate.py), legacy->engine, "
-    "tracking->datasets, judges.usage->judges.client, _cli->cli (the old UI server): the "
-    "engine, llm, tracking and ui branches of issue 12 remove them",
+    "tracking->datasets, judges.usage->judges.client: the engine, llm and tracking "
+    "branches of issue 12 remove them",
     "layers": "judges/estimate.py imports the engine (which imports legacy): the llm and "
     "engine branches of issue 12 move it",
     "engine": "engine.py imports judges' cache/limiter/usage, legacy and tracking: the engine "

@@ -294,7 +294,7 @@ def test_ui_serves_the_run_list_reports_and_comparisons(
     import urllib.error
     import urllib.request
 
-    from evalkit._cli.ui import make_server
+    from evalkit.cli.ui import make_server
 
     first = _eval(capsys, "qa.jsonl")
     second = _eval(capsys, "qa_v2.jsonl")
