@@ -3,19 +3,22 @@
 The step a CI job runs after building the app: evaluate the Acme QA set with built-in
 metrics, log the run, check every threshold (and that no gated metric dropped more than
 ``--max-drop`` below the previous run of this experiment), write a self-contained HTML report
-to keep as a build artifact, and exit 1 when the gate fails, which fails the job. The same
-from the command line::
+to keep as a build artifact (in ``--output-dir``: a temporary folder unless the job names
+its artifacts folder, never the checkout), and exit 1 when the gate fails, which fails the
+job. The same from the command line::
 
     evalkit eval datasets/acme_qa.jsonl --scorer exact_match --scorer rougeL
     evalkit gate latest --require "rougeL/mean>=0.4" --require "rougeL/error_count==0"
 
 Run: .venv/bin/python examples/ci_gate.py [--require "rougeL/mean>=0.5"] [--max-drop 0.02]
+     [--output-dir build/evalkit]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import evalkit
@@ -24,6 +27,7 @@ from evalkit.report import ReportRun, render_report
 
 DATA = Path(__file__).resolve().parents[1] / "datasets" / "acme_qa.jsonl"
 EXPERIMENT = "acme-qa-ci"
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "evalkit-ci-gate"
 REQUIREMENTS = ["rougeL/mean>=0.4", "rougeL/error_count==0", "exact_match/error_count==0"]
 
 
@@ -45,7 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate, then gate with an exit code.")
     parser.add_argument("--require", action="append", help='e.g. "rougeL/mean>=0.4"')
     parser.add_argument("--max-drop", type=float, default=0.02, help="allowed drop vs last run")
-    parser.add_argument("--report", default="ci-report.html", help="where to write the report")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=OUTPUT_DIR,
+        help=f"where to write report.html (default: {OUTPUT_DIR})",
+    )
     args = parser.parse_args(argv)
     requirements = args.require or REQUIREMENTS
 
@@ -71,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     run = ReportRun(
         run_id=result.run_id or "unlogged", metrics=result.metrics, table=result.result_df
     )
-    Path(args.report).write_text(render_report(run, baseline), encoding="utf-8")
-    print(f"Report: {Path(args.report).resolve()}")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    report = args.output_dir / "report.html"
+    report.write_text(render_report(run, baseline), encoding="utf-8")
+    print(f"Report: {report.resolve()}")
     return 0 if passed else 1
 
 

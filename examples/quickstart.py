@@ -114,6 +114,10 @@ def main() -> None:
     print("\nPer-row table (first 5 rows)")
     columns = ["exact_match/value", "word_overlap/value", "rougeL/value", "bleu/value"]
     print(table[columns].head().to_string())
+    print(f"\nLogged as run {result.run_id} to {evalkit.get_tracking_uri()}")
+    print(f"Look at it: evalkit runs show {result.run_id} --rows 10")
+    print("            evalkit ui    (every run, in the browser)")
+    print(f"            evalkit report {result.run_id} -o report.html")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -293,7 +294,7 @@ def test_ui_serves_the_run_list_reports_and_comparisons(
     import urllib.error
     import urllib.request
 
-    from evalkit._cli.ui import make_server
+    from evalkit.cli.ui import make_server
 
     first = _eval(capsys, "qa.jsonl")
     second = _eval(capsys, "qa_v2.jsonl")
@@ -448,3 +449,233 @@ def test_ctrl_c_during_eval_says_how_to_resume_and_resume_latest_finishes(
     assert result["metrics"]["correctness/count"] == 10
     assert judges_up.request_count == 10  # the interrupted call was finished, not asked again
     assert evalkit.get_run(result["run_id"]).info.status == "FINISHED"
+
+
+# --- failures count: a scorer that failed everywhere fails the command (issue 13) ---
+
+
+def test_eval_exits_1_when_a_judge_failed_on_every_row(
+    project: Path, capsys: pytest.CaptureFixture[str], judges_up: JudgeServer
+) -> None:
+    judges_up.inject("unauthorized")
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "-s", "my_scorers:same"]
+    assert main([*argv, "--judge-model", "openai:/gpt-4.1-mini"]) == 1
+    captured = capsys.readouterr()
+    assert "Run id: " in captured.out  # the run is still logged and summarised
+    assert "evalkit: failed: correctness errored on 100% of the rows" in captured.err
+    assert main([*argv, "--judge-model", "openai:/gpt-4.1-mini", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["failed"] == [
+        "correctness errored on 100% of the rows"
+    ]
+
+
+def test_max_error_rate_sets_how_many_failed_rows_fail_the_command(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "qa.jsonl", "-s", "my_scorers:picky"]  # fails on 1 row of 10
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main([*argv, "--max-error-rate", "0.05"]) == 1
+    assert "picky errored on 10% of the rows, more than --max-error-rate 0.05" in (
+        capsys.readouterr().err
+    )
+    (project / "evalkit.toml").write_text("max_error_rate = 0.0\n")
+    assert main(argv) == 1
+    assert main([*argv, "--max-error-rate", "0.1"]) == 0  # the option wins over the file
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error
+        main([*argv, "--max-error-rate", "2"])
+    assert exited.value.code == 2
+    assert "2 is not a share of rows between 0 and 1" in capsys.readouterr().err
+
+
+def test_an_unavailable_metric_says_why_once(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "missing.py").write_text(
+        textwrap.dedent(
+            """
+            from evalkit import scorer
+            from evalkit.errors import MissingDependencyError
+
+            @scorer
+            def needs_a_model(outputs):
+                raise MissingDependencyError("the model is not on this machine; " + "x" * 300)
+            """
+        )
+    )
+    assert main(["eval", "qa.jsonl", "-s", "missing:needs_a_model"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("the model is not on this machine") == 1
+    assert "needs_a_model: no row scored; every row failed with MissingDependencyError" in out
+    assert "x" * 300 in out.replace("\n", "")  # in full, not cut at 200 characters
+
+
+# --- judge call settings from the command line (issue 18.16) ---
+
+
+def test_timeout_and_max_retries_reach_the_judges(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "qa.jsonl", "-s", "Correctness", "--judge-model", "openai:/gpt-4.1-mini"]
+    with JudgeServer(hang_seconds=30) as server, server.env():
+        server.inject("server_error")
+        assert main([*argv, "--max-retries", "0", "--cache", "off", "--json"]) == 1
+        assert server.request_count == 10  # one attempt per row, no retry
+        capsys.readouterr()
+    with JudgeServer(hang_seconds=30) as server, server.env():
+        server.inject("hang", first=1)
+        started = time.monotonic()
+        argv += ["--timeout", "0.5", "--max-retries", "0", "--cache", "off", "--json"]
+        assert main(argv) == 0
+        assert time.monotonic() - started < 20  # not the default timeout of a minute
+        result = json.loads(capsys.readouterr().out)
+        assert result["metrics"]["correctness/error_count"] == 1
+        table = evalkit.load_table("eval_results_table.json", run_ids=[result["run_id"]])
+        assert table["correctness/error_code"].dropna().tolist() == ["TIMEOUT"]
+
+
+# --- an untrusted checkout: project code only when needed, never first (issue 18.9) ---
+
+
+def test_named_scorers_do_not_load_the_plugin_folders(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "scorers").mkdir()
+    (project / "scorers" / "evil.py").write_text("raise SystemExit('plug-in code ran')\n")
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:same", "--json"]) == 0
+
+
+def test_dry_run_does_not_import_the_predict_function(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "app.py").write_text("raise SystemExit('the app was imported')\n")
+    (project / "evalkit.toml").write_text('predict = "app:answer"\n')
+    (project / "questions.jsonl").write_text('{"inputs": {"question": "hi"}}\n')
+    assert main(["eval", "questions.jsonl", "-s", "my_scorers:words", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["estimate"]["judge_calls"] == 0
+
+
+def test_a_project_file_never_shadows_an_installed_library(project: Path) -> None:
+    (project / "tenacity.py").write_text("raise RuntimeError('the local tenacity.py ran')\n")
+    (project / "uses_tenacity.py").write_text(
+        "import tenacity\nfrom evalkit import scorer\n\n"
+        "@scorer\ndef real(outputs):\n    return hasattr(tenacity, 'retry')\n"
+    )
+    sys.modules.pop("uses_tenacity", None)
+    assert main(["eval", "qa.jsonl", "-s", "uses_tenacity:real"]) == 0
+    assert sys.path[0] != str(project)
+    done = subprocess.run(  # `python -m` puts the current directory first: evalkit moves it
+        [sys.executable, "-m", "evalkit", "eval", "qa.jsonl", "-s", "uses_tenacity:real", "--json"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["metrics"]["real/mean"] == 1.0
+
+
+def test_the_environment_tracking_uri_wins_over_the_config_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "evalkit.toml").write_text(f'tracking_uri = "{project / "elsewhere"}"\n')
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:same", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "using EVALKIT_TRACKING_URI=" in captured.err
+    run_id = json.loads(captured.out)["run_id"]
+    assert evalkit.get_run(run_id).info.run_id == run_id  # in the environment's store
+    assert not (project / "elsewhere").exists()
+    assert main(["--tracking-uri", str(project / "chosen"), "runs", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # the option wins over both
+
+
+# --- what the runs commands print (issues 17 and 18.13) ---
+
+_HOSTILE = "\x1b]0;pwned\x07nice\x1b[2J\x9b31m"
+
+
+def test_stored_names_cannot_send_terminal_control_sequences(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _eval(capsys, "qa.jsonl", "--run-name", _HOSTILE)
+    second = _eval(capsys, "qa_v2.jsonl", "--run-name", _HOSTILE)
+    for argv in (
+        ["runs", "list"],
+        ["runs", "show", first, "--rows", "2"],
+        ["runs", "compare", first, second],
+        ["gate", first, "-r", "same/mean>=0"],
+    ):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert not any(c in out for c in "\x1b\x07\x9b"), argv
+    assert main(["runs", "show", first]) == 0
+    assert "\\x1b]0;pwned\\x07nice\\x1b[2J\\x9b31m" in capsys.readouterr().out
+
+
+def test_runs_list_shows_experiment_names_and_whole_numbers(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _eval(capsys, "qa.jsonl", "--experiment", "acme-support-bot")
+    assert main(["runs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "acme-support-bot" in out
+    assert re.search(r"same/mean=0\.4\b", out)
+    assert main(["runs", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["experiment"] == "acme-support-bot"
+
+
+def test_runs_show_prints_rows(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = _eval(capsys, "qa.jsonl")
+    assert main(["runs", "show", run_id, "--rows", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "First 3 of 10 rows" in out
+    assert "What port does Acme Cache listen on" in out
+    assert "What is the maximum key size?" in out
+    assert main(["runs", "show", run_id, "--rows", "2", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["table"]) == 2
+
+
+def test_eval_says_where_the_run_is_and_how_to_see_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "qa.jsonl", "-s", "my_scorers:same"]) == 0
+    out = capsys.readouterr().out
+    run_id = out.strip().splitlines()[-1].removeprefix("Run id: ")
+    assert f"Logged to sqlite:///{project / 'store'}" in out
+    assert f"evalkit runs show {run_id}" in out and "evalkit ui" in out
+
+
+def test_the_ci_gate_example_writes_outside_the_checkout(tmp_path: Path) -> None:
+    checkout, temporary = tmp_path / "checkout", tmp_path / "tmp"
+    checkout.mkdir()
+    temporary.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "ci_gate.py")],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(checkout.iterdir()) == []
+    assert (temporary / "evalkit-ci-gate" / "report.html").is_file()
+    assert f"Report: {temporary / 'evalkit-ci-gate' / 'report.html'}" in done.stdout
+
+
+def test_the_quickstart_says_where_the_run_is(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    found = re.search(r"Logged as run ([0-9a-f]{32}) to (\S+)", done.stdout)
+    assert found, done.stdout
+    assert found.group(2) == f"sqlite:///{Path(os.environ['EVALKIT_TRACKING_URI'])}/evalkit.db"
+    assert f"evalkit runs show {found.group(1)}" in done.stdout and "evalkit ui" in done.stdout

@@ -1,20 +1,20 @@
 """What an answer costs: its token count and the time ``predict_fn`` took to produce it.
 
 ``TokenCount`` counts tokens with a tiktoken encoding (``cl100k_base`` by default, as
-``mlflow.metrics.token_count()``). tiktoken would download its encoding files on first
-use; evalkit reads them from files already on the machine instead, never from the network:
-``TIKTOKEN_CACHE_DIR`` / ``DATA_GYM_CACHE_DIR`` / tiktoken's own cache, then the copies
-that litellm (a dependency) ships (``cl100k_base``, ``o200k_base``, ``p50k_base``).
+``mlflow.metrics.token_count()``). tiktoken would download its encoding file on first use;
+evalkit never lets it: it finds the file on this machine first — in ``TIKTOKEN_CACHE_DIR`` /
+``DATA_GYM_CACHE_DIR`` / tiktoken's own cache, then the copies that litellm (a dependency)
+ships (``cl100k_base``, ``o200k_base``, ``p50k_base``) — checks its SHA-256, and points
+tiktoken's documented ``TIKTOKEN_CACHE_DIR`` at that folder while tiktoken builds the
+encoding. An encoding whose file is nowhere on the machine is an error, not a download.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import tempfile
 import threading
-import types
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,34 @@ from evalkit.scorers.base import BatchScorer, ScorerValue
 __all__ = ["Latency", "TokenCount", "find_encoding_file"]
 
 _load_lock = threading.Lock()
+
+_BLOB = "https://openaipublic.blob.core.windows.net/encodings/"
+_FILES = {  # encoding -> (file URL, SHA-256), as tiktoken_ext.openai_public names them
+    "r50k_base": (
+        _BLOB + "r50k_base.tiktoken",
+        "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+    ),
+    "p50k_base": (
+        _BLOB + "p50k_base.tiktoken",
+        "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    ),
+    "p50k_edit": (
+        _BLOB + "p50k_base.tiktoken",
+        "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    ),
+    "cl100k_base": (
+        _BLOB + "cl100k_base.tiktoken",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    ),
+    "o200k_base": (
+        _BLOB + "o200k_base.tiktoken",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
+    "o200k_harmony": (
+        _BLOB + "o200k_base.tiktoken",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
+}
 
 
 def _litellm_tokenizers_dir() -> Path | None:
@@ -61,8 +89,21 @@ def find_encoding_file(url: str, expected_hash: str | None = None) -> Path | Non
     return None
 
 
-def _offline_bpe(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-    path = find_encoding_file(url, expected_hash)
+@lru_cache(maxsize=8)
+def load_encoding(name: str) -> Any:
+    """tiktoken's ``Encoding`` called ``name``, built from a file on this machine only.
+
+    Raises:
+        MissingDependencyError: The encoding is unknown, needs more than one file (``gpt2``),
+            or its file is not on this machine.
+    """
+    if name not in _FILES:
+        raise MissingDependencyError(
+            f"unknown tiktoken encoding {name!r} (or one that needs files evalkit cannot find "
+            f"offline); use one of {', '.join(_FILES)} ('r50k_base' has gpt2's tokens)"
+        )
+    url, sha256 = _FILES[name]
+    path = find_encoding_file(url, sha256)
     if path is None:
         raise MissingDependencyError(
             f"the tiktoken file {url} is not on this machine and evalkit never downloads it; "
@@ -70,47 +111,18 @@ def _offline_bpe(url: str, expected_hash: str | None = None) -> dict[bytes, int]
             f"(as the file {hashlib.sha1(url.encode()).hexdigest()}), or use "
             "encoding='cl100k_base' or 'o200k_base', which are installed"
         )
-    ranks: dict[bytes, int] = {}
-    for line in path.read_bytes().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
-
-
-def _no_data_gym(*args: Any, **kwargs: Any) -> Any:
-    raise MissingDependencyError(
-        "the gpt2 encoding's files are not available offline; use encoding='r50k_base' "
-        "(the same tokens) with its file in TIKTOKEN_CACHE_DIR, or 'cl100k_base'"
-    )
-
-
-@lru_cache(maxsize=8)
-def load_encoding(name: str) -> Any:
-    """A tiktoken ``Encoding`` built from local files only.
-
-    tiktoken's own constructors (the encoding's pattern and special tokens) run with their
-    file loader swapped for one that reads the local copies.
-
-    Raises:
-        MissingDependencyError: The encoding is unknown or its file is not on this machine.
-    """
     import tiktoken
-    from tiktoken_ext import openai_public
 
-    with _load_lock:
-        constructors = getattr(openai_public, "ENCODING_CONSTRUCTORS", {})
-        if name not in constructors:
-            raise MissingDependencyError(
-                f"unknown tiktoken encoding {name!r}; use one of {', '.join(constructors)}"
-            )
-        namespace = dict(vars(openai_public))
-        namespace["load_tiktoken_bpe"] = _offline_bpe
-        namespace["data_gym_to_mergeable_bpe_ranks"] = _no_data_gym
-        for fn in constructors.values():
-            namespace[fn.__name__] = types.FunctionType(fn.__code__, namespace, fn.__name__)
-        spec = namespace[constructors[name].__name__]()
-        return tiktoken.Encoding(**spec)
+    with _load_lock:  # tiktoken reads the variable while it builds the encoding
+        before = os.environ.get("TIKTOKEN_CACHE_DIR")
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(path.parent)
+        try:
+            return tiktoken.get_encoding(name)
+        finally:
+            if before is None:
+                del os.environ["TIKTOKEN_CACHE_DIR"]
+            else:
+                os.environ["TIKTOKEN_CACHE_DIR"] = before
 
 
 class TokenCount(BatchScorer):

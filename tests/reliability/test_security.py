@@ -121,7 +121,7 @@ def test_a_planted_api_key_is_written_nowhere(
     assert written and "right" in written
     assert PLANTED not in written
     assert PLANTED[8:24] not in written  # not even a fragment
-    from evalkit._cli.store import load_run
+    from evalkit.cli.store import load_run
     from evalkit.report import render_report
 
     html = render_report(load_run(result.run_id))

@@ -12,6 +12,10 @@ Keys (all optional; command-line options win)::
     cache = "on"                      # the judge-call cache: "on", "read-only" or "off"
     max_cost = 5.0                    # USD; no judge call starts once it is spent
     require = ["exact_match/mean>=0.6"]    # default thresholds of `evalkit gate`
+    max_error_rate = 0.5              # `evalkit eval` exits 1 past this share of failed rows
+
+``tracking_uri`` is used only when neither ``--tracking-uri`` nor ``EVALKIT_TRACKING_URI``
+names a store: the file comes with a checkout, the environment with the machine.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "cache": str,
     "max_cost": (int, float),
     "require": list,
+    "max_error_rate": (int, float),
 }
 
 

@@ -9,7 +9,9 @@ A name is one of:
   function (wrapped with ``@scorer``), imported with the current directory on the path.
 
 With no names at all, the project's ``scorers/`` and ``judges/`` plug-in folders are
-discovered.
+discovered. Project code runs only when it is named or discovered here: the current
+directory goes at the *end* of ``sys.path``, so a project file named like an installed
+library (``tenacity.py``) cannot replace that library.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ _JUDGE_SUFFIXES = (".yaml", ".yml")
 
 
 def _ensure_cwd_on_path() -> None:
+    """The project's modules importable, after every installed package, never before."""
     cwd = str(Path.cwd())
     if cwd not in sys.path:
-        sys.path.insert(0, cwd)
+        sys.path.append(cwd)
 
 
 def _load_module_file(path: Path) -> ModuleType:
@@ -129,26 +132,20 @@ def _scorers_in(module: ModuleType) -> list[Scorer]:
 
 
 def _load_judge(path: Path) -> Scorer:
+    from evalkit.judges import load_judge
+
     if not path.is_file():
         raise ScorerError(f"judge spec file {str(path)!r} does not exist")
-    try:
-        judges = importlib.import_module("evalkit.judges")
-    except ImportError:
-        raise ScorerError(
-            f"judge spec {str(path)!r}: this evalkit has no evalkit.judges (load_judge)"
-        ) from None
-    return _as_scorer(judges.load_judge(path), str(path))
+    return _as_scorer(load_judge(path), str(path))
 
 
 def _use_judge_model(model: str | None) -> None:
     """Make ``model`` the default of every judge that does not name its own."""
     if model is None:
         return
-    try:
-        judges = importlib.import_module("evalkit.judges")
-    except ImportError:
-        raise ScorerError("--judge-model: this evalkit has no evalkit.judges") from None
-    judges.set_default_model(model)
+    from evalkit.judges import set_default_model
+
+    set_default_model(model)
 
 
 def _registry() -> ModuleType | None:

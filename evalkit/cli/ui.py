@@ -1,12 +1,16 @@
-"""``evalkit ui``: the report pages of every run in the store, served on localhost.
+"""``evalkit ui``: browse and compare the runs of the store in a local web page.
 
 Pages: ``/`` lists the runs (pick two to compare), ``/runs/<id>`` is a run's report and
 ``/compare?a=<id>&b=<id>`` compares two runs; each is the same self-contained page that
 ``evalkit report`` writes. Standard library HTTP server, one thread per request.
+
+MERGE: the ui work (issue 17) replaces the server below with ``evalkit.ui``; this module
+then keeps only ``add_parser`` and a ``run`` that calls ``evalkit.ui.serve(...)``.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from http import HTTPStatus
@@ -14,9 +18,38 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from evalkit.cli import store
+from evalkit.cli.common import EXIT_OK, Subcommands, experiment
+from evalkit.cli.config import ProjectConfig
 from evalkit.errors import EvalkitError
 
-__all__ = ["index_page", "make_server"]
+__all__ = ["add_parser", "index_page", "make_server", "run"]
+
+
+def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    """Declare ``evalkit ui`` and its options."""
+    ui = commands.add_parser(
+        "ui", parents=[common], help="browse and compare every run in a web page"
+    )
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+
+
+def run(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """Serve the pages until Ctrl-C."""
+    store.tracking()
+    try:
+        server = make_server(args.host, args.port, experiment(args, config))
+    except OSError as exc:
+        raise EvalkitError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    port = server.server_address[1]
+    sys.stdout.write(f"evalkit ui: serving http://{args.host}:{port}/ (Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def index_page(runs: list[dict[str, Any]]) -> str:
@@ -27,7 +60,6 @@ def index_page(runs: list[dict[str, Any]]) -> str:
 
 
 def _handler(experiment: str | None) -> type[BaseHTTPRequestHandler]:
-    from evalkit._cli import store
     from evalkit.report import render_report
 
     routes: dict[str, Callable[[str, dict[str, list[str]]], str]] = {}

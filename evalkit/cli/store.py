@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import TrackingError
@@ -13,23 +13,36 @@ if TYPE_CHECKING:
 
     from evalkit.report import ReportRun
 
-__all__ = ["RunNotFoundError", "list_runs", "load_run", "resolve_run_id", "tracking"]
+__all__ = [
+    "TRACKING_URI_ENV",
+    "RunNotFoundError",
+    "configure",
+    "list_runs",
+    "load_run",
+    "resolve_run_id",
+    "tracking",
+    "tracking_uri",
+]
 
 TABLE_ARTIFACT = "eval_results_table.json"
+TRACKING_URI_ENV = "EVALKIT_TRACKING_URI"
+"""The environment variable that names the tracking store."""
 
 
 class RunNotFoundError(TrackingError):
     """No run in the store has the given id."""
 
 
-def tracking() -> Any:
-    """The tracking module, or a clear error when this evalkit has none."""
-    try:
-        return importlib.import_module("evalkit.tracking")
-    except ImportError:
-        raise TrackingError(
-            "this evalkit has no tracking store (evalkit.tracking); runs cannot be listed or read"
-        ) from None
+def tracking() -> ModuleType:
+    """The tracking module (its fluent, MLflow-style functions)."""
+    import evalkit.tracking
+
+    return evalkit.tracking
+
+
+def tracking_uri() -> str:
+    """Where runs are logged and read now."""
+    return str(tracking().get_tracking_uri())
 
 
 def configure(tracking_uri: str | None) -> None:
@@ -53,6 +66,7 @@ def _runs_frame(experiment: str | None, max_results: int) -> pd.DataFrame:
 def list_runs(experiment: str | None = None, max_results: int = 50) -> list[dict[str, Any]]:
     """The newest runs first: id, name, experiment, status, start time and metrics."""
     frame = _runs_frame(experiment, max_results)
+    names: dict[str, str] = {}
     runs = []
     for _, row in frame.iterrows():
         metrics = {
@@ -65,12 +79,21 @@ def list_runs(experiment: str | None = None, max_results: int = 50) -> list[dict
                 "run_id": str(row["run_id"]),
                 "name": row.get("tags.mlflow.runName") or row.get("run_name") or "",
                 "experiment_id": str(row.get("experiment_id", "")),
+                "experiment": _experiment_name(str(row.get("experiment_id", "")), names),
                 "status": str(row.get("status", "")),
                 "start_time": _when(row.get("start_time")),
                 "metrics": metrics,
             }
         )
     return runs
+
+
+def _experiment_name(experiment_id: str, names: dict[str, str]) -> str:
+    """The experiment's name (looked up once per id), or its id when it has none."""
+    if experiment_id not in names:
+        found = tracking().get_experiment(experiment_id) if experiment_id else None
+        names[experiment_id] = str(getattr(found, "name", "") or experiment_id)
+    return names[experiment_id]
 
 
 def _when(value: Any) -> str:
@@ -128,8 +151,9 @@ def load_run(reference: str, experiment: str | None = None) -> ReportRun:
     run_id = resolve_run_id(reference, experiment)
     run = _get_run(run_id)
     info, data = run.info, run.data
+    experiment_id = str(getattr(info, "experiment_id", "") or "")
     facts = {
-        "experiment": getattr(info, "experiment_id", ""),
+        "experiment": _experiment_name(experiment_id, {}),
         "status": getattr(info, "status", ""),
         "started": _when(getattr(info, "start_time", None)),
     }

@@ -1,1 +1,0 @@
-"""The pieces of the ``evalkit`` command (:mod:`evalkit.cli` wires them together)."""
