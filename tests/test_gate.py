@@ -7,7 +7,14 @@ import math
 import pytest
 
 from evalkit import EvalkitError
-from evalkit.gate import GateError, Requirement, check_gate, parse_requirement, parse_requirements
+from evalkit.gate import (
+    GateError,
+    Requirement,
+    check_gate,
+    gate_verdict,
+    parse_requirement,
+    parse_requirements,
+)
 
 METRICS = {
     "correctness/mean": 0.75,
@@ -127,12 +134,15 @@ def test_baseline_direction_follows_the_operator() -> None:
     assert check_gate(baseline, ["latency/mean<=5"], METRICS, max_drop=0)[0]
 
 
-def test_baseline_without_requirements_holds_every_shared_mean() -> None:
+def test_baseline_without_requirements_holds_every_baseline_mean() -> None:
     baseline = {"a/mean": 0.9, "b/mean": 0.5, "c/mean": 0.1, "a/count": 3.0}
-    current = {"a/mean": 0.8, "b/mean": 0.6, "a/count": 1.0}
+    current = {"a/mean": 0.8, "b/mean": 0.6, "new/mean": 0.0, "a/count": 1.0}
     passed, reasons = check_gate(current, [], baseline, max_drop=0.05)
     assert not passed
-    assert len(reasons) == 1 and reasons[0].startswith("a/mean dropped by 0.1")
+    assert reasons == [
+        "a/mean dropped by 0.1 from baseline 0.9 to 0.8, more than the allowed 0.05",
+        "c/mean is missing from the run: the run did not report it; the baseline has 0.1",
+    ]
 
 
 def test_max_drop_needs_a_baseline_and_must_not_be_negative() -> None:
@@ -145,3 +155,62 @@ def test_max_drop_needs_a_baseline_and_must_not_be_negative() -> None:
 def test_nothing_to_check_is_an_error() -> None:
     with pytest.raises(GateError, match="nothing to check"):
         check_gate(METRICS, [])
+
+
+# Issue 18.2: a judge that failed on every row of the candidate must not pass the gate.
+BASELINE_RUN = {"correctness/mean": 0.8, "correctness/count": 50.0, "correctness/error_count": 0.0}
+ALL_ERRORED = {"correctness/count": 0.0, "correctness/error_count": 50.0}
+
+
+def test_a_judge_failing_on_every_row_fails_the_baseline_gate() -> None:
+    passed, reasons = check_gate(ALL_ERRORED, [], BASELINE_RUN, max_drop=0.02)
+    assert not passed
+    assert reasons == [
+        "correctness/mean is missing from the run: no row produced a value (50 of 50 rows "
+        "errored); the baseline has 0.8",
+        "correctness errored on 50 of 50 rows (100%), baseline 0 of 50 (0%): the error rate rose",
+    ]
+
+
+def test_a_required_metric_whose_rows_all_errored_fails_rather_than_erroring() -> None:
+    passed, reasons = check_gate(ALL_ERRORED, ["correctness/mean>=0.5"])
+    assert not passed
+    assert reasons == [
+        "correctness/mean is missing from the run: no row produced a value (50 of 50 rows "
+        "errored)"
+    ]
+    passed, reasons = check_gate(ALL_ERRORED, ["correctness>=0.5"], BASELINE_RUN)
+    assert not passed and reasons[0].startswith("correctness/mean is missing from the run")
+
+
+def test_a_rise_in_errors_fails_even_when_the_mean_holds() -> None:
+    some_errored = {
+        "correctness/mean": 0.8,
+        "correctness/count": 40.0,
+        "correctness/error_count": 10.0,
+    }
+    passed, reasons = check_gate(some_errored, ["correctness/mean>=0.5"], BASELINE_RUN)
+    assert not passed
+    assert reasons == [
+        "correctness errored on 10 of 50 rows (20%), baseline 0 of 50 (0%): the error rate rose"
+    ]
+    assert check_gate(some_errored, [], BASELINE_RUN, max_error_rise=0.2) == (True, [])
+    passed, reasons = check_gate(some_errored, [], BASELINE_RUN, max_error_rise=0.1)
+    assert reasons[0].endswith("the error rate rose (allowed: 10%)")
+
+
+def test_fewer_errors_than_the_baseline_pass() -> None:
+    baseline = {**BASELINE_RUN, "correctness/count": 45.0, "correctness/error_count": 5.0}
+    assert check_gate(BASELINE_RUN, [], baseline) == (True, [])
+
+
+def test_errors_without_a_baseline_are_noted() -> None:
+    metrics = {"correctness/mean": 1.0, "correctness/count": 1.0, "correctness/error_count": 49.0}
+    verdict = gate_verdict(metrics, ["correctness/mean>=0.8"])
+    assert verdict.passed
+    assert verdict.notes == ["correctness/mean covers 1 of 50 rows: 49 errored and are left out"]
+
+
+def test_an_unknown_metric_is_still_a_usage_error() -> None:
+    with pytest.raises(GateError, match="no metric 'nothing/mean'"):
+        check_gate(ALL_ERRORED, ["nothing/mean>=0.5"], BASELINE_RUN)
