@@ -176,8 +176,7 @@ def test_a_required_metric_whose_rows_all_errored_fails_rather_than_erroring() -
     passed, reasons = check_gate(ALL_ERRORED, ["correctness/mean>=0.5"])
     assert not passed
     assert reasons == [
-        "correctness/mean is missing from the run: no row produced a value (50 of 50 rows "
-        "errored)"
+        "correctness/mean is missing from the run: no row produced a value (50 of 50 rows errored)"
     ]
     passed, reasons = check_gate(ALL_ERRORED, ["correctness>=0.5"], BASELINE_RUN)
     assert not passed and reasons[0].startswith("correctness/mean is missing from the run")
@@ -214,3 +213,68 @@ def test_errors_without_a_baseline_are_noted() -> None:
 def test_an_unknown_metric_is_still_a_usage_error() -> None:
     with pytest.raises(GateError, match="no metric 'nothing/mean'"):
         check_gate(ALL_ERRORED, ["nothing/mean>=0.5"], BASELINE_RUN)
+
+
+# --significance: a drop fails only when it is larger than max_drop and significant.
+def _runs(lost: int, gained: int, n: int = 50) -> tuple[dict[str, float], dict[str, float], dict]:
+    from evalkit.stats import paired_difference
+
+    a = [1.0] * 40 + [0.0] * (n - 40)
+    b = list(a)
+    for i in range(lost):
+        b[i] = 0.0
+    for i in range(gained):
+        b[40 + i] = 1.0
+    metrics = {"correctness/mean": sum(b) / n, "correctness/count": n, "correctness/error_count": 0}
+    base = {"correctness/mean": sum(a) / n, "correctness/count": n, "correctness/error_count": 0}
+    return metrics, base, {"correctness": paired_difference(a, b, alpha=0.05)}
+
+
+def test_a_drop_within_noise_passes_and_says_so() -> None:
+    metrics, base, differences = _runs(lost=3, gained=1)
+    kwargs = {"significance": 0.05, "differences": differences}
+    verdict = gate_verdict(metrics, [], base, max_drop=0.02, **kwargs)  # type: ignore[arg-type]
+    assert verdict.passed and verdict.reasons == []
+    mdd = differences["correctness"].minimum_detectable
+    assert verdict.notes == [
+        "a drop of 0.04 in correctness/mean is within noise, p=0.62; the smallest detectable "
+        f"drop at n=50 is {mdd:.2g}"
+    ]
+    # the point-estimate gate blocks the same change
+    assert not check_gate(metrics, [], base, max_drop=0.02)[0]
+
+
+def test_a_significant_drop_beyond_max_drop_fails() -> None:
+    metrics, base, differences = _runs(lost=12, gained=0)
+    passed, reasons = check_gate(
+        metrics, [], base, max_drop=0.02, significance=0.05, differences=differences
+    )
+    assert not passed
+    assert reasons == [
+        "correctness/mean dropped by 0.24 from baseline 0.8 to 0.56, more than the allowed "
+        "0.02, and the drop is significant (p=0.00049 < 0.05, mcnemar test on 50 paired rows)"
+    ]
+
+
+def test_a_significant_drop_within_max_drop_passes() -> None:
+    metrics, base, differences = _runs(lost=12, gained=0)
+    assert check_gate(
+        metrics, [], base, max_drop=0.3, significance=0.05, differences=differences
+    ) == (True, [])
+
+
+def test_significance_without_per_row_values_falls_back_to_the_point_estimate() -> None:
+    metrics, base, _ = _runs(lost=3, gained=1)
+    passed, reasons = check_gate(metrics, [], base, significance=0.05, differences={})
+    assert not passed
+    assert reasons[0].endswith("(no per-row values of both runs to test: point estimate)")
+
+
+def test_significance_arguments_are_checked() -> None:
+    metrics, base, differences = _runs(lost=1, gained=0)
+    with pytest.raises(GateError, match="needs a baseline"):
+        check_gate(metrics, ["correctness>=0"], significance=0.05, differences=differences)
+    with pytest.raises(GateError, match="between 0 and 1"):
+        check_gate(metrics, [], base, significance=5, differences=differences)
+    with pytest.raises(GateError, match="paired differences"):
+        check_gate(metrics, [], base, significance=0.05)
