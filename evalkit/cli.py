@@ -4,7 +4,8 @@
 
     evalkit eval DATA [--scorer NAME ...] [--predict module:function] [--config evalkit.toml]
     evalkit runs list | show RUN | compare RUN_A RUN_B
-    evalkit gate RUN --require "correctness/mean>=0.8" [--baseline RUN --max-drop 0.02] [--json]
+    evalkit gate RUN --require "correctness/mean>=0.8" [--baseline RUN --max-drop 0.02
+                 --significance 0.05] [--json]
     evalkit report RUN [--compare RUN2] -o report.html
     evalkit ui [--port 8765]
 
@@ -127,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--baseline", metavar="RUN", help="a run the metrics may not fall behind")
     gate.add_argument("--max-drop", type=float, help="allowed drop below the baseline")
+    gate.add_argument(
+        "--significance",
+        type=float,
+        metavar="ALPHA",
+        help="with --baseline: fail only on drops significant at this level (e.g. 0.05)",
+    )
+    gate.add_argument(
+        "--max-error-rise",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="with --baseline: allowed rise of a scorer's error rate (default 0)",
+    )
     gate.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     report = commands.add_parser(
@@ -298,6 +312,8 @@ def _cmd_runs(args: argparse.Namespace, config: Any) -> int:
         else:
             output.print_run(output.console(), run)
         return EXIT_OK
+    from dataclasses import asdict
+
     from evalkit.report import compare_runs
 
     a, b = store.load_run(args.run_a, experiment), store.load_run(args.run_b, experiment)
@@ -325,6 +341,7 @@ def _cmd_runs(args: argparse.Namespace, config: Any) -> int:
                     ]
                     for s, ch in comparison.changes.items()
                 },
+                "differences": {s: asdict(d) for s, d in comparison.differences.items()},
             }
         )
     else:
@@ -334,7 +351,7 @@ def _cmd_runs(args: argparse.Namespace, config: Any) -> int:
 
 def _cmd_gate(args: argparse.Namespace, config: Any) -> int:
     from evalkit._cli import output, store
-    from evalkit.gate import GateError, check_gate, parse_requirements
+    from evalkit.gate import GateError, gate_verdict, parse_requirements
 
     requirements = parse_requirements(args.require or config.get("require", []))
     if args.max_drop is not None and not args.baseline:
@@ -344,9 +361,31 @@ def _cmd_gate(args: argparse.Namespace, config: Any) -> int:
     baseline = store.load_run(args.baseline, experiment) if args.baseline else None
     if not requirements and baseline is None:
         raise GateError('nothing to check: give --require "METRIC>=NUMBER" or --baseline RUN')
-    passed, reasons = check_gate(
-        run.metrics, requirements, None if baseline is None else baseline.metrics, args.max_drop
+    if args.significance is not None and baseline is None:
+        raise GateError("--significance needs --baseline RUN to compare with")
+    differences = None
+    if args.significance is not None and baseline is not None:
+        from evalkit.report import compare_runs
+
+        comparison = compare_runs(
+            baseline.metrics, baseline.table, run.metrics, run.table, alpha=args.significance
+        )
+        if not comparison.matched_rows:
+            raise GateError(
+                "--significance: the runs have no rows in common (matched by their inputs); "
+                "gate against a baseline over the same dataset"
+            )
+        differences = comparison.differences
+    verdict = gate_verdict(
+        run.metrics,
+        requirements,
+        None if baseline is None else baseline.metrics,
+        args.max_drop,
+        significance=args.significance,
+        differences=differences,
+        max_error_rise=args.max_error_rise,
     )
+    passed, reasons = verdict.passed, verdict.reasons
     if args.json:
         output.print_json(
             {
@@ -355,13 +394,19 @@ def _cmd_gate(args: argparse.Namespace, config: Any) -> int:
                 "baseline_run_id": None if baseline is None else baseline.run_id,
                 "requirements": [str(r) for r in requirements],
                 "max_drop": args.max_drop,
+                "significance": args.significance,
                 "reasons": reasons,
+                "notes": verdict.notes,
             }
         )
-    elif passed:
+        return EXIT_OK if passed else EXIT_GATE_FAILED
+    for note in verdict.notes:
+        sys.stdout.write(f"NOTE {run.run_id}: {note}\n")
+    if passed:
         checks = [str(r) for r in requirements]
         if baseline is not None:
-            checks.append(f"no drop beyond {args.max_drop or 0} from {baseline.run_id}")
+            kind = "significant drop" if args.significance is not None else "drop"
+            checks.append(f"no {kind} beyond {args.max_drop or 0} from {baseline.run_id}")
         sys.stdout.write(f"PASS {run.run_id}: {'; '.join(checks)}\n")
     else:
         for reason in reasons:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +281,92 @@ def test_significance_arguments_are_checked() -> None:
         check_gate(metrics, [], base, significance=5, differences=differences)
     with pytest.raises(GateError, match="paired differences"):
         check_gate(metrics, [], base, significance=0.05)
+
+
+# The command: `evalkit gate --significance` and `runs compare` on logged runs.
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    import evalkit
+
+    monkeypatch.setenv("EVALKIT_TRACKING_URI", str(tmp_path / "store"))
+    monkeypatch.chdir(tmp_path)
+    evalkit.set_tracking_uri(str(tmp_path / "store"))
+    yield tmp_path
+    evalkit.set_tracking_uri(None)
+
+
+def _logged_run(correct: list[bool], *, fail: bool = False) -> str:
+    import evalkit
+
+    data = [
+        {"inputs": {"q": f"question {i}"}, "outputs": "right" if ok else "wrong"}
+        for i, ok in enumerate(correct)
+    ]
+
+    @evalkit.scorer(name="correct")
+    def judge(outputs: str) -> bool:
+        if fail:
+            raise TimeoutError("the judge did not answer")
+        return outputs == "right"
+
+    run_id = evalkit.evaluate(data, scorers=[judge]).run_id
+    assert run_id
+    return run_id
+
+
+def test_cli_gate_with_significance_says_within_noise(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+
+    base = [True] * 40 + [False] * 10
+    noisy = [False, False, False, *base[3:40], True, *base[41:]]  # 3 lost, 1 gained
+    a, b = _logged_run(base), _logged_run(noisy)
+    argv = ["gate", b, "--baseline", a, "--max-drop", "0.02"]
+    assert main(argv) == 1  # the point estimate alone blocks it
+    capsys.readouterr()
+    assert main([*argv, "--significance", "0.05"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(
+        f"NOTE {b}: a drop of 0.04 in correct/mean is within noise, p=0.62; the smallest "
+        "detectable drop at n=50 is "
+    )
+    assert out[1] == f"PASS {b}: no significant drop beyond 0.02 from {a}"
+
+    assert main(["runs", "compare", a, b, "--json"]) == 0
+    difference = json.loads(capsys.readouterr().out)["differences"]["correct"]
+    assert difference["test"] == "mcnemar" and difference["n"] == 50
+    assert difference["p_value"] == pytest.approx(0.625)
+    assert main(["runs", "compare", a, b]) == 0
+    assert "B − A: -0.04 [" in capsys.readouterr().out
+
+
+def test_cli_gate_fails_when_the_judge_failed_on_every_row(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+
+    a = _logged_run([True] * 8 + [False] * 2)
+    b = _logged_run([True] * 10, fail=True)
+    assert main(["gate", b, "--baseline", a]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"FAIL {b}: correct/mean is missing from the run: no row produced a value "
+        "(10 of 10 rows errored); the baseline has 0.8",
+        f"FAIL {b}: correct errored on 10 of 10 rows (100%), baseline 0 of 10 (0%): the "
+        "error rate rose",
+    ]
+
+
+def test_cli_significance_needs_shared_rows(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import evalkit
+    from evalkit.cli import main
+
+    a = _logged_run([True, False])
+    other = [{"inputs": {"q": "elsewhere"}, "outputs": "right"}]
+    b = evalkit.evaluate(other, scorers=[evalkit.scorer(name="correct")(lambda outputs: True)])
+    argv = ["gate", str(b.run_id), "--baseline", a, "--significance", "0.05"]
+    assert main(argv) == 2
+    assert "the runs have no rows in common" in capsys.readouterr().err

@@ -166,6 +166,8 @@ def print_comparison(
             f"\n[bold]{_esc(scorer)}[/bold]: [green]{c['better']} better[/green], "
             f"[red]{c['worse']} worse[/red]{extra}"
         )
+        if scorer in comparison.differences:
+            out.print(f"  B − A: {comparison.differences[scorer].describe()}")
         if not changes:
             continue
         rows = Table(show_edge=False)
