@@ -126,3 +126,15 @@ def test_bad_levels_are_usage_errors() -> None:
         compare_runs({}, None, {}, None, confidence=2.0)
     with pytest.raises(UsageError, match="significance level"):
         compare_runs({}, None, {}, None, alpha=0.0)
+
+
+def test_the_report_shows_the_paired_difference() -> None:
+    from evalkit.report import ReportRun, render_report
+
+    a = _table([(f"q{i}", i % 3 != 0, None) for i in range(30)])
+    b = _table([(f"q{i}", i % 5 != 0, None) for i in range(30)])
+    html = render_report(
+        ReportRun(run_id="b", metrics={}, table=b), ReportRun(run_id="a", metrics={}, table=a)
+    )
+    described = compare_runs({}, a, {}, b).differences["m"].describe()
+    assert f'<p class="paired" data-scorer="m">Paired difference B − A: {described}</p>' in html
