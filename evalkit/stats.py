@@ -78,11 +78,10 @@ class UsageError(EvalkitError, ValueError):
 
 
 Aggregation: TypeAlias = (
-    Literal["min", "max", "mean", "median", "variance", "p90", "ci95"]
-    | str
+    Literal["min", "max", "mean", "median", "variance", "p90", "ci90", "ci95", "ci99"]
     | Callable[[list[float]], float]
 )
-"""A named aggregation, ``"ciNN"`` (an NN% interval on the mean), or a callable over values."""
+"""A named aggregation, ``"ciNN"`` (an NN% interval on the mean: any NN), or a callable."""
 
 
 def _mean(v: list[float]) -> float:
@@ -333,8 +332,8 @@ def mean_interval(
     index = np.array([keys.setdefault(g, len(keys)) for g in groups], dtype=int)
     if len(keys) < 2:
         return Interval(low=math.nan, high=math.nan, confidence=level, method="none")
-    sums = np.bincount(index, weights=x, minlength=len(keys))
-    sizes = np.bincount(index, minlength=len(keys)).astype(float)
+    sums = np.asarray(np.bincount(index, weights=x, minlength=len(keys)), dtype=float)
+    sizes = np.asarray(np.bincount(index, minlength=len(keys)), dtype=float)
     if np.all(x == x[0]):
         return Interval(
             low=float(x[0]), high=float(x[0]), confidence=level, method="cluster-bootstrap"
@@ -466,7 +465,7 @@ class PairedDifference:
     def describe(self) -> str:
         """One line in words, e.g. ``-0.04 [-0.09, 0.01] (95% CI), p=0.31 (permutation)``."""
         return (
-            f"{self.difference:+.4g} [{self.ci_low:.4g}, {self.ci_high:.4g}] "
+            f"{self.difference:+.3g} [{self.ci_low:.3g}, {self.ci_high:.3g}] "
             f"({self.confidence:.0%} CI), p={_p(self.p_value)} ({self.test}, n={self.n}); "
             f"smallest detectable difference {self.minimum_detectable:.2g}"
         )

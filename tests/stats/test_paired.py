@@ -79,7 +79,7 @@ def test_paired_difference_is_deterministic_and_describes_itself() -> None:
     b = a - 0.05 + rng.normal(scale=0.1, size=40)
     first, second = paired_difference(a, b), paired_difference(a, b)
     assert first == second
-    assert first.describe().startswith(f"{first.difference:+.4g} [")
+    assert first.describe().startswith(f"{first.difference:+.3g} [")
     assert "(95% CI), p=" in first.describe()
 
 
