@@ -1,7 +1,7 @@
 """Statistics over per-row values: aggregates, confidence intervals, paired tests, pass@k.
 
 Everything here works on plain lists of per-row values and leans on ``scipy.stats`` for the
-statistics (bootstrap, the exact binomial interval, the permutation and Wilcoxon tests);
+statistics (bootstrap, the exact binomial interval, the t, binomial and Wilcoxon tests);
 nothing reads runs, tables or stores.
 
 **Aggregates.** Keys are ``"<metric>/<aggregation>"``. Values are made numeric first:
@@ -22,7 +22,7 @@ not independent. Resampling is seeded: a rerun gives the same numbers.
 
 **Two runs.** :func:`paired_difference` compares one metric's values on the rows two runs
 share: the mean difference with a paired-bootstrap interval, a p-value (McNemar's exact test
-for 0/1 values, a paired permutation test otherwise, plus Wilcoxon's signed-rank test for
+for 0/1 values, a paired t-test otherwise, plus Wilcoxon's signed-rank test for
 scores), and the smallest difference the rows could detect
 (:func:`minimum_detectable_difference`).
 
@@ -220,6 +220,13 @@ class Interval:
     """How it was computed; ``"none"`` when there were too few values (ends are NaN)."""
 
 
+def _constant(x: npt.NDArray[np.float64]) -> bool:
+    """Whether every value is the same, up to float rounding."""
+    import numpy as np
+
+    return bool(np.allclose(x, x[0], rtol=1e-9, atol=1e-12))
+
+
 def _is_binary(x: npt.NDArray[np.float64]) -> bool:
     import numpy as np
 
@@ -324,7 +331,7 @@ def mean_interval(
     if groups is None:
         if len(x) < 2:
             return nan
-        if np.all(x == x[0]):
+        if _constant(x):
             return Interval(low=float(x[0]), high=float(x[0]), confidence=level, method="bootstrap")
         low, high = _bootstrap((x,), _vector_mean, level, n_resamples, seed)
         return Interval(low=low, high=high, confidence=level, method="bootstrap")
@@ -334,7 +341,7 @@ def mean_interval(
         return Interval(low=math.nan, high=math.nan, confidence=level, method="none")
     sums = np.asarray(np.bincount(index, weights=x, minlength=len(keys)), dtype=float)
     sizes = np.asarray(np.bincount(index, minlength=len(keys)), dtype=float)
-    if np.all(x == x[0]):
+    if _constant(x):
         return Interval(
             low=float(x[0]), high=float(x[0]), confidence=level, method="cluster-bootstrap"
         )
@@ -447,8 +454,8 @@ class PairedDifference:
     """The interval's level, e.g. 0.95."""
     p_value: float
     """Two-sided p-value that the runs do not differ (``test`` names the test)."""
-    test: Literal["mcnemar", "permutation"]
-    """McNemar's exact test for 0/1 values, a paired permutation test for other scores."""
+    test: Literal["mcnemar", "t-test"]
+    """McNemar's exact test for 0/1 values, a paired t-test for other scores."""
     wilcoxon_p_value: float | None
     """Wilcoxon's signed-rank p-value for scores (``None`` for 0/1 values)."""
     minimum_detectable: float
@@ -463,7 +470,7 @@ class PairedDifference:
         return self.p_value < (self.alpha if alpha is None else alpha)
 
     def describe(self) -> str:
-        """One line in words, e.g. ``-0.04 [-0.09, 0.01] (95% CI), p=0.31 (permutation)``."""
+        """One line in words, e.g. ``-0.04 [-0.09, 0.01] (95% CI), p=0.31 (t-test, n=50); ...``."""
         return (
             f"{self.difference:+.3g} [{self.ci_low:.3g}, {self.ci_high:.3g}] "
             f"({self.confidence:.0%} CI), p={_p(self.p_value)} ({self.test}, n={self.n}); "
@@ -511,23 +518,13 @@ def _wilcoxon_p(d: npt.NDArray[np.float64]) -> float:
         return float(stats.wilcoxon(d).pvalue)
 
 
-def _permutation_p(d: npt.NDArray[np.float64], n_resamples: int, seed: int) -> float:
-    import numpy as np
+def _t_test_p(d: npt.NDArray[np.float64]) -> float:
     from scipy import stats
 
-    if not np.any(d != 0.0):
-        return 1.0
-    # Under no difference each row's difference is as likely to have either sign.
-    res = stats.permutation_test(
-        (d,),
-        _vector_mean,
-        permutation_type="samples",
-        vectorized=True,
-        n_resamples=n_resamples,
-        alternative="two-sided",
-        rng=np.random.default_rng(seed),
-    )
-    return float(min(1.0, res.pvalue))
+    if _constant(d):  # no spread: the t statistic is undefined
+        return 1.0 if abs(float(d[0])) <= 1e-12 else 0.0
+    # A paired t-test is the one-sample test of the differences (scipy's ttest_rel).
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
 def minimum_detectable_difference(
@@ -599,13 +596,15 @@ def paired_difference(
         confidence: The level of the difference's interval.
         alpha: The significance level the minimum detectable difference is computed for.
         power: The power the minimum detectable difference is computed for.
-        n_resamples: Resamples of the bootstrap and of the permutation test.
+        n_resamples: Resamples of the bootstrap.
         seed: The resampling seed; the same seed gives the same numbers.
 
     Returns:
         The mean difference ``b - a`` with a paired-bootstrap interval; the p-value of
-        McNemar's exact test when every value is 0/1, else of a paired permutation test,
-        plus Wilcoxon's signed-rank p-value; the minimum detectable difference.
+        McNemar's exact test when every value is 0/1, else of a paired t-test (the test the
+        minimum detectable difference is computed for), plus Wilcoxon's signed-rank p-value
+        (which does not assume the differences are near normal); the minimum detectable
+        difference.
 
     Raises:
         UsageError: No rows (the runs share none), lists of different lengths, or a
@@ -634,7 +633,7 @@ def paired_difference(
     d = y - x
     n = len(d)
     binary = _is_binary(x) and _is_binary(y)
-    if n < 2 or np.all(d == d[0]):
+    if n < 2 or _constant(d):
         low = high = float(d.mean())
     else:
         low, high = _bootstrap((d,), _vector_mean, level, n_resamples, seed)
@@ -644,10 +643,10 @@ def paired_difference(
         discordant = (lost, gained)
         wilcoxon = None
     else:
-        p = _permutation_p(d, n_resamples, seed)
+        p = _t_test_p(d)
         wilcoxon = _wilcoxon_p(d)
     sd = float(np.std(d, ddof=1)) if n > 1 else math.nan
-    if sd == 0.0 and n > 1:
+    if n > 1 and _constant(d):
         # No row changed: the spread of the runs' values is the best guess of the noise.
         sd = float(math.sqrt(np.var(x, ddof=1) + np.var(y, ddof=1)))
     mdd = minimum_detectable_difference(n, sd, alpha=alpha, power=power) if n > 1 else math.inf
@@ -660,7 +659,7 @@ def paired_difference(
         ci_high=high,
         confidence=level,
         p_value=p,
-        test="mcnemar" if binary else "permutation",
+        test="mcnemar" if binary else "t-test",
         wilcoxon_p_value=wilcoxon,
         minimum_detectable=mdd,
         alpha=alpha,

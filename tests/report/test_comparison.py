@@ -97,13 +97,13 @@ def test_paired_difference_per_scorer_on_shared_rows() -> None:
     assert d.difference == 0.0 and d.p_value == 1.0
 
 
-def test_scores_get_permutation_and_wilcoxon_p_values() -> None:
+def test_scores_get_t_test_and_wilcoxon_p_values() -> None:
     rows = [(f"q{i}", 0.5 + 0.01 * i, None) for i in range(12)]
     worse = [(q, v - 0.1, None) for q, v, _ in rows]
     result = compare_runs({}, _table(rows), {}, _table(worse), confidence=0.9)
     d = result.differences["m"]
-    assert d.test == "permutation" and d.difference == pytest.approx(-0.1)
-    assert d.p_value == pytest.approx(2 / 2**12) and d.confidence == 0.9
+    assert d.test == "t-test" and d.difference == pytest.approx(-0.1)
+    assert d.p_value == 0.0 and d.confidence == 0.9  # every row dropped by exactly 0.1
     assert d.wilcoxon_p_value is not None and d.wilcoxon_p_value < 0.01
 
 

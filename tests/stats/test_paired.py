@@ -23,23 +23,24 @@ def test_wilcoxon_p_value_equals_scipy() -> None:
     a = [100.0] * len(DARWIN)
     b = [100.0 + d for d in DARWIN]
     result = paired_difference(a, b)
-    assert result.test == "permutation"
+    assert result.test == "t-test"
     assert result.wilcoxon_p_value == pytest.approx(0.041259765625, abs=1e-12)
     assert result.wilcoxon_p_value == scipy_stats.wilcoxon(DARWIN).pvalue
     assert result.difference == pytest.approx(float(np.mean(DARWIN)))
 
 
-def test_permutation_p_value_is_the_exact_sign_flip_test() -> None:
-    # Five rows, all better: 2 of the 32 sign patterns are as extreme (two-sided).
-    result = paired_difference([0.0] * 5, [1.5, 2.0, 2.5, 3.0, 3.5])
-    assert result.p_value == pytest.approx(2 / 32)
-    reference = scipy_stats.permutation_test(
-        (np.array([1.5, 2.0, 2.5, 3.0, 3.5]),),
-        np.mean,
-        permutation_type="samples",
-        alternative="two-sided",
-    )
-    assert result.p_value == pytest.approx(reference.pvalue)
+def test_t_test_p_value_equals_scipy() -> None:
+    a = [0.2, 0.5, 0.35, 0.8, 0.6, 0.4, 0.9, 0.1]
+    b = [0.3, 0.55, 0.3, 0.95, 0.7, 0.45, 0.92, 0.2]
+    result = paired_difference(a, b)
+    assert result.test == "t-test"
+    assert result.p_value == pytest.approx(scipy_stats.ttest_rel(b, a).pvalue, abs=1e-15)
+    assert result.wilcoxon_p_value == scipy_stats.wilcoxon(np.subtract(b, a)).pvalue
+
+
+def test_a_constant_change_is_certain() -> None:
+    result = paired_difference([0.1, 0.2, 0.3], [0.2, 0.3, 0.4])
+    assert result.p_value == 0.0 and result.difference == pytest.approx(0.1)
 
 
 def test_mcnemar_p_value_equals_the_exact_binomial_test() -> None:
