@@ -4,7 +4,8 @@
 
     evalkit eval DATA [--scorer NAME ...] [--predict module:function] [--config evalkit.toml]
     evalkit runs list | show RUN [--rows N] | compare RUN_A RUN_B
-    evalkit gate RUN --require "correctness/mean>=0.8" [--baseline RUN --max-drop 0.02] [--json]
+    evalkit gate RUN --require "correctness/mean>=0.8" [--baseline RUN --max-drop 0.02
+                 --significance 0.05] [--json]
     evalkit report RUN [--compare RUN2] -o report.html
     evalkit ui [--port 8765]
 

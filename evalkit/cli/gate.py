@@ -28,12 +28,25 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     )
     gate.add_argument("--baseline", metavar="RUN", help="a run the metrics may not fall behind")
     gate.add_argument("--max-drop", type=float, help="allowed drop below the baseline")
+    gate.add_argument(
+        "--significance",
+        type=float,
+        metavar="ALPHA",
+        help="with --baseline: fail only on drops significant at this level (e.g. 0.05)",
+    )
+    gate.add_argument(
+        "--max-error-rise",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="with --baseline: allowed rise of a scorer's error rate (default 0)",
+    )
     gate.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
 
 def run(args: argparse.Namespace, config: ProjectConfig) -> int:
     """Check the run; print PASS or one FAIL line per reason."""
-    from evalkit.gate import GateError, check_gate, parse_requirements
+    from evalkit.gate import GateError, gate_verdict, parse_requirements
 
     requirements = parse_requirements(args.require or config.get("require", []))
     if args.max_drop is not None and not args.baseline:
@@ -43,9 +56,31 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
     baseline = store.load_run(args.baseline, name) if args.baseline else None
     if not requirements and baseline is None:
         raise GateError('nothing to check: give --require "METRIC>=NUMBER" or --baseline RUN')
-    passed, reasons = check_gate(
-        run.metrics, requirements, None if baseline is None else baseline.metrics, args.max_drop
+    if args.significance is not None and baseline is None:
+        raise GateError("--significance needs --baseline RUN to compare with")
+    differences = None
+    if args.significance is not None and baseline is not None:
+        from evalkit.report import compare_runs
+
+        comparison = compare_runs(
+            baseline.metrics, baseline.table, run.metrics, run.table, alpha=args.significance
+        )
+        if not comparison.matched_rows:
+            raise GateError(
+                "--significance: the runs have no rows in common (matched by their inputs); "
+                "gate against a baseline over the same dataset"
+            )
+        differences = comparison.differences
+    verdict = gate_verdict(
+        run.metrics,
+        requirements,
+        None if baseline is None else baseline.metrics,
+        args.max_drop,
+        significance=args.significance,
+        differences=differences,
+        max_error_rise=args.max_error_rise,
     )
+    passed, reasons = verdict.passed, verdict.reasons
     if args.json:
         output.print_json(
             {
@@ -54,13 +89,19 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
                 "baseline_run_id": None if baseline is None else baseline.run_id,
                 "requirements": [str(r) for r in requirements],
                 "max_drop": args.max_drop,
+                "significance": args.significance,
                 "reasons": reasons,
+                "notes": verdict.notes,
             }
         )
-    elif passed:
+        return EXIT_OK if passed else EXIT_CHECK_FAILED
+    for note in verdict.notes:
+        sys.stdout.write(output.safe_text(f"NOTE {run.run_id}: {note}") + "\n")
+    if passed:
         checks = [str(r) for r in requirements]
         if baseline is not None:
-            checks.append(f"no drop beyond {args.max_drop or 0} from {baseline.run_id}")
+            kind = "significant drop" if args.significance is not None else "drop"
+            checks.append(f"no {kind} beyond {args.max_drop or 0} from {baseline.run_id}")
         line = f"PASS {run.run_id}: {'; '.join(checks)}"
         sys.stdout.write(output.safe_text(line) + "\n")
     else:

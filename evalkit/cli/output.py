@@ -122,7 +122,9 @@ def _split(metrics: Mapping[str, float]) -> dict[str, dict[str, Any]]:
             scorers.setdefault(name, {}).setdefault("labels", {})[label] = value
             continue
         name, _, aggregation = key.rpartition("/")
-        if name and aggregation in (*_AGGREGATIONS, "count", "error_count"):
+        if name.endswith("/mean") and aggregation in ("ci_low", "ci_high"):
+            scorers.setdefault(name[: -len("/mean")], {})[aggregation] = value
+        elif name and aggregation in (*_AGGREGATIONS, "count", "error_count"):
             scorers.setdefault(name, {})[aggregation] = value
         else:
             scorers.setdefault(key, {})["value"] = value
@@ -146,6 +148,9 @@ def print_summary(out: Console, metrics: Mapping[str, float], title: str) -> Non
         table.add_column("labels")
     for name, values in scorers.items():
         cells = [_esc(name), *(format_number(values.get(a)) for a in used)]
+        if "mean" in used and "ci_low" in values and "ci_high" in values:  # the interval
+            low, high = format_number(values["ci_low"]), format_number(values["ci_high"])
+            cells[1 + used.index("mean")] += f" [{low}, {high}]"
         cells.append(format_number(values.get("count")))
         errors = values.get("error_count")
         cells.append(f"[red]{format_number(errors)}[/red]" if errors else format_number(errors))
@@ -285,6 +290,8 @@ def print_comparison(
             f"\n[bold]{_esc(scorer)}[/bold]: [green]{c['better']} better[/green], "
             f"[red]{c['worse']} worse[/red]{extra}"
         )
+        if scorer in comparison.differences:
+            out.print(f"  B − A: {_esc(comparison.differences[scorer].describe())}")
         if not changes:
             continue
         rows = Table(show_edge=False)

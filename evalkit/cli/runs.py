@@ -73,6 +73,8 @@ def _show(args: argparse.Namespace, name: str | None) -> int:
 
 
 def _compare(args: argparse.Namespace, name: str | None) -> int:
+    from dataclasses import asdict
+
     from evalkit.report import compare_runs
 
     a, b = store.load_run(args.run_a, name), store.load_run(args.run_b, name)
@@ -102,6 +104,7 @@ def _compare(args: argparse.Namespace, name: str | None) -> int:
                 ]
                 for scorer, changes in comparison.changes.items()
             },
+            "differences": {s: asdict(d) for s, d in comparison.differences.items()},
         }
     )
     return EXIT_OK

@@ -1,26 +1,40 @@
-"""Comparing two runs: metric deltas, and for runs over one dataset the rows that changed.
+"""Comparing two runs: metric deltas, the rows that changed, and whether a change is noise.
 
-Rows of the two per-row tables are matched by their ``inputs`` (the n-th occurrence of an
-input with the n-th occurrence in the other run), so a reordered dataset still matches. A
-row got *better* for a scorer when its value rose (``True``/``"yes"`` count as 1), or when
-its scorer failed before and gives a value now; *worse* the other way round; *changed* when
-a label changed to another label.
+Rows of the two per-row tables are matched by the digest of their ``inputs`` (the digest
+the journal uses; the n-th occurrence of an input with the n-th occurrence in the other
+run), so a reordered dataset still matches. A row got *better* for a scorer when its value
+rose (``True``/``"yes"`` count as 1), or when its scorer failed before and gives a value now;
+*worse* the other way round; *changed* when a label changed to another label.
+
+For every scorer with numbers in both runs, the rows where both runs have a value give a
+paired difference (:func:`evalkit.stats.paired_difference`): the mean change with its
+interval, a p-value, and the smallest change that many rows can detect.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit._rowvalues import Columns, plain, present, row_number
+from evalkit.stats import PairedDifference, UsageError, check_confidence, paired_difference
+from evalkit.tracking.journal import row_digest
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MetricDelta", "RowChange", "RunComparison", "compare_runs", "scorer_names"]
+__all__ = [
+    "MetricDelta",
+    "PairedDifference",
+    "RowChange",
+    "RunComparison",
+    "compare_runs",
+    "scorer_names",
+]
 
 _SUFFIX = "/value"
 
@@ -76,6 +90,8 @@ class RunComparison:
     """Per scorer present in both runs, the rows that changed (empty list: none did)."""
     row_pairs: list[tuple[Any, Any]] = field(default_factory=list)
     """The matched rows: (label in the first run's table, label in the second's)."""
+    differences: dict[str, PairedDifference] = field(default_factory=dict)
+    """Per scorer with numbers in both runs, B minus A on the rows both have a value for."""
 
     def counts(self, scorer: str) -> dict[str, int]:
         """How many rows got better, worse, or changed for ``scorer``."""
@@ -93,10 +109,10 @@ def scorer_names(table: pd.DataFrame | None) -> list[str]:
 
 
 def _key(inputs: Any) -> str:
-    if isinstance(inputs, str):
+    if isinstance(inputs, str):  # a table read back from its artifact may hold JSON text
         with contextlib.suppress(ValueError):
             inputs = json.loads(inputs)
-    return json.dumps(plain(inputs), sort_keys=True, default=str, ensure_ascii=False)
+    return row_digest(plain(inputs), None, None)
 
 
 def _match(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[tuple[Any, Any]], bool]:
@@ -140,11 +156,40 @@ def _direction(before: Any, after: Any, err_a: str | None, err_b: str | None) ->
     return "changed"
 
 
+def _paired(
+    cols_a: Columns,
+    cols_b: Columns,
+    pairs: list[tuple[Any, Any]],
+    scorer: str,
+    confidence: float,
+    alpha: float,
+) -> PairedDifference | None:
+    a_values: list[float] = []
+    b_values: list[float] = []
+    for la, lb in pairs:
+        if present(cols_a.get(la, f"{scorer}/error_code")) or present(
+            cols_b.get(lb, f"{scorer}/error_code")
+        ):
+            continue
+        x = row_number(cols_a.get(la, f"{scorer}{_SUFFIX}"))
+        y = row_number(cols_b.get(lb, f"{scorer}{_SUFFIX}"))
+        if x is None or y is None or math.isinf(x) or math.isinf(y):
+            continue
+        a_values.append(x)
+        b_values.append(y)
+    if not a_values:
+        return None
+    return paired_difference(a_values, b_values, confidence=confidence, alpha=alpha)
+
+
 def compare_runs(
     a_metrics: Mapping[str, float],
     a_table: pd.DataFrame | None,
     b_metrics: Mapping[str, float],
     b_table: pd.DataFrame | None,
+    *,
+    confidence: float = 0.95,
+    alpha: float = 0.05,
 ) -> RunComparison:
     """Compare run A (the baseline) with run B (the candidate).
 
@@ -153,10 +198,19 @@ def compare_runs(
         a_table: Run A's per-row table (``eval_results_table``), if it has one.
         b_metrics: Run B's metrics.
         b_table: Run B's per-row table, if it has one.
+        confidence: The level of each paired difference's interval.
+        alpha: The significance level each minimum detectable difference is computed for.
 
     Returns:
-        The metric deltas, and per scorer the rows that got better, worse or changed.
+        The metric deltas; per scorer the rows that got better, worse or changed, and the
+        paired difference of its values with an interval and a p-value.
+
+    Raises:
+        UsageError: ``confidence`` or ``alpha`` is not strictly between 0 and 1.
     """
+    check_confidence(confidence)
+    if not 0.0 < alpha < 1.0:
+        raise UsageError(f"the significance level must be between 0 and 1, e.g. 0.05; got {alpha}")
     keys = list(dict.fromkeys([*a_metrics, *b_metrics]))
     metrics = [
         MetricDelta(
@@ -171,6 +225,7 @@ def compare_runs(
     pairs, same = _match(a_table, b_table)
     shared = [s for s in scorer_names(b_table) if s in set(scorer_names(a_table))]
     changes: dict[str, list[RowChange]] = {}
+    differences: dict[str, PairedDifference] = {}
     cols_a, cols_b = Columns(a_table), Columns(b_table)
     for scorer in shared:
         found = []
@@ -192,10 +247,14 @@ def compare_runs(
                 )
             )
         changes[scorer] = found
+        difference = _paired(cols_a, cols_b, pairs, scorer, confidence, alpha)
+        if difference is not None:
+            differences[scorer] = difference
     return RunComparison(
         metrics=metrics,
         same_dataset=same,
         matched_rows=len(pairs),
         changes=changes,
         row_pairs=[(plain(la), plain(lb)) for la, lb in pairs],
+        differences=differences,
     )
