@@ -24,7 +24,6 @@ Design (numbers in ``benchmarks/transport.py``):
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import importlib.util
 import os
@@ -225,6 +224,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         try:
             return max(0.0, float(value))
         except ValueError:
+            import email.utils  # only for the rare HTTP-date form
+
             when = email.utils.parsedate_to_datetime(value)
             return max(0.0, when.timestamp() - time.time())
     except (TypeError, ValueError, OverflowError):
@@ -338,7 +339,7 @@ def _proxy_for(scheme: str, host: str) -> str | None:
 
     proxies = urllib.request.getproxies_environment()
     url = proxies.get(scheme) or proxies.get("all")
-    if not url or urllib.request.proxy_bypass_environment(host, proxies):
+    if not url or urllib.request.proxy_bypass(host):
         return None
     return url if "://" in url else f"http://{url}"
 
@@ -507,7 +508,11 @@ def send_chat(
     _deadline.at = time.monotonic() + timeout
     try:
         response = pool.request(
-            "POST", url, headers=request_headers, content=content, extensions={"timeout": limits}
+            "POST",
+            url,
+            headers=list(request_headers.items()),
+            content=content,
+            extensions={"timeout": limits},
         )
     except httpcore.TimeoutException as exc:
         raise APITimeoutError(

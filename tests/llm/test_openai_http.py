@@ -457,6 +457,7 @@ def test_resolve_endpoint_for_azure(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- prices ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # imports litellm
 def test_prices_match_litellm() -> None:
     import os
 
