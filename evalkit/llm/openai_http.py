@@ -686,6 +686,7 @@ _CLIENT_PARAMS = frozenset(
         "num_retries",
         "custom_llm_provider",
         "drop_params",
+        "azure_ad_token",
     }
 )
 _REASONING_MODEL = re.compile(r"^(o\d+|gpt-5)(\b|[-.])")
@@ -719,6 +720,8 @@ def resolve_endpoint(
 
     Raises:
         ValueError: :func:`handles` is false for this model.
+        AuthenticationError: OpenAI's own API or Azure, and no key anywhere (no request is
+            sent, as litellm and the OpenAI SDK refuse too).
     """
     params = dict(parameters or {})
     client = {k: params.pop(k) for k in list(params) if k in _CLIENT_PARAMS}
@@ -755,7 +758,18 @@ def resolve_endpoint(
         endpoint = Endpoint(
             base_url=str(base), api_key=client.get("api_key"), model=name, headers=headers
         )
+    if provider == "azure" and endpoint.api_key is None:
+        token = client.get("azure_ad_token") or env("AZURE_AD_TOKEN")
+        if token:
+            endpoint.headers.setdefault("Authorization", f"Bearer {token}")
     official = endpoint.azure or urlsplit(endpoint.base_url).hostname == "api.openai.com"
+    credential = any(k.lower() in ("authorization", "api-key") for k in endpoint.headers)
+    if official and endpoint.api_key is None and not credential:
+        var = "AZURE_API_KEY" if endpoint.azure else "OPENAI_API_KEY"
+        raise AuthenticationError(  # as litellm and the SDK do, before any request
+            f"{model_uri}: no API key: set {var} (or pass api_key in parameters)",
+            url=chat_url(endpoint.base_url, name, azure=endpoint.azure),
+        )
     if official and "max_tokens" in params and _REASONING_MODEL.match(name):
         params["max_completion_tokens"] = params.pop("max_tokens")
     return endpoint, params

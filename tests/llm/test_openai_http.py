@@ -437,6 +437,29 @@ def test_resolve_endpoint_for_openai(monkeypatch: pytest.MonkeyPatch) -> None:
         oh.resolve_endpoint("anthropic:/claude-sonnet-4-0")
 
 
+def test_resolve_endpoint_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_BASE",
+        "AZURE_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_AD_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(oh.AuthenticationError, match="set OPENAI_API_KEY") as caught:
+        oh.resolve_endpoint("openai:/gpt-4.1-mini")
+    assert caught.value.code == "AUTHENTICATION_ERROR" and not caught.value.retryable
+    local, _ = oh.resolve_endpoint("openai:/llama3", api_base="http://127.0.0.1:11434/v1")
+    assert local.api_key is None  # a local server needs none
+    with pytest.raises(oh.AuthenticationError, match="set AZURE_API_KEY"):
+        oh.resolve_endpoint("azure/dep", api_base="https://r.openai.azure.com")
+    endpoint, params = oh.resolve_endpoint(
+        "azure/dep", api_base="https://r.openai.azure.com", parameters={"azure_ad_token": "t"}
+    )
+    assert endpoint.headers["Authorization"] == "Bearer t" and params == {}
+
+
 def test_resolve_endpoint_for_azure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_API_BASE", "https://r.openai.azure.com")
     monkeypatch.setenv("AZURE_API_KEY", "az-env")
