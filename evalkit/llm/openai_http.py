@@ -163,8 +163,8 @@ class RateLimitError(APIStatusError):
 
 
 class BadRequestError(APIStatusError):
-    """A 4xx other than 401/403/408/409/429: the request is wrong (404: unknown model or
-    endpoint); another attempt will not help."""
+    """A 4xx other than 401/403/408/409/429, or a redirect: the request or its URL is wrong
+    (404: unknown model or endpoint); another attempt will not help."""
 
     code = "BAD_REQUEST"
 
@@ -191,7 +191,7 @@ def _status_error(status: int) -> type[APIStatusError]:
         return _ServerTimeoutError
     if status == 409 or status >= 500:
         return ServerError
-    if 400 <= status < 500:
+    if 300 <= status < 500:  # a redirect too: the base URL is not the API's own
         return BadRequestError
     return APIStatusError
 
@@ -532,7 +532,7 @@ def send_chat(
     answer_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
     status = response.status
     raw = response.content
-    if status >= 400 or status < 200:
+    if not 200 <= status < 300:
         text = raw.decode("utf-8", errors="replace")
         kind = _status_error(status)
         raise kind(

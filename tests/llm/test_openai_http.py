@@ -249,6 +249,7 @@ def test_500_is_a_retryable_server_error(server: JudgeServer) -> None:
         (409, oh.ServerError, "SERVER_ERROR"),
         (403, oh.AuthenticationError, "AUTHENTICATION_ERROR"),
         (503, oh.ServerError, "SERVER_ERROR"),
+        (301, oh.BadRequestError, "BAD_REQUEST"),
     ],
 )
 def test_other_statuses_map_like_todays_client(
