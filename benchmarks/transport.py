@@ -11,7 +11,10 @@ process so that ``time.process_time`` here counts the client's CPU only.
    ``httpx.Client`` loop (the ideal), a bare ``httpcore`` pool, evalkit's transport and
    litellm's path.
 
-Usage: python benchmarks/transport.py [--calls 500] [--cold-runs 3]
+3. Throughput of the transport alone: 600 calls at 100 ms with 10 in flight, and 5,000 with
+   200 in flight, beside the ideal calls x latency / in flight.
+
+Usage: python benchmarks/transport.py [--calls 500] [--cold-runs 3] [--latency 0.1]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MESSAGES = [
 SERVER = """
 import sys
 from evalkit.testing import JudgeServer
-with JudgeServer() as server:
+with JudgeServer(latency=float(sys.argv[1])) as server:
     print(server.url, flush=True)
     sys.stdin.read()
 """
@@ -116,11 +119,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.1, help="0: skip the throughput runs")
     args = parser.parse_args()
     os.environ.update(_env())
 
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER],
+        [sys.executable, "-c", SERVER, "0"],
         env=_env(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -206,6 +210,69 @@ def main() -> None:
         print(f"  ratio openai_http / bare httpx: {ours / ideal:5.2f}x  (target < 1 ms/call)")
         http.close()
         pool.close()
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=10)
+    if args.latency > 0:
+        throughput(args.latency, [(600, 10), (5000, 200)])
+
+
+def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
+    """The transport alone (no limiter, cache or retries) with many calls in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evalkit.llm.openai_http import send_chat
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(latency)],
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+
+        def call(_: int) -> str:
+            answer = send_chat(
+                base_url=url,
+                api_key="sk-evalkit-bench",
+                model="gpt-4.1-mini",
+                messages=MESSAGES,
+                params={"temperature": 0},
+                timeout=60.0,
+            )
+            return answer.text
+
+        import httpx
+
+        http = httpx.Client(limits=httpx.Limits(max_connections=None))
+        body = {"model": "gpt-4.1-mini", "messages": MESSAGES, "temperature": 0}
+
+        def bare(_: int) -> str:
+            answer = http.post(f"{url}/chat/completions", json=body, timeout=60.0).json()
+            return str(answer["choices"][0]["message"]["content"])
+
+        print(
+            f"\nthroughput at {latency * 1e3:.0f} ms server latency (the transport alone, "
+            "no limiter/cache/retries; server in its own process):"
+        )
+        for n, in_flight in runs:
+            ideal = n * latency / in_flight
+            for name, fn in (("bare httpx", bare), ("openai_http", call)):
+                with ThreadPoolExecutor(in_flight) as pool:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    answers = list(pool.map(fn, range(n)))
+                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                assert all(answers)
+                print(
+                    f"  {name:11s} {n:5d} calls, {in_flight:3d} in flight: {wall:5.2f} s "
+                    f"(ideal {ideal:5.2f} s, {wall / ideal:4.2f}x), "
+                    f"client CPU {cpu / n * 1e3:.2f} ms/call"
+                )
+        http.close()
     finally:
         if server.stdin is not None:
             server.stdin.close()
