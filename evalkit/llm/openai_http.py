@@ -73,6 +73,7 @@ OPENAI_SERVER_PROVIDERS = frozenset({"hosted_vllm", "lm_studio", "llamafile"})
 when an ``api_base`` says where the server is."""
 
 _MAX_DETAIL = 500
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -534,6 +535,9 @@ def send_chat(
     raw = response.content
     if not 200 <= status < 300:
         text = raw.decode("utf-8", errors="replace")
+        for secret in (api_key, *(v for k, v in request_headers.items() if k in _SECRET_HEADERS)):
+            if secret and len(secret) >= 8:  # servers echo a wrong key back: never keep it
+                text = text.replace(secret, "***")
         kind = _status_error(status)
         raise kind(
             f"{url} answered {status}: {_error_message(text) or text[:_MAX_DETAIL]}",

@@ -191,7 +191,17 @@ def test_401_is_an_authentication_error(server: JudgeServer) -> None:
     error = caught.value
     assert error.code == "AUTHENTICATION_ERROR" and error.status_code == 401
     assert not error.retryable
-    assert error.detail == "Incorrect API key provided (injected)"
+    assert error.detail.startswith("Incorrect API key provided")
+
+
+def test_an_echoed_key_is_cut_out_of_the_error(scripted: Any) -> None:
+    echo = b'{"error": {"message": "Incorrect API key provided: sk-secret-123456"}}'
+    httpd = scripted(lambda h: h.reply(401, echo))
+    with pytest.raises(oh.AuthenticationError) as caught:
+        send(base(httpd), api_key="sk-secret-123456")
+    error = caught.value
+    assert "sk-secret-123456" not in f"{error} {error.body} {error.detail}"
+    assert error.detail == "Incorrect API key provided: ***"
 
 
 def test_429_carries_retry_after(server: JudgeServer) -> None:
@@ -342,6 +352,19 @@ def test_the_timeout_is_a_deadline_for_a_dripping_server(scripted: Any, script: 
     assert 0.5 <= elapsed < 1.5, elapsed
     assert caught.value.code == "TIMEOUT" and caught.value.retryable
     assert isinstance(caught.value, TimeoutError)
+
+
+def test_judge_servers_drip_fault_is_cut_at_the_deadline(server: JudgeServer) -> None:
+    from evalkit.testing.server import FAULTS
+
+    if "drip" not in FAULTS:
+        pytest.skip("this JudgeServer has no drip fault")
+    server.drip_interval = 0.05  # type: ignore[attr-defined,unused-ignore]
+    server.inject("drip")
+    started = time.monotonic()
+    with pytest.raises(oh.APITimeoutError):
+        send(server.url, timeout=0.5)
+    assert time.monotonic() - started < 1.5
 
 
 def test_a_hanging_server_times_out(server: JudgeServer) -> None:
