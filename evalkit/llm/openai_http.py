@@ -56,6 +56,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "ServerError",
+    "chat_url",
     "close_pools",
     "handles",
     "price_per_token",
