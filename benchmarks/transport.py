@@ -1,0 +1,283 @@
+"""The judge transport side by side: litellm's path vs evalkit's OpenAI-compatible one.
+
+Everything runs against evalkit.testing's JudgeServer on loopback, started in its own
+process so that ``time.process_time`` here counts the client's CPU only.
+
+1. Cold start: a fresh interpreter imports evalkit, then makes its first call; the time from
+   the end of ``import evalkit`` to the answer (target: < 0.5 s), for
+   ``evalkit.judges.client.complete`` (litellm) and for ``evalkit.llm.openai_http``
+   (resolve the endpoint, send, price the answer).
+2. Client CPU per call: sequential calls at zero server latency (target: < 1 ms), for a bare
+   ``httpx.Client`` loop (the ideal), a bare ``httpcore`` pool, evalkit's transport and
+   litellm's path.
+
+3. Throughput of the transport alone: 600 calls at 100 ms with 10 in flight, and 5,000 with
+   200 in flight, beside the ideal calls x latency / in flight.
+
+Usage: python benchmarks/transport.py [--calls 500] [--cold-runs 3] [--latency 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+MODEL = "openai:/gpt-4.1-mini"
+MESSAGES = [
+    {"role": "system", "content": "You are a careful grader. Answer in JSON."},
+    {"role": "user", "content": "Question: What is 2+2?\nAnswer: 4\nIs the answer correct?"},
+]
+
+SERVER = """
+import sys
+from evalkit.testing import JudgeServer
+with JudgeServer(latency=float(sys.argv[1])) as server:
+    print(server.url, flush=True)
+    sys.stdin.read()
+"""
+
+COLD = {
+    "litellm": """
+import json, sys, time
+started = time.perf_counter()
+import evalkit
+imported = time.perf_counter()
+from evalkit.judges.client import complete
+answer = complete(MODEL, MESSAGES, api_base=URL)
+assert answer.text and answer.cost is not None
+""",
+    "openai_http": """
+import json, sys, time
+started = time.perf_counter()
+import evalkit
+imported = time.perf_counter()
+from evalkit.llm.openai_http import price_per_token, resolve_endpoint, send_chat
+endpoint, params = resolve_endpoint(MODEL, api_base=URL, parameters={"temperature": 0})
+answer = send_chat(base_url=endpoint.base_url, api_key=endpoint.api_key, model=endpoint.model,
+                   messages=MESSAGES, params=params, timeout=60.0, headers=endpoint.headers)
+price = price_per_token(MODEL)
+assert answer.text and price is not None
+""",
+}
+COLD_END = """
+done = time.perf_counter()
+assert "litellm" not in sys.modules or PATH == "litellm"
+print(json.dumps({"import": imported - started, "first_call": done - imported}))
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        OPENAI_API_KEY="sk-evalkit-bench",
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        EVALKIT_CACHE="off",
+    )
+    return env
+
+
+def cold_start(path: str, url: str, runs: int) -> tuple[float, float, float, float]:
+    """(import evalkit, import end -> first answer) seconds over fresh interpreters: the
+    medians, and the fastest run (the least disturbed by other work on the machine)."""
+    code = (
+        f"MODEL = {MODEL!r}\nMESSAGES = {MESSAGES!r}\nURL = {url!r}\nPATH = {path!r}\n"
+        + COLD[path]
+        + COLD_END
+    )
+    imports, calls = [], []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=True
+        )
+        numbers = json.loads(done.stdout.strip().splitlines()[-1])
+        imports.append(numbers["import"])
+        calls.append(numbers["first_call"])
+    return statistics.median(imports), statistics.median(calls), min(imports), min(calls)
+
+
+def cpu_per_call(fn: Callable[[], object], n: int) -> tuple[float, float]:
+    """(wall ms, client CPU ms) per call, after 20 warm-up calls."""
+    for _ in range(20):
+        fn()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - wall) / n * 1e3, (time.process_time() - cpu) / n * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.1, help="0: skip the throughput runs")
+    args = parser.parse_args()
+    os.environ.update(_env())
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, "0"],
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        print(
+            f"JudgeServer (own process) at {url}; {os.cpu_count()} CPUs; "
+            f"load {os.getloadavg()[0]:.1f}\n"
+        )
+
+        print(f"cold start (median of {args.cold_runs} fresh interpreters):")
+        cold = {path: cold_start(path, url, args.cold_runs) for path in COLD}
+        for path, (imported, first, fastest_import, fastest) in cold.items():
+            print(
+                f"  {path:12s}: import evalkit {imported:5.2f} s, then first answer "
+                f"{first:5.2f} s  (target < 0.5 s; fastest run {fastest_import:.2f} s + "
+                f"{fastest:.2f} s)"
+            )
+        print(
+            f"  ratio litellm / openai_http (first answer): "
+            f"{cold['litellm'][1] / cold['openai_http'][1]:.1f}x\n"
+        )
+
+        import httpcore
+        import httpx
+
+        from evalkit.judges.client import _litellm, complete
+        from evalkit.llm.openai_http import price_per_token, resolve_endpoint, send_chat
+
+        _litellm()
+        body = {"model": "gpt-4.1-mini", "messages": MESSAGES, "temperature": 0, "max_tokens": 1024}
+        auth = {"authorization": "Bearer sk-evalkit-bench"}
+        raw_body = json.dumps(body).encode()
+        raw_headers = [*auth.items(), ("content-type", "application/json")]
+        http = httpx.Client()
+        pool = httpcore.ConnectionPool()
+
+        def bare_httpx() -> object:
+            return http.post(f"{url}/chat/completions", json=body, headers=auth).json()
+
+        def bare_httpcore() -> object:
+            answer = pool.request(
+                "POST", f"{url}/chat/completions", content=raw_body, headers=raw_headers
+            )
+            return json.loads(answer.content)
+
+        def openai_http() -> object:
+            endpoint, params = resolve_endpoint(
+                MODEL, api_base=url, parameters={"temperature": 0, "max_tokens": 1024}
+            )
+            answer = send_chat(
+                base_url=endpoint.base_url,
+                api_key=endpoint.api_key,
+                model=endpoint.model,
+                messages=MESSAGES,
+                params=params,
+                timeout=60.0,
+                headers=endpoint.headers,
+            )
+            price = price_per_token(MODEL)
+            assert price is not None and answer.input_tokens is not None
+            return answer
+
+        def litellm_path() -> object:
+            return complete(MODEL, MESSAGES, api_base=url)
+
+        n = args.calls
+        print(f"client CPU per call ({n} sequential calls, 0 ms server latency):")
+        results = {
+            "bare httpx": cpu_per_call(bare_httpx, n),
+            "bare httpcore": cpu_per_call(bare_httpcore, n),
+            "openai_http": cpu_per_call(openai_http, n),
+            "litellm": cpu_per_call(litellm_path, n),
+        }
+        for name, (wall, cpu) in results.items():
+            print(f"  {name:14s}: {cpu:6.3f} ms CPU, {wall:6.3f} ms wall per call")
+        ideal = results["bare httpx"][1]
+        ours = results["openai_http"][1]
+        print(f"  ratio litellm / openai_http: {results['litellm'][1] / ours:5.1f}x")
+        print(f"  ratio openai_http / bare httpx: {ours / ideal:5.2f}x  (target < 1 ms/call)")
+        http.close()
+        pool.close()
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=10)
+    if args.latency > 0:
+        throughput(args.latency, [(600, 10), (5000, 200)])
+
+
+def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
+    """The transport alone (no limiter, cache or retries) with many calls in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evalkit.llm.openai_http import send_chat
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(latency)],
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+
+        def call(_: int) -> str:
+            answer = send_chat(
+                base_url=url,
+                api_key="sk-evalkit-bench",
+                model="gpt-4.1-mini",
+                messages=MESSAGES,
+                params={"temperature": 0},
+                timeout=60.0,
+            )
+            return answer.text
+
+        import httpx
+
+        http = httpx.Client(limits=httpx.Limits(max_connections=None))
+        body = {"model": "gpt-4.1-mini", "messages": MESSAGES, "temperature": 0}
+
+        def bare(_: int) -> str:
+            answer = http.post(f"{url}/chat/completions", json=body, timeout=60.0).json()
+            return str(answer["choices"][0]["message"]["content"])
+
+        print(
+            f"\nthroughput at {latency * 1e3:.0f} ms server latency (the transport alone, "
+            "no limiter/cache/retries; server in its own process):"
+        )
+        for n, in_flight in runs:
+            ideal = n * latency / in_flight
+            for name, fn in (("bare httpx", bare), ("openai_http", call)):
+                with ThreadPoolExecutor(in_flight) as pool:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    answers = list(pool.map(fn, range(n)))
+                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                assert all(answers)
+                print(
+                    f"  {name:11s} {n:5d} calls, {in_flight:3d} in flight: {wall:5.2f} s "
+                    f"(ideal {ideal:5.2f} s, {wall / ideal:4.2f}x), "
+                    f"client CPU {cpu / n * 1e3:.2f} ms/call"
+                )
+        http.close()
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,849 @@
+"""A lean transport for OpenAI-compatible chat endpoints: one POST, a real deadline, no SDK.
+
+litellm covers every provider, but importing it takes seconds and each call spends several
+milliseconds of CPU inside it and the OpenAI SDK. Most judge calls go to servers that speak
+OpenAI's chat-completions protocol (OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio,
+llama.cpp, TGI and the hosted OpenAI-compatible APIs); for those this module sends the
+request itself (:func:`send_chat`), and :func:`handles` says which model URIs take this path.
+
+Design (numbers in ``benchmarks/transport.py``):
+
+* **httpcore**, the connection layer under httpx, used directly: a thread-safe pool with
+  HTTP keep-alive, TLS, proxies and stale-connection detection, at about half httpx's CPU
+  per call. httpx's own client has no total-time timeout; httpcore's public network-backend
+  hook lets every socket operation be cut at the attempt's deadline, so a server that drips
+  one byte a second is stopped at ``timeout`` seconds, not kept alive forever.
+* One pool per origin (scheme, host, port), shared by every thread, forgotten in a forked
+  child (:func:`close_pools` closes them).
+* Failures are raised as a small tree under :class:`APIError`, each carrying the HTTP status,
+  ``Retry-After`` in seconds, the body, and the code of today's ``ModelCallError``
+  (:attr:`APIError.code`), so the caller's pipeline can classify and retry them.
+* Prices come from litellm's bundled price list, read as JSON from litellm's package folder
+  without importing litellm (:func:`price_per_token`, :func:`supports_response_schema`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpcore
+import orjson
+
+from evalkit.errors import EvalkitError, NetworkBlockedError
+
+__all__ = [
+    "AZURE_DEFAULT_API_VERSION",
+    "OPENAI_BASE_URL",
+    "OPENAI_SERVER_PROVIDERS",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Endpoint",
+    "MalformedResponseError",
+    "RateLimitError",
+    "RawResponse",
+    "ServerError",
+    "chat_url",
+    "close_pools",
+    "handles",
+    "price_per_token",
+    "resolve_endpoint",
+    "send_chat",
+    "supports_response_schema",
+]
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+"""OpenAI's endpoint, used when neither ``api_base`` nor ``OPENAI_BASE_URL`` names another."""
+AZURE_DEFAULT_API_VERSION = "2025-02-01-preview"
+"""The Azure OpenAI ``api-version`` sent when none is given (litellm's default)."""
+OPENAI_SERVER_PROVIDERS = frozenset({"hosted_vllm", "lm_studio", "llamafile"})
+"""litellm provider names for self-hosted OpenAI-compatible servers: they take this path
+when an ``api_base`` says where the server is."""
+
+_MAX_DETAIL = 500
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class APIError(EvalkitError):
+    """A chat request that did not produce an answer.
+
+    Attributes:
+        url: The URL the request went to.
+        status_code: The HTTP status of the answer (``None`` when no answer came).
+        retry_after: Seconds the server asked to wait (``Retry-After`` / ``retry-after-ms``,
+            a number or an HTTP date), if it said.
+        body: The answer's body as text (empty when no answer came).
+        headers: The answer's headers, names in lower case.
+        retryable: Whether another attempt may succeed.
+    """
+
+    code = "UNKNOWN"
+    """The matching ``ModelCallError.code`` of ``evalkit.judges.client``."""
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.body = body
+        self.headers = dict(headers or {})
+        self.retryable = self.default_retryable if retryable is None else retryable
+
+    @property
+    def detail(self) -> str:
+        """The provider's own error message (``error.message`` of a JSON body), else the
+        body or this error's message, on one line and cut to 500 characters."""
+        text = _error_message(self.body) or self.body or str(self)
+        return " ".join(text.split())[:_MAX_DETAIL]
+
+
+class APIConnectionError(APIError, ConnectionError):
+    """The server could not be reached, or dropped the connection before answering."""
+
+    code = "CONNECTION_ERROR"
+    default_retryable = True
+
+
+class APITimeoutError(APIError, TimeoutError):
+    """No complete answer within the attempt's deadline (connect, send and read together)."""
+
+    code = "TIMEOUT"
+    default_retryable = True
+
+
+class MalformedResponseError(APIError):
+    """A 2xx answer that is not a chat completion with message content."""
+
+    code = "MALFORMED_RESPONSE"
+    default_retryable = True
+
+
+class APIStatusError(APIError):
+    """The server answered with an HTTP error status (the subclasses say which kind)."""
+
+    code = "UNKNOWN"
+
+
+class AuthenticationError(APIStatusError):
+    """401 or 403: the key is missing, wrong, or not allowed this model."""
+
+    code = "AUTHENTICATION_ERROR"
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens; :attr:`retry_after` says how long to wait."""
+
+    code = "RATE_LIMITED"
+    default_retryable = True
+
+
+class BadRequestError(APIStatusError):
+    """A 4xx other than 401/403/408/409/429, or a redirect: the request or its URL is wrong
+    (404: unknown model or endpoint); another attempt will not help."""
+
+    code = "BAD_REQUEST"
+
+
+class ServerError(APIStatusError):
+    """5xx, 409 (conflict) or 408 (the server's own timeout): the server failed this time."""
+
+    code = "SERVER_ERROR"
+    default_retryable = True
+
+
+class _ServerTimeoutError(ServerError):
+    """408: the server timed out waiting for the request (today's client calls it TIMEOUT)."""
+
+    code = "TIMEOUT"
+
+
+def _status_error(status: int) -> type[APIStatusError]:
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 429:
+        return RateLimitError
+    if status == 408:
+        return _ServerTimeoutError
+    if status == 409 or status >= 500:
+        return ServerError
+    if 300 <= status < 500:  # a redirect too: the base URL is not the API's own
+        return BadRequestError
+    return APIStatusError
+
+
+def _error_message(body: str) -> str | None:
+    if not body.startswith("{"):
+        return None
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    message = parsed.get("message") if isinstance(parsed, dict) else None
+    return message if isinstance(message, str) else None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            import email.utils  # only for the rare HTTP-date form
+
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+# -- the deadline -----------------------------------------------------------------------------
+
+_deadline = threading.local()
+"""The monotonic time the current thread's request must be done by (httpcore's sync I/O runs
+in the calling thread, so a thread-local reaches every socket operation of the request)."""
+
+
+def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float | None:
+    """The socket timeout for one operation: the smaller of httpcore's and the time left."""
+    deadline: float | None = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise kind("the deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write stops at the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with every operation bounded by the request's deadline."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+# -- the pools --------------------------------------------------------------------------------
+
+_pools: dict[tuple[str, str, int], httpcore.ConnectionPool] = {}
+_pools_lock = threading.Lock()
+_KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
+
+
+@functools.cache
+def _ssl_context() -> Any:
+    """TLS settings as httpx makes them: certifi's roots unless SSL_CERT_FILE/DIR say else."""
+    import ssl
+
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        try:
+            import certifi
+
+            cafile = certifi.where()
+        except ImportError:  # the system's roots
+            pass
+    return ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy URL from ``HTTP(S)_PROXY``/``ALL_PROXY`` for this origin (``NO_PROXY``
+    honoured), as httpx and the OpenAI SDK use them; ``None`` for a direct connection."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return None
+    import urllib.request
+
+    proxies = urllib.request.getproxies_environment()
+    url = proxies.get(scheme) or proxies.get("all")
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    return url if "://" in url else f"http://{url}"
+
+
+def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
+    key = (scheme, host, port)
+    pool = _pools.get(key)
+    if pool is not None:
+        return pool
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            proxy_url = _proxy_for(scheme, host)
+            tls = scheme == "https" or (proxy_url or "").startswith("https")
+            pool = httpcore.ConnectionPool(
+                ssl_context=_ssl_context() if tls else None,
+                proxy=httpcore.Proxy(proxy_url) if proxy_url else None,
+                max_connections=None,  # the limiter bounds concurrency, not the pool
+                max_keepalive_connections=1000,
+                keepalive_expiry=_KEEPALIVE_EXPIRY,
+                network_backend=_DeadlineBackend(),
+            )
+            _pools[key] = pool
+    return pool
+
+
+def close_pools() -> None:
+    """Close every pooled connection (the next call opens new ones)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+def _forget_pools_in_child() -> None:
+    # A forked child must not share the parent's sockets; dropping the pools (without
+    # closing, which would touch the parent's connections) gives it fresh ones.
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
+# -- the request ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawResponse:
+    """One chat completion as the server sent it."""
+
+    text: str
+    """The first choice's message content."""
+    input_tokens: int | None
+    """``usage.prompt_tokens`` (``None`` when the server reported no usage)."""
+    output_tokens: int | None
+    """``usage.completion_tokens``."""
+    model: str | None
+    """The model the server says answered (``model`` of the body)."""
+    status: int
+    """The HTTP status (2xx)."""
+    retry_after: float | None = None
+    """Seconds in a ``Retry-After`` header of the answer, if any (rate-limit hints)."""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    """The answer's headers, names in lower case (rate-limit counters, request ids)."""
+
+
+def chat_url(
+    base_url: str, model: str, *, azure: bool = False, api_version: str | None = None
+) -> str:
+    """The chat-completions URL for a base URL: ``{base}/chat/completions``, or for Azure
+    ``{base}/openai/deployments/{model}/chat/completions?api-version=...``."""
+    base = base_url.rstrip("/")
+    if not azure:
+        return f"{base}/chat/completions"
+    version = quote(api_version or AZURE_DEFAULT_API_VERSION, safe="")
+    if "/openai/deployments/" not in base:
+        base = f"{base.removesuffix('/openai')}/openai/deployments/{quote(model, safe='')}"
+    return f"{base}/chat/completions?api-version={version}"
+
+
+def send_chat(
+    *,
+    base_url: str,
+    api_key: str | None,
+    model: str,
+    messages: Sequence[Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    timeout: float = 60.0,
+    headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
+    azure: bool = False,
+) -> RawResponse:
+    """POST one chat-completions request and return the answer; no retries.
+
+    Thread-safe: every thread shares one pooled, keep-alive connection pool per origin.
+
+    Args:
+        base_url: The API root, e.g. ``"https://api.openai.com/v1"`` or
+            ``"http://127.0.0.1:8000/v1"``; ``/chat/completions`` is appended. For Azure, the
+            resource endpoint (``"https://NAME.openai.azure.com"``).
+        api_key: Sent as ``Authorization: Bearer KEY`` (Azure: ``api-key: KEY``); ``None``
+            sends no credentials (local servers).
+        model: The ``model`` field of the body (for Azure, the deployment name).
+        messages: OpenAI-style chat messages.
+        params: Further body fields, sent as given (``temperature``, ``max_tokens``,
+            ``response_format``, ``seed``...).
+        timeout: Seconds the whole attempt may take: connecting, sending and reading
+            together. A server that keeps sending slowly is cut off at this deadline.
+        headers: Extra HTTP headers; they override the defaults.
+        api_version: Azure's ``api-version`` query parameter
+            (default :data:`AZURE_DEFAULT_API_VERSION`).
+        azure: Use Azure OpenAI's URL shape and ``api-key`` header.
+
+    Returns:
+        The :class:`RawResponse`.
+
+    Raises:
+        APIError: A subclass saying what failed; ``code``, ``status_code``,
+            ``retry_after``, ``body`` and ``retryable`` tell the caller what to do.
+
+    Example:
+        >>> answer = send_chat(base_url="http://127.0.0.1:8000/v1", api_key=None,
+        ...                    model="llama3", messages=[{"role": "user", "content": "2+2?"}])
+        >>> answer.text, answer.input_tokens
+    """
+    url = chat_url(base_url, model, azure=azure, api_version=api_version)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise APIConnectionError(
+            f"cannot send to {url!r}: the base URL must start with http:// or https:// and "
+            "name a host, e.g. 'http://127.0.0.1:8000/v1'",
+            url=url,
+            retryable=False,
+        )
+    port = parts.port or (443 if scheme == "https" else 80)
+    body: dict[str, Any] = {"model": model, "messages": list(messages)}
+    if params:
+        body.update(params)
+    request_headers = {
+        "content-type": "application/json",
+        "accept": "application/json",
+        "accept-encoding": "identity",
+        "user-agent": "evalkit",
+    }
+    if api_key:
+        if azure:
+            request_headers["api-key"] = api_key
+        else:
+            request_headers["authorization"] = f"Bearer {api_key}"
+    if headers:
+        request_headers.update({k.lower(): v for k, v in headers.items()})
+    try:
+        content = orjson.dumps(body)
+    except TypeError as exc:
+        raise BadRequestError(
+            f"the request to {url} cannot be encoded as JSON: {exc}", url=url
+        ) from exc
+
+    pool = _pool(scheme, parts.hostname, port)
+    limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    _deadline.at = time.monotonic() + timeout
+    try:
+        response = pool.request(
+            "POST",
+            url,
+            headers=list(request_headers.items()),
+            content=content,
+            extensions={"timeout": limits},
+        )
+    except httpcore.TimeoutException as exc:
+        raise APITimeoutError(
+            f"no complete answer from {url} within {timeout:g} s", url=url
+        ) from exc
+    except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as exc:
+        raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError, OSError) as exc:
+        blocked = _caused_by(exc, NetworkBlockedError)
+        reason = str(blocked or exc) or type(exc).__name__
+        raise APIConnectionError(
+            f"could not reach {url}: {reason}", url=url, retryable=blocked is None
+        ) from exc
+    finally:
+        _deadline.at = None
+
+    answer_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+    status = response.status
+    raw = response.content
+    if not 200 <= status < 300:
+        text = raw.decode("utf-8", errors="replace")
+        for secret in (api_key, *(v for k, v in request_headers.items() if k in _SECRET_HEADERS)):
+            if secret and len(secret) >= 8:  # servers echo a wrong key back: never keep it
+                text = text.replace(secret, "***")
+        kind = _status_error(status)
+        raise kind(
+            f"{url} answered {status}: {_error_message(text) or text[:_MAX_DETAIL]}",
+            url=url,
+            status_code=status,
+            retry_after=_retry_after(answer_headers),
+            body=text,
+            headers=answer_headers,
+        )
+    return _parse(raw, url, status, answer_headers)
+
+
+def _parse(raw: bytes, url: str, status: int, headers: dict[str, str]) -> RawResponse:
+    def malformed(why: str, cause: BaseException | None = None) -> MalformedResponseError:
+        text = raw.decode("utf-8", errors="replace")
+        error = MalformedResponseError(
+            f"the answer of {url} is {why}: {' '.join(text.split())[:200]}",
+            url=url,
+            status_code=status,
+            body=text,
+            headers=headers,
+        )
+        error.__cause__ = cause
+        return error
+
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise malformed("not valid JSON", exc) from exc
+    try:
+        message = data["choices"][0]["message"]
+        text = message["content"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise malformed("not a chat completion", exc) from exc
+    if not isinstance(text, str):
+        raise malformed("a chat completion without message content")
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    model = data.get("model")
+    return RawResponse(
+        text=text,
+        input_tokens=_int_or_none(usage.get("prompt_tokens")),
+        output_tokens=_int_or_none(usage.get("completion_tokens")),
+        model=model if isinstance(model, str) else None,
+        status=status,
+        retry_after=_retry_after(headers),
+        headers=headers,
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 20:
+        if isinstance(current, kind):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+# -- which models take this path --------------------------------------------------------------
+
+
+def _split_uri(model_uri: str) -> tuple[str, str]:
+    """``("provider", "name")`` of ``provider:/name`` or ``provider/name`` (``("", name)``
+    for a bare name)."""
+    text = model_uri.strip()
+    if ":/" in text:
+        provider, _, name = text.partition(":/")
+        return provider.strip().lower(), name.lstrip("/").strip()
+    if "/" in text:
+        provider, _, name = text.partition("/")
+        return provider.strip().lower(), name.strip()
+    return "", text
+
+
+def _azure_base(api_base: str | None) -> str | None:
+    return api_base or os.environ.get("AZURE_API_BASE") or os.environ.get("AZURE_OPENAI_ENDPOINT")
+
+
+def handles(model_uri: str, api_base: str | None) -> bool:
+    """Whether a model call goes through :func:`send_chat` instead of litellm.
+
+    This path takes the servers that speak OpenAI's chat-completions protocol:
+
+    * ``openai:/NAME`` and ``openai/NAME``: OpenAI, or any OpenAI-compatible server that
+      ``api_base`` (or ``OPENAI_BASE_URL`` / ``OPENAI_API_BASE``) points at: vLLM, Ollama's
+      ``/v1``, LM Studio, llama.cpp's server, TGI's Messages API, hosted compatible APIs.
+    * ``azure:/DEPLOYMENT`` and ``azure/DEPLOYMENT`` with an endpoint (``api_base``,
+      ``AZURE_API_BASE`` or ``AZURE_OPENAI_ENDPOINT``): Azure OpenAI.
+    * ``hosted_vllm``, ``lm_studio`` and ``llamafile`` models (:data:`OPENAI_SERVER_PROVIDERS`)
+      when ``api_base`` is given.
+
+    Every other provider stays on litellm, with or without ``api_base``: there ``api_base``
+    points at a server speaking that provider's own protocol (an Anthropic proxy, Ollama's
+    native ``/api/chat``, Bedrock...), which litellm translates.
+
+    Args:
+        model_uri: ``"provider:/model"`` or ``"provider/model"``.
+        api_base: The server given for the call, if any.
+
+    Returns:
+        ``True`` for this path, ``False`` for litellm.
+    """
+    if not isinstance(model_uri, str):
+        return False
+    provider, name = _split_uri(model_uri)
+    if not name:
+        return False
+    if provider == "openai":
+        return True
+    if provider == "azure":
+        return bool(_azure_base(api_base))
+    return provider in OPENAI_SERVER_PROVIDERS and bool(api_base)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Endpoint:
+    """Where and how :func:`send_chat` sends a model's calls (the arguments it takes)."""
+
+    base_url: str
+    """The API root."""
+    api_key: str | None = field(repr=False)
+    """The credential, or ``None`` for none."""
+    model: str
+    """The body's ``model`` (Azure: the deployment)."""
+    azure: bool = False
+    """Azure OpenAI's URL shape and header."""
+    api_version: str | None = None
+    """Azure's ``api-version``."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers every call sends (``OpenAI-Organization``, ``extra_headers``)."""
+
+
+_CLIENT_PARAMS = frozenset(
+    {
+        "api_key",
+        "api_base",
+        "base_url",
+        "api_version",
+        "organization",
+        "extra_headers",
+        "extra_body",
+        "timeout",
+        "max_retries",
+        "num_retries",
+        "custom_llm_provider",
+        "drop_params",
+        "azure_ad_token",
+    }
+)
+_REASONING_MODEL = re.compile(r"^(o\d+|gpt-5)(\b|[-.])")
+
+
+def resolve_endpoint(
+    model_uri: str,
+    *,
+    api_base: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> tuple[Endpoint, dict[str, Any]]:
+    """The endpoint of a model this path :func:`handles`, and the body fields to send.
+
+    Keys, URLs and versions come as litellm takes them: ``parameters`` first (``api_key``,
+    ``api_base``/``base_url``, ``api_version``, ``organization``), then ``api_base``, then
+    the environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``/``OPENAI_API_BASE``;
+    ``AZURE_API_KEY``/``AZURE_OPENAI_API_KEY``, ``AZURE_API_BASE``/``AZURE_OPENAI_ENDPOINT``,
+    ``AZURE_API_VERSION``/``OPENAI_API_VERSION``). Client settings are taken out of the body
+    (``extra_body`` is merged into it). For OpenAI's own API and Azure, ``max_tokens`` goes
+    as ``max_completion_tokens`` to o-series and gpt-5 models, as litellm sends it.
+
+    Args:
+        model_uri: ``"provider:/model"`` or ``"provider/model"``.
+        api_base: The server given for the call.
+        parameters: The call's parameters (body fields and client settings together).
+        extra_headers: Headers to send with every call.
+
+    Returns:
+        ``(endpoint, body_params)``.
+
+    Raises:
+        ValueError: :func:`handles` is false for this model.
+        AuthenticationError: OpenAI's own API or Azure, and no key anywhere (no request is
+            sent, as litellm and the OpenAI SDK refuse too).
+    """
+    params = dict(parameters or {})
+    client = {k: params.pop(k) for k in list(params) if k in _CLIENT_PARAMS}
+    params.update(client.get("extra_body") or {})
+    base = client.get("api_base") or client.get("base_url") or api_base
+    if not handles(model_uri, base):
+        raise ValueError(f"{model_uri!r} does not take the OpenAI-compatible path; use litellm")
+    provider, name = _split_uri(model_uri)
+    env = os.environ.get
+    headers = {k: str(v) for k, v in (client.get("extra_headers") or {}).items()}
+    headers.update(extra_headers or {})
+    if client.get("organization"):
+        headers["OpenAI-Organization"] = str(client["organization"])
+    if provider == "azure":
+        endpoint = Endpoint(
+            base_url=str(_azure_base(base)),
+            api_key=client.get("api_key") or env("AZURE_API_KEY") or env("AZURE_OPENAI_API_KEY"),
+            model=name,
+            azure=True,
+            api_version=client.get("api_version")
+            or env("AZURE_API_VERSION")
+            or env("OPENAI_API_VERSION")
+            or AZURE_DEFAULT_API_VERSION,
+            headers=headers,
+        )
+    elif provider == "openai":
+        endpoint = Endpoint(
+            base_url=base or env("OPENAI_BASE_URL") or env("OPENAI_API_BASE") or OPENAI_BASE_URL,
+            api_key=client.get("api_key") or env("OPENAI_API_KEY"),
+            model=name,
+            headers=headers,
+        )
+    else:
+        endpoint = Endpoint(
+            base_url=str(base), api_key=client.get("api_key"), model=name, headers=headers
+        )
+    if provider == "azure" and endpoint.api_key is None:
+        token = client.get("azure_ad_token") or env("AZURE_AD_TOKEN")
+        if token:
+            endpoint.headers.setdefault("Authorization", f"Bearer {token}")
+    official = endpoint.azure or urlsplit(endpoint.base_url).hostname == "api.openai.com"
+    credential = any(k.lower() in ("authorization", "api-key") for k in endpoint.headers)
+    if official and endpoint.api_key is None and not credential:
+        var = "AZURE_API_KEY" if endpoint.azure else "OPENAI_API_KEY"
+        raise AuthenticationError(  # as litellm and the SDK do, before any request
+            f"{model_uri}: no API key: set {var} (or pass api_key in parameters)",
+            url=chat_url(endpoint.base_url, name, azure=endpoint.azure),
+        )
+    if official and "max_tokens" in params and _REASONING_MODEL.match(name):
+        params["max_completion_tokens"] = params.pop("max_tokens")
+    return endpoint, params
+
+
+# -- prices -----------------------------------------------------------------------------------
+
+_PRICE_FILE = "model_prices_and_context_window_backup.json"
+_SCHEMA_EVERYWHERE = frozenset({"predibase", "fireworks_ai", "lm_studio", "nebius", "databricks"})
+
+
+@functools.cache
+def _price_table() -> dict[str, Any]:
+    """litellm's bundled price list, read without importing litellm (``{}`` without it)."""
+    spec = importlib.util.find_spec("litellm")  # finds the package, does not run it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / _PRICE_FILE
+        if path.is_file():
+            table = orjson.loads(path.read_bytes())
+            return table if isinstance(table, dict) else {}
+    return {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _model_entry(model: str) -> dict[str, Any] | None:
+    provider, name = _split_uri(model)
+    table = _price_table()
+    if provider:
+        entry = table.get(f"{provider}/{name}")
+        if isinstance(entry, dict):
+            return entry
+    entry = table.get(name)
+    if not isinstance(entry, dict):
+        return None
+    if provider and entry.get("litellm_provider") not in (provider, f"text-completion-{provider}"):
+        return None  # another provider's model of the same name
+    return entry
+
+
+def price_per_token(model: str) -> tuple[float, float] | None:
+    """USD per input token and per output token, from litellm's bundled price list.
+
+    Args:
+        model: ``"provider:/name"``, ``"provider/name"`` or a bare name
+            (``"openai:/gpt-4.1-mini"``, ``"azure/gpt-4o"``).
+
+    Returns:
+        ``(input, output)``, or ``None`` for a model the list does not price (a local
+        server's model, an Azure deployment named other than its model) or when litellm is
+        not installed.
+
+    Example:
+        >>> price_per_token("openai:/gpt-4.1-mini")
+        (4e-07, 1.6e-06)
+    """
+    entry = _model_entry(model)
+    if entry is None:
+        return None
+    prompt, completion = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+    if not isinstance(prompt, int | float) or not isinstance(completion, int | float):
+        return None
+    return float(prompt), float(completion)
+
+
+def supports_response_schema(model: str) -> bool:
+    """Whether litellm's list says the model accepts a JSON-schema ``response_format``
+    (``False`` for a model it does not know, as litellm answers)."""
+    provider, _ = _split_uri(model)
+    if provider in _SCHEMA_EVERYWHERE:
+        return True
+    entry = _model_entry(model)
+    return bool(entry and entry.get("supports_response_schema") is True)
