@@ -24,7 +24,6 @@ from evalkit.datasets import (
     search_datasets,
     set_dataset_tags,
 )
-from evalkit.engine import evaluate
 from evalkit.entities import (
     AssessmentError,
     AssessmentSource,
@@ -42,6 +41,7 @@ from evalkit.errors import (
     ScorerError,
     TrackingError,
 )
+from evalkit.evaluate import evaluate
 from evalkit.judges.estimate import estimate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 from evalkit.tracing import Span, Trace, start_span, trace

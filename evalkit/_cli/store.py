@@ -6,7 +6,7 @@ import datetime as _dt
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import TrackingError
+from evalkit.errors import RunNotFoundError, TrackingError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
 __all__ = ["RunNotFoundError", "list_runs", "load_run", "resolve_run_id", "tracking"]
 
 TABLE_ARTIFACT = "eval_results_table.json"
-
-
-class RunNotFoundError(TrackingError):
-    """No run in the store has the given id."""
 
 
 def tracking() -> Any:

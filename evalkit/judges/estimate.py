@@ -40,7 +40,7 @@ def estimate(
         >>> evalkit.estimate(records, [Correctness(model="openai:/gpt-4.1-mini")])["cost"]
         0.0123
     """
-    from evalkit.engine import evaluate
+    from evalkit.evaluate import evaluate
 
     result = evaluate(
         data, scorers, predict_fn, max_workers=max_workers, progress=False, dry_run=True

@@ -15,7 +15,6 @@ where MLflow defaults to ``openai:/gpt-4``.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import functools
 import importlib
@@ -26,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from evalkit.aggregation import AGGREGATIONS, validate_aggregations
+from evalkit.engine import run_tasks
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
@@ -34,6 +34,7 @@ from evalkit.metrics._genai_definitions import DEFINITIONS
 
 __all__ = [
     "EvaluationExample",
+    "RowGrading",
     "answer_correctness",
     "answer_relevance",
     "answer_similarity",
@@ -123,14 +124,34 @@ def _column(value: Any) -> list[Any]:
     return list(value)
 
 
-def _run_rows(n: int, grade: Callable[[int], Feedback], max_workers: int) -> list[Feedback]:
-    workers = max(1, min(max_workers, n))
-    if workers == 1:
-        return [grade(i) for i in range(n)]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit-genai") as pool:
-        # each row runs in a copy of the caller's context: the evaluation's judge limiters
-        futures = [pool.submit(contextvars.copy_context().run, grade, i) for i in range(n)]
-        return [f.result() for f in futures]
+@dataclasses.dataclass(frozen=True)
+class RowGrading:
+    """A genai metric's work on given columns, row by row, for the engine's pool to run.
+
+    ``evalkit.evaluate`` (legacy form) runs ``grade(i)`` for every row as its own task on
+    the evaluation's one pool, then ``finish`` -- no pool inside the metric.
+    """
+
+    n_rows: int
+    """How many rows to grade."""
+    grade: Callable[[int], Feedback]
+    """Grades row ``i`` (never raises: a failure is a Feedback with an error)."""
+    finish: Callable[[list[Feedback]], MetricValue]
+    """The MetricValue of every row's Feedback, in row order."""
+
+    def run(self, max_workers: int) -> MetricValue:
+        """Grade every row, ``max_workers`` at a time, and finish (a direct ``eval_fn``
+        call, outside ``evaluate``)."""
+        feedbacks: list[Any] = [None] * self.n_rows
+
+        def task(i: int) -> int:
+            feedbacks[i] = self.grade(i)
+            return 1
+
+        workers = max(1, min(max_workers, self.n_rows))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalkit") as pool:
+            run_tasks(self.n_rows, task, pool, workers)
+        return self.finish(feedbacks)
 
 
 def _safe(grade: Callable[[int], Feedback]) -> Callable[[int], Feedback]:
@@ -175,6 +196,24 @@ def _settings(
     return CallSettings(
         model=model, parameters=parameters, api_base=proxy_url, extra_headers=extra_headers
     )
+
+
+def _eval_fn(
+    grade_rows: Callable[..., RowGrading],
+    signature: inspect.Signature,
+    name: str,
+    max_workers: int,
+) -> Callable[..., MetricValue]:
+    """The metric's ``eval_fn``: grades every row when called; ``eval_fn.grade_rows`` hands
+    the rows to the caller's pool instead (what ``evaluate`` does)."""
+
+    def eval_fn(*args: Any, **kwargs: Any) -> MetricValue:
+        return grade_rows(*args, **kwargs).run(max_workers)
+
+    eval_fn.__signature__ = signature  # type: ignore[attr-defined]
+    eval_fn.__name__ = name
+    eval_fn.grade_rows = grade_rows  # type: ignore[attr-defined]
+    return eval_fn
 
 
 def _signature(names: Sequence[str]) -> inspect.Signature:
@@ -244,7 +283,7 @@ def make_genai_metric(
     params = ["predictions", *(["inputs"] if include_input else []), *columns]
     signature = _signature(params)
 
-    def eval_fn(*args: Any, **kwargs: Any) -> MetricValue:
+    def grade_rows(*args: Any, **kwargs: Any) -> RowGrading:
         bound = signature.bind(*args, **kwargs).arguments
         outputs = _column(bound["predictions"])
         inputs = _column(bound.get("inputs")) if include_input else []
@@ -264,10 +303,9 @@ def make_genai_metric(
             )
             return assess(task, _SCORE, name=name, settings=settings)
 
-        return _metric_value(_run_rows(len(outputs), _safe(grade), max_workers), aggs)
+        return RowGrading(len(outputs), _safe(grade), lambda fbs: _metric_value(fbs, aggs))
 
-    eval_fn.__signature__ = signature  # type: ignore[attr-defined]
-    eval_fn.__name__ = name
+    eval_fn = _eval_fn(grade_rows, signature, name, max_workers)
     details = _template().render(
         {
             "name": name,
@@ -361,7 +399,7 @@ def make_genai_metric_from_prompt(
 
         return _PLACEHOLDER.sub(one, judge_prompt)
 
-    def eval_fn(*args: Any, **kwargs: Any) -> MetricValue:
+    def grade_rows(*args: Any, **kwargs: Any) -> RowGrading:
         bound = signature.bind(*args, **kwargs).arguments
         columns = {v: _column(bound[v]) for v in variables}
         n = max((len(c) for c in columns.values()), default=0)
@@ -370,10 +408,9 @@ def make_genai_metric_from_prompt(
             task = fill({v: c[i] if i < len(c) else None for v, c in columns.items()})
             return assess(task, int, name=name, settings=settings)
 
-        return _metric_value(_run_rows(n, _safe(grade), max_workers), aggs)
+        return RowGrading(n, _safe(grade), lambda fbs: _metric_value(fbs, aggs))
 
-    eval_fn.__signature__ = signature  # type: ignore[attr-defined]
-    eval_fn.__name__ = name
+    eval_fn = _eval_fn(grade_rows, signature, name, max_workers)
     return _metric(
         eval_fn=eval_fn,
         name=name,
