@@ -31,15 +31,18 @@ from evalkit.entities import (
     EvaluationResult,
     Feedback,
     MetricValue,
+    Usage,
 )
 from evalkit.errors import (
     DataError,
+    ErrorCode,
     EvalkitError,
     JudgeError,
     MissingDependencyError,
     NetworkBlockedError,
     ScorerError,
     TrackingError,
+    UsageError,
 )
 from evalkit.evaluate import evaluate
 from evalkit.judges.estimate import estimate
@@ -89,6 +92,7 @@ __all__ = [
     "AssessmentSourceType",
     "BatchScorer",
     "DataError",
+    "ErrorCode",
     "EvalkitError",
     "EvaluationDataset",
     "EvaluationResult",
@@ -102,6 +106,8 @@ __all__ = [
     "Span",
     "Trace",
     "TrackingError",
+    "Usage",
+    "UsageError",
     "__version__",
     "active_run",
     "create_dataset",

@@ -26,7 +26,7 @@ from evalkit.engine import (
     run_plan,
 )
 from evalkit.engine.progress import progress_bar
-from evalkit.entities import EvaluationResult
+from evalkit.entities import EvaluationResult, Usage
 from evalkit.errors import DataError, ScorerError, UsageError
 from evalkit.scorers.base import Scorer
 
@@ -317,12 +317,12 @@ def evaluate(
                 journaling.close()
 
     if dry_run:
-        return EvaluationResult(metrics={}, tables={}, usage=meter.as_dict())
+        return EvaluationResult(metrics={}, tables={}, usage=Usage(meter.as_dict()))
     columns = collect_metrics(resolved, outcomes, len(rows))
     result = EvaluationResult(
         metrics=metrics_of(columns),
         tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
-        usage=meter.as_dict(),
+        usage=Usage(meter.as_dict()),
     )
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)

@@ -285,3 +285,17 @@ def test_mlflows_older_two_parameter_eval_fn_form_still_works() -> None:
         data=frame, predictions="predictions", extra_metrics=[metric], log=False
     )
     assert result.metrics["rows_seen/rows"] == 2.0
+
+
+def test_usage_is_a_read_only_dict_with_attributes() -> None:
+    import json
+
+    from evalkit.entities import Usage
+
+    result = evalkit.evaluate(RECORDS, scorers=[words], log=False)
+    assert isinstance(result.usage, Usage)
+    assert result.usage["judge_calls"] == result.usage.judge_calls == 0
+    assert json.loads(json.dumps(result.usage))["cost"] == 0.0
+    with pytest.raises(TypeError, match="read-only"):
+        result.usage["cost"] = 1.0  # type: ignore[index]
+    assert evalkit.EvaluationResult(metrics={}, tables={}, usage={"cost": 2.0}).usage.cost == 2.0
