@@ -41,6 +41,8 @@ __all__ = [
     "run_tasks",
 ]
 
+_PLAIN = frozenset({bool, int, float, str})
+
 DEFAULT_MAX_WORKERS = 10
 """Worker threads when ``max_workers`` is not given (``EVALKIT_MAX_WORKERS`` overrides)."""
 
@@ -364,7 +366,7 @@ def _score(
         name = names[k]
         try:
             raw = calls[k](**{a: getattr(row, a) for a in argument_names[k]})
-            if inspect.isawaitable(raw):
+            if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # an async def scorer
                 raw = resolve_awaitable(raw)
             outcome = to_feedbacks(name, raw)
         except Exception as exc:

@@ -58,9 +58,9 @@ class Usage(dict[str, Any]):
         raise TypeError("Usage is read-only; copy it with dict(usage) to change it")
 
     __setitem__ = __delitem__ = _read_only
-    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only
 
-    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc,override]
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
         self._read_only()
 
     def __reduce__(self) -> tuple[Any, ...]:
