@@ -10,6 +10,7 @@ around the run; and the journal (resume) and the tracking run observe it. The en
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -252,8 +253,9 @@ def evaluate(
         from evalkit.judges.cache import evaluation_mode
         from evalkit.legacy import evaluate_legacy
 
-        with _model_call_scope(evaluation_mode(cache), max_concurrent_calls, max_cost, False):
-            return evaluate_legacy(
+        scope = _model_call_scope(evaluation_mode(cache), max_concurrent_calls, max_cost, False)
+        with scope as meter:
+            result = evaluate_legacy(
                 data,
                 model=model,
                 targets=targets,
@@ -266,6 +268,7 @@ def evaluate(
                 progress=progress,
                 log=log,
             )
+        return dataclasses.replace(result, usage=Usage(meter.as_dict()))
     resolved = _resolve_scorers(scorers)
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")

@@ -271,6 +271,7 @@ def test_a_two_variable_prompt_metric_works_inside_evaluate(judge_server: JudgeS
     table = result.tables["eval_results_table"]
     assert list(table["correct/score"]) == [5, 1]
     assert "correct/error_message" not in table
+    assert result.usage["judge_calls"] == 2  # the legacy form reports its model calls too
 
 
 def test_mlflows_older_two_parameter_eval_fn_form_still_works() -> None:
