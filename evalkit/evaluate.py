@@ -110,7 +110,7 @@ def _check_limits(
     for name, value in (("max_workers", workers), ("max_concurrent_calls", max_concurrent_calls)):
         if value is not None and (not isinstance(value, int) or value < 1):
             shown = max_workers if name == "max_workers" else value
-            raise UsageError(f"{name} must be a whole number of at least 1, got {shown!r}")
+            raise UsageError(f"{name} must be at least 1 (a whole number), got {shown!r}")
     if cache is not None and str(cache).strip().lower() not in _CACHE_MODES:
         raise UsageError(
             f"cache={cache!r} is not a cache mode; use one of {', '.join(_CACHE_MODES)}"

@@ -153,7 +153,7 @@ def test_error_codes_are_the_strings_they_always_were() -> None:
     ("arguments", "says"),
     [
         ({"cache": "bogus"}, "cache='bogus' is not a cache mode"),
-        ({"max_workers": 0}, "max_workers must be a whole number of at least 1"),
+        ({"max_workers": 0}, "max_workers must be at least 1"),
         ({"max_concurrent_calls": 0}, "max_concurrent_calls must be"),
         ({"scorers": None}, "needs scorers"),
         ({"predict_fn": "not callable"}, "predict_fn must be callable"),

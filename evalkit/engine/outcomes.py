@@ -23,10 +23,11 @@ from typing import Any
 from evalkit.entities import AssessmentError, Feedback
 from evalkit.errors import ErrorCode, EvalkitError
 
-__all__ = ["Outcome", "error_outcome", "failure", "to_feedbacks"]
+__all__ = ["Outcome", "Shared", "error_outcome", "failure", "to_feedbacks"]
 
 Outcome = list[Feedback]
-"""The outcome of one (row, scorer) pair: one Feedback per metric the scorer produced."""
+"""The outcome of one (row, scorer) pair: one Feedback per metric the scorer produced.
+Read-only: equal outcomes may be one shared object (see :class:`Shared`)."""
 
 _PRIMITIVES = (bool, int, float, str)
 _NO_METADATA: Any = MappingProxyType({})
@@ -102,11 +103,34 @@ def _checked(name: str, fb: Feedback) -> Feedback:
     return dataclasses.replace(fb, name=metric, value=value)
 
 
-def to_feedbacks(name: str, raw: Any) -> Outcome:
-    """What scorer ``name`` returned for one row, as its outcome (see the module docstring)."""
+class Shared(dict[tuple[type, Any], Outcome]):
+    """One scorer's outcomes for repeated plain values (``True``, ``3``, ``"yes"``) within
+    one run: a scorer that returns one of a few values gets one outcome object per value,
+    not one per row. Outcomes are read-only, so they can be shared."""
+
+    __slots__ = ()
+    LIMIT = 1024
+    """The most distinct values kept (labels, small counts); others get their own."""
+
+
+def to_feedbacks(name: str, raw: Any, shared: Shared | None = None) -> Outcome:
+    """What scorer ``name`` returned for one row, as its outcome (see the module docstring).
+
+    Outcomes are read-only: with ``shared``, equal plain values of one scorer get the same
+    outcome object (a run of a million rows keeps two outcomes for a bool scorer, not a
+    million).
+    """
     kind = type(raw)
     if kind is bool or kind is int or kind is str:
-        return [_value_feedback(name, raw)]
+        if shared is None:
+            return [_value_feedback(name, raw)]
+        key = (kind, raw)
+        outcome = shared.get(key)
+        if outcome is None:
+            outcome = [_value_feedback(name, raw)]
+            if len(shared) < Shared.LIMIT:
+                shared[key] = outcome
+        return outcome
     if kind is float:
         return _missing(name, raw) if math.isnan(raw) else [_value_feedback(name, raw)]
     if kind is Feedback:
@@ -122,5 +146,5 @@ def to_feedbacks(name: str, raw: Any) -> Outcome:
         raw = raw.value
     for kind in _PRIMITIVES:  # other subclasses of the primitives, as the primitive
         if isinstance(raw, kind):
-            return to_feedbacks(name, kind(raw))
+            return to_feedbacks(name, kind(raw), shared)
     return _bad_return(name, raw)

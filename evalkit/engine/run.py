@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from evalkit.data import EvalRow
-from evalkit.engine.outcomes import Outcome, error_outcome, failure, to_feedbacks
+from evalkit.engine.outcomes import Outcome, Shared, error_outcome, failure, to_feedbacks
 from evalkit.entities import AssessmentError
 from evalkit.errors import ErrorCode, ScorerError, UsageError
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
@@ -293,7 +293,13 @@ def _score(
     # Pairs that are not run say why in their row (a failed prediction, no outputs).
     scorable: list[list[EvalRow]] = []
     n_skipped = 0
+    everything = all(
+        r.prediction_error is None and (predicted or r.outputs is not None) for r in rows
+    )
     for k, s in enumerate(scorers):
+        if everything:  # the common case: nothing to skip
+            scorable.append(rows)
+            continue
         column, rows_k = outcomes[k], []
         for r in rows:
             reason = _not_scored(r, s, predicted)
@@ -329,7 +335,8 @@ def _score(
                     f"batch scorer {s.name!r} returned {len(values)} values for "
                     f"{len(rows_k)} rows; return exactly one value per row"
                 )
-            results = [to_feedbacks(s.name, v) for v in values]
+            shared = Shared()
+            results = [to_feedbacks(s.name, v, shared) for v in values]
         except Exception as exc:
             results = [failure(s.name, exc)] * len(rows_k)
         for r, outcome in zip(rows_k, results, strict=True):
@@ -338,9 +345,12 @@ def _score(
                 notify(r.index, s.name, outcome)
         return len(rows_k)
 
-    # The (row, row scorer) pairs still to run, as (scorer position, row) in row-major order.
-    pairs: list[tuple[int, EvalRow]] = []
-    if per_row:
+    # The (row, row scorer) pairs still to run, in row-major order: all of them unless
+    # resuming or some rows are skipped, else listed.
+    n_row_scorers = len(per_row)
+    pairs: list[tuple[int, EvalRow]] | None = None
+    if per_row and (resuming or not everything):
+        pairs = []
         ok = [{r.index for r in scorable[k]} for k in per_row]
         for r in rows:
             for j, k in enumerate(per_row):
@@ -354,21 +364,27 @@ def _score(
                 pairs.append((k, r))
         if resuming and tick is not None:
             tick(sum(len(scorable[k]) for k in per_row) - len(pairs))
+    n_pairs = n * n_row_scorers if pairs is None else len(pairs)
     calls = [_row_callable(s) for s in scorers]
     argument_names = [s.arguments for s in scorers]
     names = [s.name for s in scorers]
+    shares = [Shared() for _ in scorers]  # per scorer: a dict only its pairs write
     n_batch = len(batch)
 
     def task(t: int) -> int:
         if t < n_batch:
             return batch_task(batch[t])
-        k, row = pairs[t - n_batch]
+        if pairs is None:
+            i, j = divmod(t - n_batch, n_row_scorers)
+            k, row = per_row[j], rows[i]
+        else:
+            k, row = pairs[t - n_batch]
         name = names[k]
         try:
             raw = calls[k](**{a: getattr(row, a) for a in argument_names[k]})
             if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # an async def scorer
                 raw = resolve_awaitable(raw)
-            outcome = to_feedbacks(name, raw)
+            outcome = to_feedbacks(name, raw, shares[k])
         except Exception as exc:
             outcome = failure(name, exc)
         outcomes[k][row.index] = outcome
@@ -376,5 +392,5 @@ def _score(
             notify(row.index, name, outcome)
         return 1
 
-    run_tasks(n_batch + len(pairs), task, pool, workers, tick)
+    run_tasks(n_batch + n_pairs, task, pool, workers, tick)
     return outcomes
