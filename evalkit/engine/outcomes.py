@@ -132,7 +132,7 @@ def to_feedbacks(name: str, raw: Any, shared: Shared | None = None) -> Outcome:
                 shared[key] = outcome
         return outcome
     if kind is float:
-        return _missing(name, raw) if math.isnan(raw) else [_value_feedback(name, raw)]
+        return _missing(name, raw) if raw != raw else [_value_feedback(name, raw)]  # NaN
     if kind is Feedback:
         return [_checked(name, raw)]
     if kind is list and raw and all(isinstance(f, Feedback) for f in raw):
