@@ -300,3 +300,43 @@ def test_usage_is_a_read_only_dict_with_attributes() -> None:
     with pytest.raises(TypeError, match="read-only"):
         result.usage["cost"] = 1.0  # type: ignore[index]
     assert evalkit.EvaluationResult(metrics={}, tables={}, usage={"cost": 2.0}).usage.cost == 2.0
+
+
+def test_the_engine_takes_known_outcomes_and_reports_new_ones() -> None:
+    """Resume lives outside the engine: it gets what is known, and tells an observer."""
+    from evalkit.data import normalize_data
+    from evalkit.engine import Known, Plan, Prediction, run_plan
+
+    calls: list[str] = []
+
+    def app(question: str) -> str:
+        calls.append(question)
+        return f"answer to {question}"
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.predicted: list[int] = []
+            self.scored: list[tuple[int, str, Any]] = []
+
+        def prediction(self, row: Any) -> None:
+            self.predicted.append(row.index)
+
+        def outcome(self, row: int, scorer: str, outcome: list[Feedback]) -> None:
+            self.scored.append((row, scorer, outcome[0].value))
+
+    rows = normalize_data(
+        [{"inputs": {"question": f"q{i}"}} for i in range(3)], has_predict_fn=True
+    )
+    known = Known(
+        predictions={0: Prediction("known answer", 0.1)},
+        outcomes={(0, "words"): [Feedback(name="words", value=2)]},
+    )
+    recorder = Recorder()
+    outcomes = run_plan(
+        Plan(rows=rows, scorers=[words], predict_fn=app, max_workers=2),
+        known=known,
+        observer=recorder,
+    )
+    assert calls == ["q1", "q2"] and sorted(recorder.predicted) == [1, 2]
+    assert [o[0].value for o in outcomes[0]] == [2, 3, 3]
+    assert sorted(recorder.scored) == [(1, "words", 3), (2, "words", 3)]
