@@ -24,7 +24,6 @@ from evalkit.datasets import (
     search_datasets,
     set_dataset_tags,
 )
-from evalkit.engine import evaluate
 from evalkit.entities import (
     AssessmentError,
     AssessmentSource,
@@ -32,17 +31,20 @@ from evalkit.entities import (
     EvaluationResult,
     Feedback,
     MetricValue,
+    Usage,
 )
 from evalkit.errors import (
     DataError,
+    ErrorCode,
     EvalkitError,
     JudgeError,
     MissingDependencyError,
     NetworkBlockedError,
     ScorerError,
     TrackingError,
+    UsageError,
 )
-from evalkit.judges.estimate import estimate
+from evalkit.evaluate import estimate, evaluate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 from evalkit.tracing import Span, Trace, start_span, trace
 from evalkit.tracking import (
@@ -89,6 +91,7 @@ __all__ = [
     "AssessmentSourceType",
     "BatchScorer",
     "DataError",
+    "ErrorCode",
     "EvalkitError",
     "EvaluationDataset",
     "EvaluationResult",
@@ -102,6 +105,8 @@ __all__ = [
     "Span",
     "Trace",
     "TrackingError",
+    "Usage",
+    "UsageError",
     "__version__",
     "active_run",
     "create_dataset",

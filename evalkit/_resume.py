@@ -1,10 +1,18 @@
-"""The engine's side of journaling and resuming (see :mod:`evalkit.tracking.journal`)."""
+"""Journaling and resuming an evaluation, on the side of :func:`evalkit.evaluate`.
+
+:class:`Journaling` is the engine's :class:`~evalkit.engine.Observer` that writes every
+prediction and outcome to the run's journal (:mod:`evalkit.tracking.journal`), and reads a
+journal back as the :class:`~evalkit.engine.Known` outcomes of a resumed run. The engine
+itself never sees the journal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from evalkit.engine import Known, Outcome, Prediction, to_feedbacks
+from evalkit.entities import AssessmentError
 from evalkit.tracking.journal import (
     Journal,
     JournalState,
@@ -20,6 +28,8 @@ if TYPE_CHECKING:
     from evalkit.tracking.evaluation import EvaluationLogger
 
 __all__ = ["Journaling"]
+
+_PLAIN = (bool, int, float, str)
 
 
 class Journaling:
@@ -40,47 +50,50 @@ class Journaling:
         self.retry_errors = retry_errors
         self.journal = Journal(path, self.digests)
 
-    @property
-    def resuming(self) -> bool:
-        """Whether anything was journaled before."""
-        return bool(self.state.digests)
-
-    def restore_prediction(self, row: EvalRow, trace_scorers: Sequence[str] = ()) -> bool:
-        """Put back row's journaled prediction; ``False`` when it must be predicted.
+    def known(self, trace_scorers: Sequence[str] = ()) -> Known:
+        """What the journal holds, as the engine takes it (errors left out with
+        ``retry_errors``).
 
         Traces are not journaled, so a row that one of ``trace_scorers`` (scorers reading
         the trace) has still to score is predicted again, for a fresh trace.
         """
-        entry = self.state.predictions.get(row.index)
-        if entry is None or (self.retry_errors and entry["pe"] is not None):
-            return False
-        if entry["pe"] is None and not all(self.restored(row.index, s)[0] for s in trace_scorers):
-            return False
-        from evalkit.entities import AssessmentError
+        known = Known()
+        for (row, scorer), entry in self.state.scores.items():
+            if self.retry_errors and is_error(entry):
+                continue
+            known.outcomes[(row, scorer)] = to_feedbacks(scorer, decode(entry))
+        for row, entry in self.state.predictions.items():
+            pe = entry["pe"]
+            if pe is not None and self.retry_errors:
+                continue
+            if pe is None and not all((row, s) in known.outcomes for s in trace_scorers):
+                continue
+            error = (
+                None if pe is None else AssessmentError(error_code=pe["c"], error_message=pe["m"])
+            )
+            known.predictions[row] = Prediction(entry["p"], entry["l"], error)
+        return known
 
-        row.outputs = entry["p"]
-        row.latency = entry["l"]
-        pe = entry["pe"]
-        row.prediction_error = (
-            None if pe is None else AssessmentError(error_code=pe["c"], error_message=pe["m"])
-        )
-        return True
-
-    def record_prediction(self, row: EvalRow) -> None:
+    def prediction(self, row: EvalRow) -> None:
         """Journal row's prediction."""
         self.journal.prediction(row.index, row.outputs, row.latency, row.prediction_error)
 
-    def restored(self, row: int, scorer: str) -> tuple[bool, Any]:
-        """``(found, outcome)`` of the pair in the journal (errors count as missing when
-        ``retry_errors``)."""
-        entry = self.state.scores.get((row, scorer))
-        if entry is None or (self.retry_errors and is_error(entry)):
-            return False, None
-        return True, decode(entry)
-
-    def record(self, row: int, scorer: str, value: Any) -> None:
-        """Journal the outcome of ``scorer`` on ``row``."""
-        self.journal.score(row, scorer, value)
+    def outcome(self, row: int, scorer: str, outcome: Outcome) -> None:
+        """Journal the outcome of ``scorer`` on ``row`` (a lone plain value as the value,
+        which the journal writes fastest)."""
+        if len(outcome) == 1:
+            fb = outcome[0]
+            if (
+                fb.error is None
+                and fb.rationale is None
+                and fb.source is None
+                and not fb.metadata
+                and fb.name == scorer
+                and type(fb.value) in _PLAIN
+            ):
+                self.journal.score(row, scorer, fb.value)
+                return
+        self.journal.score(row, scorer, outcome)
 
     def close(self) -> None:
         """Flush and close the journal."""

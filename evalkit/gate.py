@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from evalkit.errors import EvalkitError
+from evalkit.errors import GateError
 
 if TYPE_CHECKING:
     from evalkit.stats import PairedDifference
@@ -59,10 +59,6 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
 _CONDITION_RE = r"\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<num>[^<>=!\s]\S*)\s*$"
 _PATTERN = re.compile(r"^\s*(?P<key>[^<>=!\s][^<>=!]*?)" + _CONDITION_RE)
 _CONDITION = re.compile(r"^" + _CONDITION_RE)
-
-
-class GateError(EvalkitError, ValueError):
-    """A gate cannot be checked: a requirement is malformed or names an unknown metric."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -221,9 +221,9 @@ def test_scorers_must_be_scorers() -> None:
 
     with pytest.raises(ScorerError, match=r"scorers\[0\] \(plain\) is a plain function"):
         evalkit.evaluate(data=RECORDS, scorers=[plain])
-    with pytest.raises(ScorerError, match="at least one scorer"):
+    with pytest.raises(evalkit.UsageError, match="at least one scorer"):  # was ScorerError
         evalkit.evaluate(data=RECORDS, scorers=[])
-    with pytest.raises(ScorerError, match="max_workers must be at least 1"):
+    with pytest.raises(evalkit.UsageError, match="max_workers must be at least 1"):  # idem
         evalkit.evaluate(data=RECORDS, scorers=[_exact], max_workers=0)
 
 

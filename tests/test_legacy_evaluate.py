@@ -13,7 +13,7 @@ from rouge_score import rouge_scorer
 from sklearn import metrics as sk
 
 import evalkit
-from evalkit.errors import DataError, ScorerError
+from evalkit.errors import DataError, ScorerError, UsageError
 from evalkit.metrics import MetricValue, make_metric
 from evalkit.scorers.tokens import load_encoding
 
@@ -243,7 +243,7 @@ def test_misuse_is_reported_before_any_work() -> None:
             predictions="predictions",
             extra_metrics=[make_metric(eval_fn=needs_column, greater_is_better=True)],
         )
-    with pytest.raises(ScorerError, match="not predict_fn"):
+    with pytest.raises(UsageError, match="not predict_fn"):  # misuse: UsageError, was ScorerError
         evalkit.evaluate(data=frame, predictions="predictions", predict_fn=lambda **kw: "x")
 
 

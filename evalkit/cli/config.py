@@ -25,13 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import EvalkitError
+from evalkit.errors import ConfigError
 
 __all__ = ["ConfigError", "ProjectConfig", "load_config"]
-
-
-class ConfigError(EvalkitError, ValueError):
-    """The project configuration cannot be read or has an unknown or mistyped key."""
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {

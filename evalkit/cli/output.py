@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from evalkit._rowvalues import plain, present
+from evalkit.engine.table_cells import plain, present
 
 if TYPE_CHECKING:
     import pandas as pd

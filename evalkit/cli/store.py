@@ -6,7 +6,7 @@ import datetime as _dt
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import TrackingError
+from evalkit.errors import RunNotFoundError, TrackingError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,10 +27,6 @@ __all__ = [
 TABLE_ARTIFACT = "eval_results_table.json"
 TRACKING_URI_ENV = "EVALKIT_TRACKING_URI"
 """The environment variable that names the tracking store."""
-
-
-class RunNotFoundError(TrackingError):
-    """No run in the store has the given id."""
 
 
 def tracking() -> ModuleType:

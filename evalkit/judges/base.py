@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
+from evalkit.errors import ErrorCode
 from evalkit.judges.parsing import (
     JudgeOutputError,
     describe_value_type,
@@ -30,7 +31,7 @@ from evalkit.scorers.base import Scorer
 
 __all__ = ["CallSettings", "Judge", "assess", "system_prompt"]
 
-INVALID_OUTPUT = "INVALID_JUDGE_OUTPUT"
+INVALID_OUTPUT = ErrorCode.INVALID_JUDGE_OUTPUT
 """``Feedback.error.error_code`` when the judge's answer could not be read, even on retry."""
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.entities import AssessmentError, Feedback
-from evalkit.errors import JudgeError
+from evalkit.errors import ErrorCode, JudgeError
 from evalkit.judges._fields import (
     request_text,
     response_text,
@@ -201,7 +201,7 @@ class RetrievalRelevance(Judge):
             return Feedback(
                 name=name,
                 error=AssessmentError(
-                    error_code="NO_RETRIEVED_CONTEXT",
+                    error_code=ErrorCode.NO_RETRIEVED_CONTEXT,
                     error_message="the retriever returned no documents; precision is undefined",
                 ),
             )

@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
-from evalkit.errors import JudgeError
+from evalkit.errors import JudgeError, JudgeOutputError
 
 __all__ = [
     "FEEDBACK_VALUE_TYPES",
@@ -34,10 +34,6 @@ FEEDBACK_VALUE_TYPES = "a Literal[...] of choices, bool, int, float or str"
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 _TRUE = {"yes", "true", "y", "1", "pass", "passed"}
 _FALSE = {"no", "false", "n", "0", "fail", "failed"}
-
-
-class JudgeOutputError(JudgeError, ValueError):
-    """A judge's answer cannot be read as the declared value type."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,25 +12,28 @@ import time
 from collections.abc import Sequence
 
 from evalkit._redact import redact_text
-from evalkit.errors import ModelCallError
+from evalkit.errors import ErrorCode, ModelCallError
 from evalkit.llm.transport import load_litellm
 
 __all__ = ["ERROR_CODES", "classify", "retry_after"]
 
-ERROR_CODES = (
-    "RATE_LIMITED",
-    "TIMEOUT",
-    "CONNECTION_ERROR",
-    "SERVER_ERROR",
-    "AUTHENTICATION_ERROR",
-    "BAD_REQUEST",
-    "MALFORMED_RESPONSE",
-    "ANSWER_TOO_LARGE",
-    "ENDPOINT_UNAVAILABLE",
-    "UNPRICED_MODEL",
-    "BUDGET_EXCEEDED",
-    "DRY_RUN",
-    "UNKNOWN",
+ERROR_CODES = tuple(
+    ErrorCode(name)
+    for name in (
+        "RATE_LIMITED",
+        "TIMEOUT",
+        "CONNECTION_ERROR",
+        "SERVER_ERROR",
+        "AUTHENTICATION_ERROR",
+        "BAD_REQUEST",
+        "MALFORMED_RESPONSE",
+        "ANSWER_TOO_LARGE",
+        "ENDPOINT_UNAVAILABLE",
+        "UNPRICED_MODEL",
+        "BUDGET_EXCEEDED",
+        "DRY_RUN",
+        "UNKNOWN",
+    )
 )
 """The values of :attr:`ModelCallError.code`."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.errors import JudgeError
+from evalkit.errors import UsageError
 from evalkit.llm.models import parse_model_uri
 
 __all__ = [
@@ -44,23 +44,23 @@ def price_from(values: Mapping[str, Any] | None) -> ModelPrice | None:
     """The :class:`ModelPrice` in ``values`` (parameters or a pricing entry), if they give one.
 
     Raises:
-        JudgeError: Only one of the two prices is given, or one is not a number >= 0.
+        UsageError: Only one of the two prices is given, or one is not a number >= 0.
     """
     if not values or not any(k in values for k in PRICE_PARAMETERS):
         return None
     try:
         found = {k: float(values[k]) for k in PRICE_PARAMETERS}
     except KeyError as exc:
-        raise JudgeError(
+        raise UsageError(
             f"a model price needs both input_cost_per_token and output_cost_per_token "
             f"(USD per token); {exc.args[0]} is missing"
         ) from None
     except (TypeError, ValueError):
-        raise JudgeError(
+        raise UsageError(
             "input_cost_per_token and output_cost_per_token must be numbers (USD per token)"
         ) from None
     if any(v < 0 for v in found.values()):
-        raise JudgeError("input_cost_per_token and output_cost_per_token must be >= 0")
+        raise UsageError("input_cost_per_token and output_cost_per_token must be >= 0")
     return ModelPrice(**found)
 
 
@@ -154,4 +154,4 @@ def require_prices(
     for entry in models:
         model, parameters = (entry, None) if isinstance(entry, str) else entry
         if not has_price(model, parameters=parameters, pricing=pricing):
-            raise JudgeError(unpriced_message(model))
+            raise UsageError(unpriced_message(model))

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import JudgeError
+from evalkit.errors import UsageError
 from evalkit.llm.breaker import DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_THRESHOLD, BreakerRegistry
 from evalkit.llm.cache import ENV_CACHE_MODE, check_mode, evaluation_mode
 from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry
@@ -144,17 +144,17 @@ def call_scope(
         The :class:`CallScope`; its ``meter`` holds the calls' usage when the block ends.
 
     Raises:
-        JudgeError: An argument is invalid, or ``max_cost`` is set and a model in
+        UsageError: An argument is invalid, or ``max_cost`` is set and a model in
             ``models`` has no known price (the message says how to give one).
     """
     mode = evaluation_mode(cache)
     cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
     if cap < 1:
-        raise JudgeError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
+        raise UsageError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
     if max_cost is not None and not max_cost >= 0:
-        raise JudgeError(f"max_cost must be a number of USD >= 0, got {max_cost!r}")
+        raise UsageError(f"max_cost must be a number of USD >= 0, got {max_cost!r}")
     if max_answer_chars < 1:
-        raise JudgeError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
+        raise UsageError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
     prices = dict(pricing or {})
     for entry in prices.values():
         price_from(entry)  # a malformed price fails here, not on the first call
@@ -163,7 +163,7 @@ def call_scope(
     try:
         breakers = BreakerRegistry(breaker_threshold, breaker_cooldown)
     except ValueError as exc:
-        raise JudgeError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     scope = CallScope(
         cache_mode=mode,
         cache_path=Path(cache_path).expanduser().resolve() if cache_path is not None else None,

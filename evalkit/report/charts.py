@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from evalkit._rowvalues import plain, present, row_number
+from evalkit.engine.table_cells import plain, present, row_number
 
 __all__ = ["ERROR", "Bin", "bins_for", "distribution_svg"]
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from evalkit._rowvalues import Columns, plain, present, row_number
+from evalkit.engine.table_cells import Columns, plain, present, row_number
 from evalkit.stats import PairedDifference, UsageError, check_confidence, paired_difference
 from evalkit.tracking.journal import row_digest
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from evalkit._rowvalues import Columns, plain, present, row_number
+from evalkit.engine.table_cells import Columns, plain, present, row_number
 from evalkit.report.charts import ERROR, distribution_svg
 from evalkit.report.comparison import RunComparison, compare_runs, scorer_names
 

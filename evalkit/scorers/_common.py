@@ -7,6 +7,7 @@ from typing import Any
 
 from evalkit.aggregation import Aggregation
 from evalkit.entities import AssessmentError, Feedback
+from evalkit.errors import ErrorCode
 
 STANDARD_AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "variance", "p90")
 """MLflow's ``standard_aggregations``: what its heuristic metrics report."""
@@ -20,7 +21,7 @@ def row_error(code: str, message: str) -> Feedback:
 def not_text(column: str, value: Any) -> Feedback:
     """The row's ``column`` is not a string."""
     return row_error(
-        "INVALID_INPUT",
+        ErrorCode.INVALID_INPUT,
         f"{column} is a {type(value).__name__} ({value!r:.60}), not a string; "
         "this metric scores text",
     )
@@ -47,7 +48,7 @@ def text_pairs(
             results[i] = not_text("outputs", output)
         elif target is None:
             results[i] = row_error(
-                "MISSING_EXPECTATION",
+                ErrorCode.MISSING_EXPECTATION,
                 "the row has no expected_response (ground truth) to compare the outputs with",
             )
         elif not isinstance(target, str):

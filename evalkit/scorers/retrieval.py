@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from evalkit.errors import ScorerError
+from evalkit.errors import ErrorCode, ScorerError
 from evalkit.scorers._common import STANDARD_AGGREGATIONS, expected_response, row_error
 from evalkit.scorers.base import BatchScorer, ScorerValue
 
@@ -120,7 +120,7 @@ class _AtK(BatchScorer):
 
 def _bad_ids(column: str, value: Any) -> ScorerValue:
     return row_error(
-        "INVALID_INPUT",
+        ErrorCode.INVALID_INPUT,
         f"{column} must be a list of document IDs (strings or integers), got "
         f"{type(value).__name__} {value!r:.60}",
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from evalkit.errors import ScorerError
+from evalkit.errors import ErrorCode, ScorerError
 from evalkit.scorers import _bleu, _rouge
 from evalkit.scorers._common import STANDARD_AGGREGATIONS, expected_response, row_error, text_pairs
 from evalkit.scorers._parallel import parallel_map
@@ -113,7 +113,9 @@ class ExactMatch(BatchScorer):
             target = expected_response(expectation)
             if target is None:
                 results.append(
-                    row_error("MISSING_EXPECTATION", "the row has no expected_response to match")
+                    row_error(
+                        ErrorCode.MISSING_EXPECTATION, "the row has no expected_response to match"
+                    )
                 )
             else:
                 results.append(bool(output == target))

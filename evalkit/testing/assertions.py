@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from evalkit._rowvalues import plain, present, row_number
+from evalkit.engine.table_cells import plain, present, row_number
 from evalkit.entities import EvaluationResult
 from evalkit.gate import Requirement, check_gate, parse_requirements, resolve_metric_key
 

@@ -186,7 +186,7 @@ class EvaluationLogger:
     def _usage_metrics(self, run: Run, result: EvaluationResult) -> dict[str, float]:
         """``usage/<key>`` metrics of the judge calls, when there were any; a resumed run's
         add to what the run had already spent."""
-        usage = result.usage or {}
+        usage: dict[str, Any] = result.usage or {}
         if not usage.get("judge_calls"):
             return {}
         earlier = run.data.metrics if self.resumed else {}

@@ -63,11 +63,7 @@ def _unerror(d: dict[str, Any] | None) -> AssessmentError | None:
 
 
 def encode(value: Any) -> Any:
-    """One scorer outcome (a value, Feedback, list of Feedback or Failed) as JSON data."""
-    from evalkit.results import Failed
-
-    if isinstance(value, Failed):
-        return {"f": _error(value.error)}
+    """One scorer outcome (a value, a Feedback or a list of Feedback) as JSON data."""
     if isinstance(value, Feedback):
         value = [value]
     if isinstance(value, list) and value and all(isinstance(v, Feedback) for v in value):
@@ -89,13 +85,10 @@ def encode(value: Any) -> Any:
 
 
 def decode(data: dict[str, Any]) -> Any:
-    """The outcome :func:`encode` wrote."""
-    from evalkit.results import Failed
-
+    """The outcome :func:`encode` wrote (``{"f": error}``, from older journals, as a
+    Feedback with that error)."""
     if "f" in data:
-        error = _unerror(data["f"])
-        assert error is not None
-        return Failed(error)
+        return Feedback(error=_unerror(data["f"]))
     if "fb" in data:
         items = [
             Feedback(

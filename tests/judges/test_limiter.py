@@ -134,7 +134,7 @@ def test_evaluate_rejects_a_cap_below_one() -> None:
     def length(outputs: str) -> int:
         return len(outputs)
 
-    with pytest.raises(evalkit.ScorerError, match="max_concurrent_calls must be at least 1"):
+    with pytest.raises(evalkit.UsageError, match="max_concurrent_calls must be at least 1"):
         evalkit.evaluate(
             data=[{"inputs": {}, "outputs": "x"}], scorers=[length], max_concurrent_calls=0
         )

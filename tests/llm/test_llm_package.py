@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import evalkit.llm
-from evalkit.errors import BudgetExceededError, JudgeError, ModelCallError
+from evalkit.errors import BudgetExceededError, JudgeError, ModelCallError, UsageError
 from evalkit.llm import CallScope, call_scope, current_scope
 from evalkit.llm.scope import cache_mode, cache_scope, current_meter, limiter_scope, usage_scope
 
@@ -51,7 +51,7 @@ def test_an_evaluation_scope_caches_by_default_and_a_direct_call_does_not(
     ],
 )
 def test_call_scope_rejects_bad_policy_before_any_call(kwargs: dict, says: str) -> None:
-    with pytest.raises(JudgeError, match=says), call_scope(**kwargs):
+    with pytest.raises(UsageError, match=says), call_scope(**kwargs):
         pass
 
 

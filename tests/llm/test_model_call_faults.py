@@ -245,11 +245,11 @@ def test_a_given_price_is_used_and_never_sent(judge_server: JudgeServer) -> None
 
 
 def test_call_scope_refuses_to_start_when_a_model_has_no_price() -> None:
-    from evalkit.errors import JudgeError
+    from evalkit.errors import UsageError
     from evalkit.llm import call_scope
 
     with (
-        pytest.raises(JudgeError, match="input_cost_per_token"),
+        pytest.raises(UsageError, match="input_cost_per_token"),
         call_scope(max_cost=1.0, models=["openai:/gpt-4.1-mini", "openai:/my-private-finetune"]),
     ):
         pass

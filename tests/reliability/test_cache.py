@@ -10,7 +10,7 @@ import pytest
 from _reliability_judges import MODEL, mini_judge, rows, verdict
 
 import evalkit
-from evalkit.errors import JudgeError
+from evalkit.errors import UsageError
 from evalkit.judges.cache import cache_path, cache_scope, call_key, open_cache
 from evalkit.judges.client import complete
 from evalkit.testing import JudgeServer
@@ -163,7 +163,7 @@ def test_key_ignores_credentials_and_transport_but_not_the_answer_inputs() -> No
 
 
 def test_unknown_mode_is_refused_before_work() -> None:
-    with pytest.raises(JudgeError, match="read-only"):
+    with pytest.raises(UsageError, match="read-only"):  # misuse: UsageError, was JudgeError
         evalkit.evaluate(rows(2), scorers=[mini_judge("right")], cache="sometimes")
 
 

@@ -222,8 +222,9 @@ def test_journal_reads_batch_and_single_entry_lines(tmp_path: Path) -> None:
 
 def test_every_kind_of_outcome_survives_the_journal() -> None:
     from evalkit.entities import AssessmentError, Feedback
-    from evalkit.results import Failed
     from evalkit.tracking.journal import decode, encode
+
+    budget = AssessmentError(error_code="BUDGET_EXCEEDED", error_message="spent")
 
     outcomes = [
         True,
@@ -235,7 +236,7 @@ def test_every_kind_of_outcome_survives_the_journal() -> None:
         None,
         Feedback(value="yes", rationale="why", metadata={"cost": 0.1}),
         [Feedback(name="a", value=1), Feedback(name="b", value=None, error=ValueError("x"))],
-        Failed(AssessmentError(error_code="BUDGET_EXCEEDED", error_message="spent")),
+        Feedback(name="judge", error=budget),  # a failed pair: a Feedback with the error
     ]
     for outcome in outcomes:
         back = decode(json.loads(json.dumps(encode(outcome))))
@@ -246,7 +247,7 @@ def test_every_kind_of_outcome_survives_the_journal() -> None:
                 ("a", 1, None),
                 ("b", None, "ValueError"),
             ]
-        elif isinstance(outcome, Failed):
+        elif isinstance(outcome, Feedback) and outcome.error is not None:
             assert back == outcome
         elif isinstance(outcome, Feedback):
             assert (back.value, back.rationale, dict(back.metadata)) == (
@@ -256,6 +257,14 @@ def test_every_kind_of_outcome_survives_the_journal() -> None:
             )
         else:
             assert back == outcome and type(back) is type(outcome)
+
+
+def test_a_failed_pair_written_by_an_older_evalkit_reads_as_a_feedback_error() -> None:
+    from evalkit.entities import AssessmentError, Feedback
+    from evalkit.tracking.journal import decode
+
+    back = decode({"f": {"c": "TIMEOUT", "m": "slow"}})
+    assert back == Feedback(error=AssessmentError(error_code="TIMEOUT", error_message="slow"))
 
 
 def test_rows_a_trace_scorer_still_needs_are_predicted_again_for_their_trace() -> None:

@@ -26,12 +26,15 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from evalkit._legacy_args import LegacyContext, aggregate_keys, plan_arguments
-from evalkit.entities import EvaluationResult, MetricValue
+from evalkit.engine import DEFAULT_MAX_WORKERS, run_tasks
+from evalkit.engine.progress import progress_bar
+from evalkit.entities import AssessmentError, EvaluationResult, MetricValue
 from evalkit.errors import DataError, ScorerError
-from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.legacy.arguments import Arg, LegacyContext, aggregate_keys, plan_arguments
+from evalkit.scorers.base import BatchScorer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,35 +163,61 @@ def _split_output(
     return values, {}
 
 
-class _LegacyScorer(BatchScorer):
-    """Runs one legacy metric over the whole column inside the engine."""
+@dataclasses.dataclass
+class _MetricRun:
+    """One legacy metric of a wave: its tasks on the engine's pool and what they produced."""
 
-    metric: Any = dataclasses.field(default=None, repr=False)
-    """The EvaluationMetric to run."""
-    ctx: Any = dataclasses.field(default=None, repr=False)
-    """The LegacyContext its arguments come from."""
-    plan: list[Any] = dataclasses.field(default_factory=list, repr=False)
-    """Where each eval_fn argument comes from."""
-    latency: list[float] | None = dataclasses.field(default=None, repr=False)
-    """Per-row latencies, for the latency metric."""
-    result: MetricValue | None = dataclasses.field(default=None, repr=False)
+    metric: EvaluationMetric
+    """The metric to compute."""
+    plan: list[Arg]
+    """Where each ``eval_fn`` argument comes from."""
+    rows: Any = None
+    """The metric's per-row work (``n_rows``, ``grade(i)``, ``finish(feedbacks)``), for
+    metrics that grade row by row: the genai metrics' ``eval_fn.grade_rows(...)``."""
+    feedbacks: list[Any] = dataclasses.field(default_factory=list)
+    """Per-row results of :attr:`rows`."""
+    value: MetricValue | None = None
     """The metric's value, once computed."""
+    row_errors: list[str | None] | None = None
+    """Per-row error messages, where some rows (or the whole metric) failed."""
+    error_code: str | None = None
+    """The error code when the whole metric failed."""
 
-    def score_batch(self, *, outputs: Sequence[Any] = ()) -> list[ScorerValue]:  # type: ignore[override]
-        """Per-row scores of the metric (the engine keeps a failure as every row's error)."""
-        metric: EvaluationMetric = self.metric
-        ctx: LegacyContext = self.ctx
+    @property
+    def name(self) -> str:
+        return self.metric.full_name
+
+    def n_tasks(self) -> int:
+        return 1 if self.rows is None else self.rows.n_rows
+
+    def run_whole(self, ctx: LegacyContext, latencies: list[float] | None) -> None:
+        """Compute the metric at once over its columns (a failure is every row's error)."""
         n_rows = len(ctx.predictions)
-        spec = metric._builtin
-        if spec is not None:
-            targets = None if ctx.targets is None else ctx.targets.tolist()
-            raw = spec.score(ctx.predictions.tolist(), targets, self.latency)
-            self.result = spec.metric_value(raw)
-            return raw
-        value = metric.eval_fn(*ctx.resolve(self.plan))
-        self.result = _metric_value(value, metric, n_rows)
-        scores = self.result.scores if self.result else None
-        return list(scores) if scores is not None else [None] * n_rows
+        try:
+            spec = self.metric._builtin
+            if spec is not None:
+                targets = None if ctx.targets is None else ctx.targets.tolist()
+                raw = spec.score(ctx.predictions.tolist(), targets, latencies)
+                if len(raw) != n_rows:
+                    raise ScorerError(
+                        f"metric {self.name!r} returned {len(raw)} values for {n_rows} rows"
+                    )
+                self.value = spec.metric_value(raw)
+                errors = [_row_error(v) for v in raw]
+                if any(e is not None for e in errors):
+                    self.row_errors = errors
+                return
+            value = self.metric.eval_fn(*ctx.resolve(self.plan))
+            self.value = _metric_value(value, self.metric, n_rows)
+        except Exception as exc:
+            error = AssessmentError.from_exception(exc)
+            self.error_code = error.error_code
+            self.row_errors = [error.error_message] * n_rows
+
+
+def _row_error(value: Any) -> str | None:
+    error = getattr(value, "error", None)
+    return None if error is None else error.error_message
 
 
 def _metric_value(value: Any, metric: EvaluationMetric, n_rows: int) -> MetricValue | None:
@@ -246,16 +275,17 @@ def _run_waves(
     ctx: LegacyContext,
     latencies: list[float] | None,
     *,
-    max_workers: int | None,
-    max_concurrent_calls: int | None,
+    max_workers: int,
     progress: bool | None,
-    ran: list[BatchScorer],
 ) -> dict[str, list[str | None]]:
-    """Run every metric through the engine, dependencies first; return per-row errors."""
-    from evalkit.engine import evaluate
+    """Run every metric on the engine's pool, dependencies first; return per-row errors.
 
+    A wave is the metrics whose dependencies are computed. Each metric of a wave is one
+    task over its columns, or one task per row for a metric that grades rows one by one
+    (the genai metrics), so a wave of LLM-judged metrics keeps ``max_workers`` calls busy.
+    """
     names = {m.name for m in metrics} | {k.split("/")[0] for k in ctx.values}
-    plans: dict[str, tuple[list[Any], set[str]]] = {}
+    plans: dict[str, tuple[list[Arg], set[str]]] = {}
     missing: list[str] = []
     for m in metrics:
         if m._builtin is not None:
@@ -273,55 +303,73 @@ def _run_waves(
         )
 
     errors: dict[str, list[str | None]] = {}
-    n_rows = len(ctx.predictions)
     remaining = list(metrics)
-    while remaining:
-        pending = {m.name for m in remaining}
-        wants_all = {m.name for m in remaining if "*" in plans[m.full_name][1]}
+    total = sum(len(ctx.predictions) if _grades_rows(m) else 1 for m in metrics)
+    with (
+        progress_bar(total, enabled=progress) as tick,
+        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="evalkit") as pool,
+    ):
+        while remaining:
+            pending = {m.name for m in remaining}
+            wants_all = {m.name for m in remaining if "*" in plans[m.full_name][1]}
 
-        def ready(
-            m: EvaluationMetric, pending: set[str] = pending, wants_all: set[str] = wants_all
-        ) -> bool:
-            depends = plans[m.full_name][1]
-            if "*" in depends and pending - wants_all - {m.name}:
-                return False
-            return not (depends - {"*"}) & (pending - {m.name})
+            def ready(
+                m: EvaluationMetric, pending: set[str] = pending, wants_all: set[str] = wants_all
+            ) -> bool:
+                depends = plans[m.full_name][1]
+                if "*" in depends and pending - wants_all - {m.name}:
+                    return False
+                return not (depends - {"*"}) & (pending - {m.name})
 
-        wave = [m for m in remaining if ready(m)] or remaining[:1]
-        remaining = [m for m in remaining if m not in wave]
-        scorers = []
-        for m in wave:
-            scorers.append(
-                _LegacyScorer(
-                    name=m.full_name,
-                    aggregations=[],
-                    metric=m,
-                    ctx=ctx,
-                    plan=plans[m.full_name][0],
-                    latency=latencies,
-                )
-            )
-        records: list[dict[str, Any]] = [{"inputs": {}} for _ in range(n_rows)]
-        ran.extend(scorers)
-        result = evaluate(
-            data=records,
-            scorers=scorers,
-            max_workers=max_workers,
-            max_concurrent_calls=max_concurrent_calls,
-            progress=progress,
-            log=False,  # the legacy result is logged once, as a whole
-        )
-        table = result.tables["eval_results_table"]
-        for s in scorers:
-            row_errors = table[f"{s.name}/error_message"].tolist()
-            codes = table[f"{s.name}/error_code"].tolist()
-            if any(e is not None for e in row_errors):
-                errors[s.name] = row_errors
-            if s.result is not None:
-                ctx.values[s.name] = s.result
-            elif all(e is not None for e in row_errors) and codes[0] != "MissingDependencyError":
-                warnings.warn(f"metric {s.name!r} was not computed: {row_errors[0]}", stacklevel=3)
+            wave = [m for m in remaining if ready(m)] or remaining[:1]
+            remaining = [m for m in remaining if m not in wave]
+            runs = [_plan_run(m, plans[m.full_name][0], ctx) for m in wave]
+            tasks: list[tuple[_MetricRun, int]] = [(r, i) for r in runs for i in range(r.n_tasks())]
+
+            def task(t: int, tasks: list[tuple[_MetricRun, int]] = tasks) -> int:
+                run, i = tasks[t]
+                if run.rows is None:
+                    run.run_whole(ctx, latencies)
+                else:
+                    run.feedbacks[i] = run.rows.grade(i)
+                return 1
+
+            run_tasks(len(tasks), task, pool, max_workers, tick)
+            for run in runs:
+                if run.rows is not None:
+                    run.value = run.rows.finish(run.feedbacks)
+                if run.row_errors is not None:
+                    errors[run.name] = run.row_errors
+                if run.value is not None:
+                    ctx.values[run.name] = run.value
+                elif (
+                    run.row_errors is not None
+                    and all(e is not None for e in run.row_errors)
+                    and run.error_code != "MissingDependencyError"  # said once, elsewhere
+                ):
+                    warnings.warn(
+                        f"metric {run.name!r} was not computed: {run.row_errors[0]}",
+                        stacklevel=3,
+                    )
     return errors
+
+
+def _grades_rows(metric: EvaluationMetric) -> bool:
+    return callable(getattr(metric.eval_fn, "grade_rows", None))
+
+
+def _plan_run(metric: EvaluationMetric, plan: list[Arg], ctx: LegacyContext) -> _MetricRun:
+    run = _MetricRun(metric=metric, plan=plan)
+    if metric._builtin is None and _grades_rows(metric):
+        try:
+            run.rows = metric.eval_fn.grade_rows(*ctx.resolve(plan))  # type: ignore[attr-defined]
+        except Exception as exc:  # e.g. a column of the wrong shape: the metric fails
+            error = AssessmentError.from_exception(exc)
+            run.error_code = error.error_code
+            run.row_errors = [error.error_message] * len(ctx.predictions)
+            return run
+        run.feedbacks = [None] * run.rows.n_rows
+    return run
 
 
 def evaluate_legacy(
@@ -334,8 +382,7 @@ def evaluate_legacy(
     extra_metrics: Sequence[Any] | None = None,
     evaluator_config: dict[str, Any] | None = None,
     scorers: Sequence[Any] | None = None,
-    max_workers: int | None = None,
-    max_concurrent_calls: int | None = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
     progress: bool | None = None,
     log: bool = True,
 ) -> EvaluationResult:
@@ -432,16 +479,7 @@ def evaluate_legacy(
             warnings.warn(f"metric {m.full_name!r} skipped: it needs targets=", stacklevel=2)
         else:
             runnable.append(m)
-    ran: list[BatchScorer] = []
-    errors = _run_waves(
-        runnable,
-        ctx,
-        latencies,
-        max_workers=max_workers,
-        max_concurrent_calls=max_concurrent_calls,
-        progress=progress,
-        ran=ran,
-    )
+    errors = _run_waves(runnable, ctx, latencies, max_workers=max_workers, progress=progress)
 
     order = computed_first + [m.full_name for m in runnable if m.full_name not in computed_first]
     values = {k: ctx.values[k] for k in order if k in ctx.values}
@@ -462,5 +500,16 @@ def evaluate_legacy(
             table[f"{full}/error_message"] = errors[full]
     result = EvaluationResult(metrics=aggregate_keys(values), tables={"eval_results_table": table})
     if tracking is not None:
-        result = tracking.log(result, ran, data=data, predict_fn=None)
+        result = tracking.log(result, _logged_scorers(runnable), data=data, predict_fn=None)
     return result
+
+
+class _LegacyScorer(BatchScorer):
+    """What the tracking run records of a legacy metric (its name and version)."""
+
+    def score_batch(self, **columns: Any) -> list[Any]:  # pragma: no cover - never run
+        raise NotImplementedError
+
+
+def _logged_scorers(metrics: Sequence[EvaluationMetric]) -> list[BatchScorer]:
+    return [_LegacyScorer(name=m.full_name, aggregations=[]) for m in metrics]

@@ -1,8 +1,7 @@
-"""The small typed values evalkit produces: assessments, metric values and results.
+"""Assessments of one record: a Feedback (a value, or an error saying why not) and its source.
 
-Names and meanings follow MLflow (``mlflow.entities.Feedback``,
-``mlflow.metrics.MetricValue``, ``mlflow.models.EvaluationResult``) so that code written
-against MLflow reads the same here.
+Names and fields follow MLflow's ``mlflow.entities.Feedback`` / ``AssessmentSource`` /
+``AssessmentError``.
 """
 
 from __future__ import annotations
@@ -11,19 +10,9 @@ import enum
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = [
-    "AssessmentError",
-    "AssessmentSource",
-    "AssessmentSourceType",
-    "EvaluationResult",
-    "Feedback",
-    "MetricValue",
-]
+__all__ = ["AssessmentError", "AssessmentSource", "AssessmentSourceType", "Feedback"]
 
 
 class AssessmentSourceType(enum.StrEnum):
@@ -100,40 +89,3 @@ class Feedback:
     def __post_init__(self) -> None:
         if isinstance(self.error, BaseException):
             object.__setattr__(self, "error", AssessmentError.from_exception(self.error))
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class MetricValue:
-    """A legacy-metric result: per-row scores, their justifications and aggregates.
-
-    Mirrors ``mlflow.metrics.MetricValue``.
-    """
-
-    scores: list[Any] | None = None
-    """One score per row (numbers, or strings for label metrics)."""
-    justifications: list[str | None] | None = None
-    """One justification per row, where the metric gives one."""
-    aggregate_results: dict[str, float] | None = None
-    """Aggregates over the scores, keyed by aggregation name (``"mean"``, ``"p90"``, ...)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class EvaluationResult:
-    """What :func:`evalkit.evaluate` returns: aggregated metrics and the per-row table."""
-
-    metrics: dict[str, float]
-    """Aggregated values keyed ``"<scorer>/<aggregation>"``, e.g. ``"exact_match/mean"``."""
-    tables: dict[str, pd.DataFrame]
-    """Per-row tables; ``tables["eval_results_table"]`` has one row per record."""
-    run_id: str | None = None
-    """The tracking run the evaluation was logged to, if any."""
-    usage: dict[str, Any] = field(default_factory=dict)
-    """What the evaluation's model calls used: ``judge_calls`` (all calls, cached ones
-    included), ``cached_calls`` (served from the call cache, free), ``input_tokens``,
-    ``output_tokens``, ``cost`` (USD paid, from litellm's price list) and
-    ``budget_refused`` (calls not started because ``max_cost`` was spent)."""
-
-    @property
-    def result_df(self) -> pd.DataFrame:
-        """The per-row table, ``tables["eval_results_table"]`` (MLflow's ``result_df``)."""
-        return self.tables["eval_results_table"]

@@ -1,0 +1,142 @@
+"""From outcomes to results: per-metric columns, their aggregates and the per-row table.
+
+Per-row table columns (``result.tables["eval_results_table"]``, one row per record, in
+input order, indexed by the record's position):
+
+* ``inputs``, ``outputs``, and ``expectations`` / ``trace`` / ``tags`` when any record has them;
+* ``latency`` (seconds) and ``prediction_error`` when a ``predict_fn`` produced the outputs;
+* for every metric ``M``: ``M/value``, ``M/rationale``, ``M/error_code``, ``M/error_message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from evalkit.aggregation import aggregate
+from evalkit.entities import AssessmentError, Feedback
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalkit.data import EvalRow
+    from evalkit.scorers.base import Scorer
+
+__all__ = ["MetricColumn", "build_table", "collect_metrics", "metrics_of"]
+
+
+@dataclass
+class MetricColumn:
+    """One metric's values over all rows; exactly one of value/error is set per row."""
+
+    scorer: Scorer
+    """The scorer that produced the metric (its aggregations apply)."""
+    values: list[Any]
+    """The value of each row (``None`` where the row has an error)."""
+    rationales: list[str | None]
+    """The rationale of each row's value, where there is one."""
+    errors: list[AssessmentError | None]
+    """The error of each row that has no value."""
+
+    @classmethod
+    def empty(cls, scorer: Scorer, n: int) -> MetricColumn:
+        """A column of ``n`` rows with nothing in it yet."""
+        return cls(scorer, [None] * n, [None] * n, [None] * n)
+
+
+def collect_metrics(
+    scorers: Sequence[Scorer], outcomes: Sequence[Sequence[list[Feedback]]], n_rows: int
+) -> dict[str, MetricColumn]:
+    """Sort every outcome into per-metric columns (a scorer may yield several metrics).
+
+    ``outcomes[k][i]`` is the outcome of ``scorers[k]`` on row ``i``. A row whose outcome is
+    one error named after the scorer (the scorer raised) fails every metric that scorer
+    produced on other rows.
+    """
+    columns: dict[str, MetricColumn] = {}
+    for s, outcome_column in zip(scorers, outcomes, strict=True):
+        own_name = s.name
+        failures: list[tuple[int, AssessmentError]] = []
+        produced: list[str] = [own_name]
+        own = columns[own_name] = MetricColumn.empty(s, n_rows)
+        for i, outcome in enumerate(outcome_column):
+            if len(outcome) == 1:
+                fb = outcome[0]
+                if fb.name == own_name:
+                    if fb.error is not None:
+                        failures.append((i, fb.error))
+                    else:
+                        own.values[i] = fb.value
+                        own.rationales[i] = fb.rationale
+                    continue
+            for fb in outcome:
+                name = fb.name or own_name
+                col = columns.get(name)
+                if col is None:
+                    col = columns[name] = MetricColumn.empty(s, n_rows)
+                    produced.append(name)
+                if fb.error is not None:
+                    col.errors[i] = fb.error
+                else:
+                    col.values[i] = fb.value
+                    col.rationales[i] = fb.rationale
+        # A row that failed as a whole fails every metric the scorer produced elsewhere.
+        unused = all(v is None for v in own.values) and all(e is None for e in own.errors)
+        if len(produced) > 1 and unused:
+            del columns[own_name]
+            produced.remove(own_name)
+        for i, err in failures:
+            for name in produced:
+                columns[name].errors[i] = err
+    return columns
+
+
+def metrics_of(columns: dict[str, MetricColumn]) -> dict[str, float]:
+    """Aggregate every metric column with its scorer's aggregations."""
+    metrics: dict[str, float] = {}
+    for name, col in columns.items():
+        values = [v for v, e in zip(col.values, col.errors, strict=True) if e is None]
+        n_errors = sum(e is not None for e in col.errors)
+        metrics.update(aggregate(name, values, n_errors, col.scorer.aggregations or ["mean"]))
+    return metrics
+
+
+def build_table(
+    rows: Sequence[EvalRow], columns: dict[str, MetricColumn], *, predicted: bool
+) -> pd.DataFrame:
+    """The per-row table described in the module docstring."""
+    import pandas as pd
+
+    data: dict[str, list[Any]] = {
+        "inputs": [r.inputs for r in rows],
+        "outputs": [r.outputs for r in rows],
+    }
+    for optional in ("expectations", "trace", "tags"):
+        col = [getattr(r, optional) for r in rows]
+        if any(v is not None for v in col):
+            data[optional] = col
+    if predicted:
+        data["latency"] = [r.latency for r in rows]
+        data["prediction_error"] = [
+            None if r.prediction_error is None else r.prediction_error.error_message for r in rows
+        ]
+    for name, metric in columns.items():
+        data[f"{name}/value"] = metric.values
+        data[f"{name}/rationale"] = metric.rationales
+        data[f"{name}/error_code"] = [
+            None if e is None else str(e.error_code) for e in metric.errors
+        ]
+        data[f"{name}/error_message"] = [
+            None if e is None else e.error_message for e in metric.errors
+        ]
+    # Text and record columns keep their Python values (None stays None); values and
+    # latency let pandas infer a numeric dtype where they are numeric.
+    inferred = {"latency"} | {f"{name}/value" for name in columns}
+    return pd.DataFrame(
+        {
+            key: pd.Series(col, dtype=None if key in inferred else object)
+            for key, col in data.items()
+        },
+        index=pd.RangeIndex(len(rows)),
+    )

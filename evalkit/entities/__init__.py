@@ -1,0 +1,32 @@
+"""The small typed values evalkit produces: assessments, metric values, usage and results.
+
+Names and meanings follow MLflow (``mlflow.entities.Feedback``,
+``mlflow.metrics.MetricValue``, ``mlflow.models.EvaluationResult``) so that code written
+against MLflow reads the same here. Tracking's records (runs, experiments, ...) are in
+:mod:`evalkit.tracking.entities`; this package holds what an evaluation produces.
+
+* :mod:`evalkit.entities.assessments` -- ``Feedback``, ``AssessmentError``, ``AssessmentSource``;
+* :mod:`evalkit.entities.metric_value` -- ``MetricValue``;
+* :mod:`evalkit.entities.usage` -- ``Usage``;
+* :mod:`evalkit.entities.result` -- ``EvaluationResult``.
+"""
+
+from evalkit.entities.assessments import (
+    AssessmentError,
+    AssessmentSource,
+    AssessmentSourceType,
+    Feedback,
+)
+from evalkit.entities.metric_value import MetricValue
+from evalkit.entities.result import EvaluationResult
+from evalkit.entities.usage import Usage
+
+__all__ = [
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
+    "EvaluationResult",
+    "Feedback",
+    "MetricValue",
+    "Usage",
+]

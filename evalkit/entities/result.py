@@ -1,0 +1,39 @@
+"""``EvaluationResult``: what :func:`evalkit.evaluate` returns, as MLflow's of that name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from evalkit.entities.usage import Usage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EvaluationResult"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationResult:
+    """What :func:`evalkit.evaluate` returns: aggregated metrics and the per-row table."""
+
+    metrics: dict[str, float]
+    """Aggregated values keyed ``"<scorer>/<aggregation>"``, e.g. ``"exact_match/mean"``."""
+    tables: dict[str, pd.DataFrame]
+    """Per-row tables; ``tables["eval_results_table"]`` has one row per record."""
+    run_id: str | None = None
+    """The tracking run the evaluation was logged to, if any."""
+    usage: Usage = field(default_factory=Usage)
+    """What the evaluation's model calls used, a read-only dict: ``judge_calls`` (all calls,
+    cached ones included), ``cached_calls`` (served from the call cache, free),
+    ``input_tokens``, ``output_tokens``, ``cost`` (USD paid, from litellm's price list) and
+    ``budget_refused`` (calls not started because ``max_cost`` was spent)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.usage, Usage):  # a plain dict, from older code
+            object.__setattr__(self, "usage", Usage(self.usage or {}))
+
+    @property
+    def result_df(self) -> pd.DataFrame:
+        """The per-row table, ``tables["eval_results_table"]`` (MLflow's ``result_df``)."""
+        return self.tables["eval_results_table"]
