@@ -139,8 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     ui = commands.add_parser(
         "ui", parents=[common], help="browse and compare every run in a web page"
     )
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    from evalkit._cli.ui import add_arguments as add_ui_arguments
+
+    add_ui_arguments(ui)
     return parser
 
 
@@ -381,22 +382,9 @@ def _cmd_report(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace, config: Any) -> int:
-    from evalkit._cli import store
-    from evalkit._cli.ui import make_server
+    from evalkit._cli.ui import run
 
-    store.tracking()  # fail now, not on the first page
-    try:
-        server = make_server(args.host, args.port, _experiment(args, config))
-    except OSError as exc:
-        raise EvalkitError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    port = server.server_address[1]
-    sys.stdout.write(f"evalkit ui: serving http://{args.host}:{port}/ (Ctrl-C to stop)\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return EXIT_OK
+    return run(args, _experiment(args, config))
 
 
 _COMMANDS = {
