@@ -211,9 +211,7 @@ async def _experiment_runs(request: Request) -> Response:
         flip = "asc" if (sort == key and descending) else "desc"
         if sort != key:
             flip = "asc" if key in ("name", "status") else "desc"
-        return _link(
-            request.url.path, filter=filter_string, metric=chosen, sort=key, dir=flip
-        )
+        return _link(request.url.path, filter=filter_string, metric=chosen, sort=key, dir=flip)
 
     return _html(
         request,
@@ -354,8 +352,9 @@ async def _row(request: Request) -> Response:
             }
         )
     known = {"inputs", "outputs", "expectations"} | {
-        f"{s}/{part}" for s in table.scorers for part in ("value", "rationale", "error_code",
-                                                          "error_message")
+        f"{s}/{part}"
+        for s in table.scorers
+        for part in ("value", "rationale", "error_code", "error_message")
     }
     other = {k: _pretty(v) for k, v in cells.items() if k not in known and present(v)}
     return _html(
@@ -429,8 +428,8 @@ async def _compare(request: Request) -> Response:
                 if a is not None:
                     changed.setdefault(a, set()).add(change.direction)
     only_changed = request.query_params.get("show", "changed") == "changed"
-    positions = sorted(changed) if only_changed or base_table is None else (
-        list(range(len(base_table)))
+    positions = (
+        sorted(changed) if only_changed or base_table is None else (list(range(len(base_table))))
     )
     size = PAGE_SIZE
     pages = max(1, math.ceil(len(positions) / size))
@@ -547,7 +546,7 @@ class _Guard:
                 headers = MutableHeaders(scope=message)
                 headers["Content-Security-Policy"] = _CSP
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
+                headers["Referrer-Policy"] = "same-origin"  # "no-referrer" makes POSTs Origin: null
                 headers["X-Frame-Options"] = "DENY"
                 headers["Cache-Control"] = "no-store"
             await send(message)

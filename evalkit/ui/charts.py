@@ -30,9 +30,13 @@ def trend_svg(metric: str, points: Sequence[tuple[int, float, str]]) -> Markup:
         f"<title>{name} over runs</title>",
     ]
     plot_w, plot_h = _W - _L - _R, _H - _T - _B
-    parts.append(f'<line class="axis" x1="{_L}" y1="{_T + plot_h}" x2="{_W - _R}" y2="{_T + plot_h}"/>')
+    parts.append(
+        f'<line class="axis" x1="{_L}" y1="{_T + plot_h}" x2="{_W - _R}" y2="{_T + plot_h}"/>'
+    )
     if not points:
-        parts.append(f'<text class="empty" x="{_W / 2}" y="{_H / 2}" text-anchor="middle">no runs with this metric</text>')
+        parts.append(
+            f'<text class="empty" x="{_W / 2}" y="{_H / 2}" text-anchor="middle">no runs with this metric</text>'
+        )
         parts.append("</svg>")
         return Markup("\n".join(parts))
     times = [p[0] for p in points]
@@ -57,9 +61,13 @@ def trend_svg(metric: str, points: Sequence[tuple[int, float, str]]) -> Markup:
             f"<title>{escape(run)} · {when}: {v:.4g}</title></circle>"
         )
     for v in (lo, hi):
-        parts.append(f'<text class="tick" x="{_L - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
+        parts.append(
+            f'<text class="tick" x="{_L - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>'
+        )
     for t in sorted({t0, t1}):
         label = dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC).strftime("%m-%d %H:%M")
-        parts.append(f'<text class="tick" x="{x(t):.1f}" y="{_T + plot_h + 16}" text-anchor="middle">{label}</text>')
+        parts.append(
+            f'<text class="tick" x="{x(t):.1f}" y="{_T + plot_h + 16}" text-anchor="middle">{label}</text>'
+        )
     parts.append("</svg>")
     return Markup("\n".join(parts))
