@@ -65,9 +65,11 @@ def trend_svg(metric: str, points: Sequence[tuple[int, float, str]]) -> Markup:
             f'<text class="tick" x="{_L - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>'
         )
     for t in sorted({t0, t1}):
-        label = dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC).strftime("%m-%d %H:%M")
+        label = dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC).strftime("%m-%d %H:%M:%S")
+        anchor = "start" if t == t0 and t1 > t0 else "end" if t == t1 and t1 > t0 else "middle"
         parts.append(
-            f'<text class="tick" x="{x(t):.1f}" y="{_T + plot_h + 16}" text-anchor="middle">{label}</text>'
+            f'<text class="tick" x="{x(t):.1f}" y="{_T + plot_h + 16}" '
+            f'text-anchor="{anchor}">{label}</text>'
         )
     parts.append("</svg>")
     return Markup("\n".join(parts))
