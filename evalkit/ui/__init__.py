@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 import socket
@@ -47,11 +48,9 @@ def allowed_hosts(host: str) -> list[str]:
         return ["127.0.0.1", "localhost", "[::1]", "::1"]
     if host in ("0.0.0.0", "::"):
         names = {socket.gethostname(), socket.getfqdn()}
-        try:
+        with contextlib.suppress(OSError):
             names.update(socket.gethostbyname_ex(socket.gethostname())[2])
-        except OSError:
-            pass
-        return sorted(n for n in names if n) + ["127.0.0.1", "localhost"]
+        return [*sorted(n for n in names if n), "127.0.0.1", "localhost"]
     return [host]
 
 

@@ -13,9 +13,9 @@ import hmac
 import json
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -139,7 +139,7 @@ def _link(path: str, **query: Any) -> str:
 
 def _int(value: str | None, default: int) -> int:
     try:
-        return int(value) if value not in (None, "") else default  # type: ignore[arg-type]
+        return int(value) if value else default
     except ValueError:
         return default
 
@@ -147,7 +147,7 @@ def _int(value: str | None, default: int) -> int:
 # -- pages ---------------------------------------------------------------------------------
 
 
-async def _experiments(request: Request) -> Response:
+def _experiments(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
     settings: UiSettings = request.app.state.settings
@@ -186,7 +186,7 @@ def _sort_runs(runs: list[Any], key: str, descending: bool) -> list[Any]:
     return sorted(present, key=value, reverse=descending) + missing
 
 
-async def _experiment_runs(request: Request) -> Response:
+def _experiment_runs(request: Request) -> Response:
     experiment = data.get_experiment(request.path_params["experiment_id"])
     query = request.query_params
     filter_string = query.get("filter", "")
@@ -271,66 +271,110 @@ def _row_view(table: data.RunTable, position: int) -> dict[str, Any]:
     return {"position": position, "cells": cells, "scores": scores}
 
 
-async def _run(request: Request) -> Response:
+class _RunRows:
+    """The slow half of a run page (the per-row table), computed only when the page's
+    template reaches it, after the fast half was already sent to the browser."""
+
+    def __init__(self, run_id: str, query: Mapping[str, str]) -> None:
+        self.run_id = run_id
+        self.query = query
+        self.below = _below(query)
+        self.sort = query.get("sort", "")
+        self.descending = query.get("dir", "asc") == "desc"
+        self.size = min(max(_int(query.get("size"), PAGE_SIZE), 1), 500)
+        show = query.get("show", "all")
+        self.state = {
+            "show": show if show != "all" else "",
+            "q": query.get("q", ""),
+            "below_scorer": self.below[0] if self.below else "",
+            "below": query.get("below", "") if self.below else "",
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "",
+            "size": self.size if self.size != PAGE_SIZE else "",
+        }
+
+    @cached_property
+    def table(self) -> data.RunTable | None:
+        return data.run_table(self.run_id)
+
+    @cached_property
+    def charts(self) -> list[tuple[str, Markup]]:
+        return [] if self.table is None else _charts(self.run_id, id(self.table))
+
+    @cached_property
+    def page(self) -> data.RowPage | None:
+        if self.table is None:
+            return None
+        return self.table.select(
+            show=self.query.get("show", "all"),
+            below=self.below,
+            search=self.query.get("q", ""),
+            sort=self.sort,
+            descending=self.descending,
+            page=_int(self.query.get("page"), 1),
+            page_size=self.size,
+        )
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        if self.table is None or self.page is None:
+            return []
+        return [_row_view(self.table, p) for p in self.page.positions]
+
+    @cached_property
+    def feedback_rows(self) -> set[int]:
+        return {f.row for f in human_feedback(self.run_id)}
+
+    def page_link(self, path: str, number: int) -> str:
+        return _link(path, **self.state, page=number)
+
+    def sort_link(self, path: str, scorer: str) -> str:
+        flip = "asc" if (self.sort == scorer and self.descending) else "desc"
+        return _link(path, **{**self.state, "sort": scorer, "dir": flip})
+
+
+_FLUSH = "<!-- evalkit:flush -->"
+
+
+def _streamed(request: Request, template: str, **context: Any) -> Response:
+    """A page sent in two parts: up to the template's flush mark at once (the browser paints
+    it), the rest when it is rendered (a big run's table may need a moment to load)."""
+    from starlette.concurrency import iterate_in_threadpool
+    from starlette.responses import StreamingResponse
+
+    settings: UiSettings = request.app.state.settings
+    pieces = (
+        _environment()
+        .get_template(template)
+        .generate(form_key=settings.form_key, path=request.url.path, **context)
+    )
+
+    def parts() -> Iterator[str]:
+        buffered: list[str] = []
+        for piece in pieces:
+            buffered.append(piece)
+            if _FLUSH in piece:
+                yield "".join(buffered)
+                buffered = []
+        yield "".join(buffered)
+
+    return StreamingResponse(iterate_in_threadpool(parts()), media_type="text/html; charset=utf-8")
+
+
+def _run(request: Request) -> Response:
     run_id = request.path_params["run_id"]
     run = data.get_run(run_id)
-    table = data.run_table(run_id)
-    query = request.query_params
-    show = query.get("show", "all")
-    search = query.get("q", "")
-    below = _below(query)
-    sort = query.get("sort", "")
-    descending = query.get("dir", "asc") == "desc"
-    size = min(max(_int(query.get("size"), PAGE_SIZE), 1), 500)
-    page = None
-    rows: list[dict[str, Any]] = []
-    if table is not None:
-        page = table.select(
-            show=show,
-            below=below,
-            search=search,
-            sort=sort,
-            descending=descending,
-            page=_int(query.get("page"), 1),
-            page_size=size,
-        )
-        rows = [_row_view(table, p) for p in page.positions]
-    state = {
-        "show": show if show != "all" else "",
-        "q": search,
-        "below_scorer": below[0] if below else "",
-        "below": query.get("below", "") if below else "",
-        "sort": sort,
-        "dir": "desc" if descending else "",
-        "size": size if size != PAGE_SIZE else "",
-    }
-
-    def page_link(number: int) -> str:
-        return _link(request.url.path, **state, page=number)
-
-    def sort_link(scorer: str) -> str:
-        flip = "asc" if (sort == scorer and descending) else "desc"
-        return _link(request.url.path, **{**state, "sort": scorer, "dir": flip})
-
-    feedback_rows = {f.row for f in human_feedback(run_id)}
-    return _html(
+    return _streamed(
         request,
         "run.html.j2",
         run=run,
-        table=table,
-        charts=_charts(run_id, id(table)) if table is not None else [],
-        page=page,
-        rows=rows,
-        state=state,
-        page_link=page_link,
-        sort_link=sort_link,
-        feedback_rows=feedback_rows,
+        lazy=_RunRows(run_id, request.query_params),
         cost=data.cost(run),
         duration=data.duration_s(run),
     )
 
 
-async def _row(request: Request) -> Response:
+def _row(request: Request) -> Response:
     run_id = request.path_params["run_id"]
     run = data.get_run(run_id)
     table = data.run_table(run_id)
@@ -370,7 +414,7 @@ async def _row(request: Request) -> Response:
     )
 
 
-async def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:
+def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:
     from starlette.responses import RedirectResponse
 
     run_id = request.path_params["run_id"]
@@ -388,7 +432,7 @@ async def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:
     return RedirectResponse(f"/runs/{run_id}/rows/{position}#feedback", status_code=303)
 
 
-async def _compare(request: Request) -> Response:
+def _compare(request: Request) -> Response:
     from evalkit.report.comparison import compare_runs
 
     ids = [r for r in request.query_params.getlist("run") if r]
@@ -473,7 +517,7 @@ async def _compare(request: Request) -> Response:
     )
 
 
-async def _datasets(request: Request) -> Response:
+def _datasets(request: Request) -> Response:
     return _html(
         request,
         "datasets.html.j2",
@@ -487,7 +531,7 @@ def _static_text(name: str) -> str:
     return resources.files("evalkit.ui").joinpath("static", name).read_text("utf-8")
 
 
-async def _static(request: Request) -> Response:
+def _static(request: Request) -> Response:
     from starlette.responses import PlainTextResponse, Response
 
     name = request.path_params["name"]
@@ -605,7 +649,7 @@ async def _post_feedback(request: Request) -> Response:
     form = await _form(request)
     if not await _check_form_key(request, form):
         return PlainTextResponse("evalkit ui: the form key is missing or stale; reload", 403)
-    return await _add_feedback(request, form)
+    return _add_feedback(request, form)
 
 
 def create_app(settings: UiSettings) -> Starlette:

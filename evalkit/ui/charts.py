@@ -35,7 +35,8 @@ def trend_svg(metric: str, points: Sequence[tuple[int, float, str]]) -> Markup:
     )
     if not points:
         parts.append(
-            f'<text class="empty" x="{_W / 2}" y="{_H / 2}" text-anchor="middle">no runs with this metric</text>'
+            f'<text class="empty" x="{_W / 2}" y="{_H / 2}" text-anchor="middle">'
+            "no runs with this metric</text>"
         )
         parts.append("</svg>")
         return Markup("\n".join(parts))

@@ -211,17 +211,39 @@ class RunTable:
             return cache[scorer]
 
     @cached_property
-    def text(self) -> Any:
+    def text(self) -> list[str]:
         """Every row's record cells as one lower-case string, for text search."""
-        import pandas as pd
+        import orjson
 
-        parts = [self.frame[c].astype(str) for c in self.record_columns]
-        if not parts:
-            return pd.Series([""] * len(self.frame))
-        joined = parts[0]
-        for part in parts[1:]:
-            joined = joined + "\n" + part
-        return joined.str.lower()
+        def plain_text(value: Any) -> str:
+            if isinstance(value, str):
+                return value
+            try:
+                return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+            except TypeError:
+                return str(value)
+
+        columns = [self.frame[c].tolist() for c in self.record_columns]
+        return [
+            "\n".join(plain_text(v) for v in cells).lower() for cells in zip(*columns, strict=True)
+        ]
+
+    def _matching(self, needle: str) -> Any:
+        """Rows whose text contains ``needle``; the last few searches are kept, so paging
+        through a search's results does not search again."""
+        import numpy as np
+
+        with self._lock:
+            kept: OrderedDict[str, Any] = self.__dict__.setdefault("_searches", OrderedDict())
+            if needle in kept:
+                kept.move_to_end(needle)
+                return kept[needle]
+        found = np.fromiter((needle in t for t in self.text), dtype=bool, count=len(self.frame))
+        with self._lock:
+            kept[needle] = found
+            while len(kept) > 8:
+                kept.popitem(last=False)
+        return found
 
     def select(
         self,
@@ -254,7 +276,7 @@ class RunTable:
             with np.errstate(invalid="ignore"):
                 mask &= np.asarray(self.scores(below[0])) < below[1]
         if search.strip():
-            mask &= self.text.str.contains(search.strip().lower(), regex=False).to_numpy()
+            mask &= self._matching(search.strip().lower())
         positions = np.flatnonzero(mask)
         if sort in self.scorers:
             keys = np.asarray(self.scores(sort))[positions]

@@ -62,7 +62,7 @@ def _log_evil_run() -> tuple[str, str]:
 
     experiment_id = evalkit.set_experiment(f"exp {EVIL}").experiment_id
     with evalkit.start_run(run_name=f"run {EVIL}") as run:
-        evalkit.set_tag(f"tag<script>window.__xss=6</script>", EVIL)
+        evalkit.set_tag("tag<script>window.__xss=6</script>", EVIL)
         evalkit.log_metric("m<img src=x onerror=window.__xss=7>/mean", 0.5)
         evalkit.log_param("p<script>window.__xss=8</script>", EVIL)
         scorer_name = "judge<svg onload=window.__xss=9>"

@@ -220,7 +220,8 @@ def test_datasets_page_lists_digests_and_the_runs_that_used_them(
 _EVIDENCE = """
 return {
   xss: window.__xss === undefined ? null : window.__xss,
-  scripts: Array.from(document.scripts).filter(s => s.getAttribute("src") !== "/static/ui.js").length,
+  scripts: Array.from(document.scripts)
+    .filter(s => s.getAttribute("src") !== "/static/ui.js").length,
   handlers: document.querySelectorAll("[onerror],[onload],[onclick]").length,
   jsLinks: Array.from(document.querySelectorAll("a[href]")).filter(
     a => a.getAttribute("href").trim().toLowerCase().startsWith("javascript:")).length,
