@@ -16,6 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="require this token on every request ('generate' makes one and prints it); "
         "needed to listen on anything but loopback",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host header to answer (a DNS name or address that reaches --host)",
+    )
 
 
 def run(args: argparse.Namespace, experiment: str | None) -> int:
@@ -24,5 +31,11 @@ def run(args: argparse.Namespace, experiment: str | None) -> int:
     from evalkit.ui import serve
 
     store.tracking()  # fail now, not on the first page
-    serve(args.host, args.port, token=getattr(args, "token", None), experiment=experiment)
+    serve(
+        args.host,
+        args.port,
+        token=getattr(args, "token", None),
+        experiment=experiment,
+        extra_hosts=list(getattr(args, "allow_host", []) or []),
+    )
     return 0
