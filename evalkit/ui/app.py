@@ -381,6 +381,8 @@ def _row(request: Request) -> Response:
     position = _int(request.path_params["row"], -1)
     if table is None or not 0 <= position < len(table):
         raise TrackingError(f"no row {request.path_params['row']!r} in run {run_id}")
+    from evalkit.report.render import format_cell
+
     cells = table.row(position)
     judged = []
     from evalkit._rowvalues import present
@@ -389,7 +391,7 @@ def _row(request: Request) -> Response:
         judged.append(
             {
                 "scorer": s,
-                "value": _pretty(cells.get(f"{s}/value")),
+                "value": format_cell(cells.get(f"{s}/value")),
                 "rationale": _pretty(cells.get(f"{s}/rationale")),
                 "error_code": _pretty(cells.get(f"{s}/error_code")),
                 "error_message": _pretty(cells.get(f"{s}/error_message")),
