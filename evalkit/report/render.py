@@ -104,6 +104,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["cell"] = format_cell
+    env.filters["clip"] = clip
     return env
 
 
