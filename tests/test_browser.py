@@ -210,13 +210,68 @@ def ui_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
 def test_ui_pages_render_in_chromium(ui_server: tuple[str, list[str]], tmp_path: Path) -> None:
     url, (first, second) = ui_server
     index = dump_dom(url, tmp_path)
-    assert len(re.findall(r'<tr class="run" data-run="', index)) == 2
-    assert f'href="/runs/{first}"' in index
+    assert 'data-ready="1"' in index and 'href="/experiments/0"' in index
+    runs = dump_dom(f"{url}experiments/0", tmp_path)
+    assert len(re.findall(r'<tr class="run" data-run="', runs)) == 2
+    assert f'href="/runs/{first}"' in runs
     run_page = dump_dom(f"{url}runs/{first}", tmp_path)
     assert 'data-ready="1"' in run_page and "10 of 10 rows" in run_page
     assert ("False", 6) in chart_bars(run_page) and ("True", 4) in chart_bars(run_page)
-    compare = f"{url}compare?a={first}&b={second}"
-    compared = dump_dom(compare + "#show=changed", tmp_path)
-    assert "3 of 10 rows" in compared
-    assert len(re.findall(r'<tr class="change (better|worse)">', compared)) == 3
-    screenshot(compare, tmp_path, "ui-compare.png")
+    compare = f"{url}compare?run={first}&run={second}"
+    compared = dump_dom(compare, tmp_path)
+    assert len(re.findall(r'<tr class="side-row (better|worse)"', compared)) == 3
+    screenshot(compare, tmp_path, "ui-compare-cli.png")
+
+
+def test_ui_refuses_a_non_loopback_address_without_a_token(tmp_path: Path) -> None:
+    done = _cli(tmp_path, "ui", "--host", "0.0.0.0", "--port", "0")
+    assert done.returncode != 0
+    assert "without a token" in done.stderr
+
+
+def _report_of(table_rows: list[dict[str, object]], tmp_path: Path) -> Path:
+    import pandas as pd
+
+    report = tmp_path / "big.html"
+    run = ReportRun(run_id="big", metrics={"exact/mean": 0.5}, table=pd.DataFrame(table_rows))
+    report.write_text(render_report(run), encoding="utf-8")
+    return report
+
+
+def test_report_of_a_huge_output_stays_small_and_expands(tmp_path: Path) -> None:
+    huge = "x" * 50_000_000
+    report = _report_of(
+        [{"inputs": {"q": "a"}, "outputs": huge, "exact/value": True}]
+        + [{"inputs": {"q": str(i)}, "outputs": "short", "exact/value": False} for i in range(3)],
+        tmp_path,
+    )
+    assert report.stat().st_size < 200_000  # 50 MB of output, a page of kilobytes
+    dom = dump_dom(report.as_uri(), tmp_path)
+    assert 'data-ready="1"' in dom and "show all (50000000 characters)" in dom
+    assert "the report keeps the first 10000 of 50000000 characters" in dom
+
+
+def test_report_table_is_paged_in_the_page(tmp_path: Path) -> None:
+    rows = [
+        {"inputs": {"q": f"question {i}"}, "outputs": f"answer {i}", "exact/value": i % 2 == 0}
+        for i in range(250)
+    ]
+    report = _report_of(rows, tmp_path)
+    dom = dump_dom(report.as_uri(), tmp_path)
+    assert "250 of 250 rows" in dom and "page 1 of 3" in dom
+    assert [int(r) for r in visible_rows(dom)] == list(range(100))
+    last = dump_dom(report.as_uri() + "#page=3", tmp_path)
+    assert [int(r) for r in visible_rows(last)] == list(range(200, 250))
+    filtered = dump_dom(report.as_uri() + "#filter=question%2012&page=2", tmp_path)
+    assert "11 of 250 rows" in filtered  # a page past the end shows the last page
+    assert [int(r) for r in visible_rows(filtered)] == [12, *range(120, 130)]
+    screenshot(report.as_uri() + "#page=2", tmp_path, "report-paged.png")
+
+
+@pytest.mark.parametrize("bad_hash", ["#show=%22%5D", "#filter=%E0%A4%A", "#sort=%ZZ&show=x"])
+def test_report_script_survives_a_malformed_hash(bad_hash: str, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render_report(_report_run("base", "qa_small.jsonl")), encoding="utf-8")
+    dom = dump_dom(report.as_uri() + bad_hash, tmp_path)
+    assert 'data-ready="1"' in dom  # the script ran to the end
+    assert "10 of 10 rows" in dom

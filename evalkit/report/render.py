@@ -29,6 +29,43 @@ if TYPE_CHECKING:
 __all__ = ["ReportRun", "render_report"]
 
 _RECORD_COLUMNS = ("inputs", "outputs", "expectations")
+PREVIEW_CHARS = 300
+"""A table cell shows this much of its text; the rest is behind "show all"."""
+KEEP_CHARS = 10_000
+"""At most this much of a cell's text is written into the page at all, so one 50 MB output
+does not make a 50 MB report; the run's table artifact keeps every character."""
+PAGE_SIZE = 100
+"""Rows shown per page of the report's table (the script pages through the rest)."""
+
+
+@dataclass(frozen=True)
+class Clipped:
+    """A cell's text cut for the page: a preview, the kept text and the full length."""
+
+    preview: str
+    kept: str
+    length: int
+
+    @property
+    def clipped(self) -> bool:
+        """Whether the preview is shorter than the text."""
+        return self.length > len(self.preview)
+
+    @property
+    def cut(self) -> bool:
+        """Whether even the kept text is shorter than the text."""
+        return self.length > len(self.kept)
+
+    def __str__(self) -> str:
+        return self.kept
+
+    def __bool__(self) -> bool:
+        return self.length > 0
+
+
+def clip(text: str) -> Clipped:
+    """``text`` cut to :data:`PREVIEW_CHARS` (shown) and :data:`KEEP_CHARS` (expandable)."""
+    return Clipped(preview=text[:PREVIEW_CHARS], kept=text[:KEEP_CHARS], length=len(text))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +104,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["cell"] = format_cell
+    env.filters["clip"] = clip
     return env
 
 
@@ -128,7 +166,7 @@ def _score_cell(table: Columns, label: Any, scorer: str) -> dict[str, Any]:
         return {
             "text": "error",
             "sort": "",
-            "error": f"{error}: {message}" if present(message) else str(error),
+            "error": clip(f"{error}: {message}" if present(message) else str(error)),
             "rationale": "",
         }
     value = table.get(label, f"{scorer}/value")
@@ -138,7 +176,7 @@ def _score_cell(table: Columns, label: Any, scorer: str) -> dict[str, Any]:
         "text": format_cell(value),
         "sort": "" if number is None else repr(number),
         "error": "",
-        "rationale": format_cell(rationale) if present(rationale) else "",
+        "rationale": clip(format_cell(rationale)) if present(rationale) else "",
     }
 
 
@@ -153,9 +191,9 @@ def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list
     extras = [c for c in ("latency", "prediction_error") if c in table]
     rows = []
     for label in table.labels:
-        cells = {c: format_cell(table.get(label, c)) for c in columns}
+        cells = {c: clip(format_cell(table.get(label, c))) for c in columns}
         scores = {s: _score_cell(table, label, s) for s in scorers}
-        extra = {c: format_cell(table.get(label, c)) for c in extras}
+        extra = {c: clip(format_cell(table.get(label, c))) for c in extras}
         before: dict[str, dict[str, Any]] = {}
         directions: dict[str, str] = {}
         if compare is not None:
@@ -247,6 +285,7 @@ def render_report(run: ReportRun, compare_to: ReportRun | None = None) -> str:
             rows=rows,
             record_columns=record_columns,
             extra_columns=extra_columns,
+            page_size=PAGE_SIZE,
             style=_asset("report.css"),
             script=_asset("report.js"),
         )

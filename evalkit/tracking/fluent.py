@@ -59,6 +59,7 @@ __all__ = [
     "log_table",
     "log_text",
     "restore_run",
+    "search_experiments",
     "search_runs",
     "set_experiment",
     "set_tag",
@@ -561,6 +562,12 @@ def search_runs(
     if output_format != "pandas":
         raise TrackingError(f"output_format must be 'pandas' or 'list', not {output_format!r}")
     return _runs_frame(runs)
+
+
+def search_experiments() -> list[Experiment]:
+    """Every experiment of the current tracking store, oldest first (MLflow's
+    ``mlflow.search_experiments()`` without filters)."""
+    return _store().search_experiments()
 
 
 def _all_experiment_ids(store: TrackingStore) -> list[str]:

@@ -1,5 +1,6 @@
 // Sort and filter the per-row table. State lives in the URL hash
-// (#filter=TEXT&show=errors&sort=COL:asc), so a link reopens the same view.
+// (#filter=TEXT&show=errors&sort=COL:asc&page=N), so a link reopens the same view. The table
+// is shown a page at a time: a big run's report stays quick to scroll and to filter.
 (function () {
   "use strict";
   var table = document.getElementById("row-table");
@@ -11,6 +12,12 @@
   var count = document.getElementById("row-count");
   var heads = table.tHead.rows[0].cells;
   var sortState = null;
+  var pager = document.getElementById("pager");
+  var pageSize = parseInt(pager.getAttribute("data-page-size"), 10) || 100;
+  var pageInfo = document.getElementById("page-info");
+  var prevPage = document.getElementById("prev-page");
+  var nextPage = document.getElementById("next-page");
+  var page = 1;
 
   function cellKey(row, col, numeric) {
     var cell = row.cells[col];
@@ -33,6 +40,7 @@
       return (x[0] < y[0] ? -1 : 1) * sign;
     });
     keyed.forEach(function (k) { body.appendChild(k[2]); });
+    rows = keyed.map(function (k) { return k[2]; });  // pages follow the sorted order
     for (var i = 0; i < heads.length; i++) { heads[i].classList.remove("asc", "desc"); }
     heads[col].classList.add(dir);
     sortState = col + ":" + dir;
@@ -51,14 +59,20 @@
   function apply() {
     var text = filter.value.trim().toLowerCase();
     var mode = show.value;
-    var visible = 0;
-    rows.forEach(function (r) {
-      var ok = matches(r, text, mode);
-      r.classList.toggle("hidden", !ok);
-      if (ok) { visible += 1; }
-    });
+    var matched = rows.filter(function (r) { return matches(r, text, mode); });
+    var pages = Math.max(1, Math.ceil(matched.length / pageSize));
+    page = Math.min(Math.max(1, page), pages);
+    var first = (page - 1) * pageSize, last = first + pageSize;
+    rows.forEach(function (r) { r.classList.add("hidden"); });
+    matched.forEach(function (r, i) { if (i >= first && i < last) { r.classList.remove("hidden"); } });
+    var visible = matched.length;
     count.textContent = visible + " of " + rows.length + " rows";
     count.setAttribute("data-visible", String(visible));
+    pageInfo.textContent = "page " + page + " of " + pages;
+    pager.setAttribute("data-page", String(page));
+    pager.hidden = pages < 2;
+    prevPage.disabled = page <= 1;
+    nextPage.disabled = page >= pages;
   }
 
   function saveHash() {
@@ -66,16 +80,28 @@
     if (filter.value) { parts.push("filter=" + encodeURIComponent(filter.value)); }
     if (show.value !== "all") { parts.push("show=" + show.value); }
     if (sortState) { parts.push("sort=" + sortState); }
+    if (page > 1) { parts.push("page=" + page); }
     history.replaceState(null, "", parts.length ? "#" + parts.join("&") : location.pathname + location.search);
+  }
+
+  function decoded(text) {
+    try { return decodeURIComponent(text); } catch (e) { return null; }  // a malformed %-escape
+  }
+
+  function isOption(value) {
+    // compared, not looked up with a selector: a hash value is never parsed as CSS
+    return Array.prototype.some.call(show.options, function (o) { return o.value === value; });
   }
 
   function loadHash() {
     location.hash.replace(/^#/, "").split("&").forEach(function (part) {
       var i = part.indexOf("=");
       if (i < 0) { return; }
-      var key = part.slice(0, i), value = decodeURIComponent(part.slice(i + 1));
+      var key = part.slice(0, i), value = decoded(part.slice(i + 1));
+      if (value === null) { return; }
       if (key === "filter") { filter.value = value; }
-      if (key === "show" && show.querySelector('option[value="' + value + '"]')) { show.value = value; }
+      if (key === "show" && isOption(value)) { show.value = value; }
+      if (key === "page") { page = parseInt(value, 10) || 1; }
       if (key === "sort") {
         var s = value.split(":"), col = parseInt(s[0], 10);
         if (col >= 0 && col < heads.length) { sortBy(col, s[1] === "desc" ? "desc" : "asc"); }
@@ -86,11 +112,14 @@
   Array.prototype.forEach.call(heads, function (th, col) {
     th.addEventListener("click", function () {
       sortBy(col, th.classList.contains("asc") ? "desc" : "asc");
+      apply();
       saveHash();
     });
   });
-  filter.addEventListener("input", function () { apply(); saveHash(); });
-  show.addEventListener("change", function () { apply(); saveHash(); });
+  filter.addEventListener("input", function () { page = 1; apply(); saveHash(); });
+  show.addEventListener("change", function () { page = 1; apply(); saveHash(); });
+  prevPage.addEventListener("click", function () { page -= 1; apply(); saveHash(); });
+  nextPage.addEventListener("click", function () { page += 1; apply(); saveHash(); });
   loadHash();
   apply();
   document.body.setAttribute("data-ready", "1");
