@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import JudgeError
+from evalkit.errors import UsageError
 
 __all__ = [
     "CACHE_MODES",
@@ -83,10 +83,10 @@ def check_mode(mode: str) -> str:
     """``mode`` when it is one of :data:`CACHE_MODES`.
 
     Raises:
-        JudgeError: It is not.
+        UsageError: It is not.
     """
     if mode not in CACHE_MODES:
-        raise JudgeError(f"cache mode {mode!r} is not one of {', '.join(map(repr, CACHE_MODES))}")
+        raise UsageError(f"cache mode {mode!r} is not one of {', '.join(map(repr, CACHE_MODES))}")
     return mode
 
 
