@@ -33,8 +33,6 @@ from evalkit.data.files import FILE_SUFFIXES, read_file
 from evalkit.data.records import RecordSource, records_from
 from evalkit.data.rows import COLUMNS, EvalRow, normalize_data
 
-_records_from = records_from  # the name evalkit.legacy imports; use records_from
-
 __all__ = [
     "COLUMNS",
     "FILE_SUFFIXES",

@@ -103,12 +103,12 @@ def _as_metric(item: Any, where: str) -> EvaluationMetric:
 def _frame(data: Any) -> pd.DataFrame:
     import pandas as pd
 
-    from evalkit.data import _records_from
+    from evalkit.data import records_from
 
     if isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
     else:
-        frame = pd.DataFrame(_records_from(data))
+        frame = pd.DataFrame(records_from(data))
     if len(frame) == 0:
         raise DataError("the evaluation data is empty; pass at least one row")
     return frame

@@ -11,9 +11,9 @@ import re
 import time
 from collections.abc import Sequence
 
-from evalkit._redact import redact_text
 from evalkit.errors import ErrorCode, ModelCallError
 from evalkit.llm.transport import load_litellm
+from evalkit.redaction import redact_text
 
 __all__ = ["ERROR_CODES", "classify", "retry_after"]
 

@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from evalkit._redact import secrets_in
 from evalkit.errors import ModelCallError
 from evalkit.llm.breaker import CircuitBreaker
 from evalkit.llm.cache import CallCache, call_key, open_cache
@@ -40,6 +39,7 @@ from evalkit.llm.models import endpoint, parse_model_uri
 from evalkit.llm.pricing import PRICE_PARAMETERS, cost, has_price, unpriced_message
 from evalkit.llm.scope import CallScope, current_scope
 from evalkit.llm.transport import send, supports_response_schema
+from evalkit.redaction import secrets_in
 
 __all__ = [
     "DEFAULT_INITIAL_BACKOFF",

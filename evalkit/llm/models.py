@@ -13,8 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit._redact import redact_url
 from evalkit.errors import JudgeError
+from evalkit.redaction import redact_url
 
 __all__ = ["endpoint", "parse_model_uri"]
 

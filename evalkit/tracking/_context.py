@@ -97,14 +97,6 @@ def local_store_folder() -> Path | None:
     return Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else None
 
 
-# Kept for callers written before the store protocol (evalkit.judges.cache).
-_raw_uri = tracking_uri
-
-
-def _resolve(raw: str) -> tuple[str, str]:
-    return resolve_uri(raw)
-
-
 def current_store() -> TrackingStore:
     """The store for the current tracking URI, opened (and migrated) on first use."""
     uri = tracking_uri()

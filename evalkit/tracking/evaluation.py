@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.entities import EvaluationResult
 from evalkit.errors import EvalkitError, TrackingError
+from evalkit.redaction import redact
 from evalkit.tracking import _context, artifacts
-from evalkit.tracking._redact import redact
 from evalkit.tracking.runs import DatasetInput, Metric, Run, RunStatus, now_ms
 
 if TYPE_CHECKING:

@@ -132,8 +132,7 @@ def test_user_and_password_in_api_base_are_redacted(monkeypatch: pytest.MonkeyPa
 
 
 def test_credential_headers_are_redacted_everywhere() -> None:
-    from evalkit._redact import redact_text, secrets_in
-    from evalkit.tracking._redact import REDACTED, redact
+    from evalkit.redaction import REDACTED, redact, redact_text, secrets_in
 
     headers = {"Ocp-Apim-Subscription-Key": "apim-0123456789", "X-Api-Key": "xk-0123456789"}
     assert redact({"extra_headers": headers}) == {

@@ -156,7 +156,7 @@ def test_the_grep_catches_what_it_looks_for(line: str) -> None:
 
 
 def test_redact_walks_configs_and_cuts_env_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from evalkit.tracking._redact import REDACTED, redact
+    from evalkit.redaction import REDACTED, redact
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", PLANTED)
     config = {

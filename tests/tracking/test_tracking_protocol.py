@@ -89,15 +89,7 @@ def test_no_private_name_crosses_into_or_out_of(package: str) -> None:
             target_inside = parts[:1] == [package]
             if private and inside != target_inside:
                 offenders.append(f"{relative}: {module} {name or ''}")
-    # Known callers outside these packages, owned elsewhere, until they switch to the public
-    # names (evalkit.tracking.local_store_folder, evalkit.data.records_from):
-    allowed = {
-        "judges/cache.py: evalkit.tracking _context",
-        "llm/cache.py: evalkit.tracking _context",
-        "legacy.py: evalkit.data _records_from",
-        "legacy/__init__.py: evalkit.data _records_from",
-    }
-    assert [o for o in offenders if o.strip() not in allowed] == []
+    assert offenders == []
 
 
 def test_the_data_layer_does_not_import_tracking() -> None:
