@@ -53,7 +53,7 @@ class SpecJudge(InstructionsJudge):
     path: str | None = None
     """The spec file the judge was loaded from."""
 
-    def __call__(  # type: ignore[override]
+    def score(
         self,
         *,
         inputs: Any = None,
@@ -62,7 +62,7 @@ class SpecJudge(InstructionsJudge):
         trace: Any = None,
     ) -> Feedback:
         """Assess one record, as :class:`InstructionsJudge`, then map the choice to its score."""
-        feedback = super().__call__(
+        feedback = super().score(
             inputs=inputs, outputs=outputs, expectations=expectations, trace=trace
         )
         if self.scores is None or feedback.error is not None:

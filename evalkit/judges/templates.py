@@ -29,8 +29,10 @@ __all__ = [
     "DATA_OPEN",
     "JUDGE_VARIABLES",
     "Template",
+    "fence",
     "format_value",
     "load_prompt",
+    "trusted",
 ]
 
 JUDGE_VARIABLES: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace")
@@ -41,7 +43,10 @@ DATA_OPEN = "<data>"
 DATA_CLOSE = "</data>"
 """Closes a block of evaluated text in a rendered prompt."""
 
-_TAG = re.compile(r"<(/?)data>", re.IGNORECASE)
+# Any tag a reader could take for a <data> delimiter: `</data>`, `</data >`, `</ data>`,
+# `< /DATA foo>`, ... The zero-width space after the name keeps the text readable while
+# making it no longer the delimiter.
+_TAG = re.compile(r"(<\s*/?\s*)(data)(?![\w-])", re.IGNORECASE)
 
 
 def format_value(value: Any) -> str:
@@ -79,14 +84,26 @@ def _plain(value: Any) -> _Plain:
     return _Plain(format_value(value))
 
 
+def trusted(value: Any) -> str:
+    """Mark ``value`` as text the caller vouches for (a configured guideline, a label): a
+    template inserts it undelimited, as ``{{ x | plain }}`` would."""
+    return _plain(value)
+
+
+def fence(value: Any) -> str:
+    """``value`` as a delimited block of data: ``<data>...</data>``, with any tag inside it
+    that looks like a delimiter neutralised, so the text cannot close the block."""
+    text = _TAG.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b", format_value(value))
+    return f"{DATA_OPEN}{text}{DATA_CLOSE}"
+
+
 def _as_data(value: Any) -> str:
     """``finalize`` hook: every inserted value becomes a delimited block of data."""
     if isinstance(value, _Plain):
         return str(value)
     if value is None:
         return ""  # `{% if %}`-guarded optional parts render nothing
-    text = _TAG.sub(lambda m: f"<{m.group(1)}data\u200b>", format_value(value))
-    return f"{DATA_OPEN}{text}{DATA_CLOSE}"
+    return fence(value)
 
 
 @functools.cache

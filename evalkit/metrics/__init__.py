@@ -174,9 +174,22 @@ def make_metric(
 
 def _from(spec: Any, **kwargs: Any) -> EvaluationMetric:
     builtin = spec if isinstance(spec, BuiltinSpec) else None
+    if builtin is not None:  # MLflow's version and long name, as registered
+        kwargs.setdefault("version", builtin.version)
+        kwargs.setdefault("long_name", builtin.long_name)
     return EvaluationMetric(
         spec.eval_fn, spec.name, spec.greater_is_better, _builtin=builtin, **kwargs
     )
+
+
+def _by_name(name: str, **config: Any) -> EvaluationMetric:
+    """The built-in heuristic metric registered as ``name`` (``"rougeL"``, ``"precision_at_3"``),
+    with MLflow's name, version and aggregates.
+
+    Raises:
+        ScorerError: No built-in metric has that name.
+    """
+    return _from(builtin_metric(name, **config))
 
 
 def token_count(encoding: str = "cl100k_base") -> EvaluationMetric:
@@ -191,55 +204,47 @@ def latency() -> EvaluationMetric:
 
 def toxicity() -> EvaluationMetric:
     """Hate-speech probability per prediction (optional extra; local model cache only)."""
-    return _from(
-        builtin_metric("toxicity"),
-        version="v1",
-        long_name="toxicity/roberta-hate-speech-dynabench-r4",
-    )
+    return _from(builtin_metric("toxicity"))
 
 
 def flesch_kincaid_grade_level() -> EvaluationMetric:
     """Flesch-Kincaid grade level of each prediction (textstat's value)."""
-    return _from(builtin_metric("flesch_kincaid_grade_level"), version="v1")
+    return _from(builtin_metric("flesch_kincaid_grade_level"))
 
 
 def ari_grade_level() -> EvaluationMetric:
     """Automated readability index of each prediction (textstat's value)."""
-    return _from(
-        builtin_metric("ari_grade_level"),
-        version="v1",
-        long_name="automated_readability_index_grade_level",
-    )
+    return _from(builtin_metric("ari_grade_level"))
 
 
 def exact_match() -> EvaluationMetric:
     """Share of predictions equal to their target (``accuracy_score``); aggregate only."""
-    return _from(builtin_metric("exact_match"), version="v1")
+    return _from(builtin_metric("exact_match"))
 
 
 def rouge1() -> EvaluationMetric:
     """ROUGE-1 (unigram) F-measure of each prediction against its target."""
-    return _from(builtin_metric("rouge1"), version="v1")
+    return _from(builtin_metric("rouge1"))
 
 
 def rouge2() -> EvaluationMetric:
     """ROUGE-2 (bigram) F-measure of each prediction against its target."""
-    return _from(builtin_metric("rouge2"), version="v1")
+    return _from(builtin_metric("rouge2"))
 
 
 def rougeL() -> EvaluationMetric:
     """ROUGE-L (longest common subsequence) F-measure against the target."""
-    return _from(builtin_metric("rougeL"), version="v1")
+    return _from(builtin_metric("rougeL"))
 
 
 def rougeLsum() -> EvaluationMetric:
     """ROUGE-Lsum (summary-level LCS over newline-separated sentences) F-measure."""
-    return _from(builtin_metric("rougeLsum"), version="v1")
+    return _from(builtin_metric("rougeLsum"))
 
 
 def bleu() -> EvaluationMetric:
     """BLEU of each prediction against its target (Hugging Face ``bleu``, one reference)."""
-    return _from(builtin_metric("bleu"), version="v1")
+    return _from(builtin_metric("bleu"))
 
 
 def precision_at_k(k: int) -> EvaluationMetric:
@@ -315,4 +320,17 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("evalkit.metrics.genai")
+    # a built-in heuristic metric registered after the factories above were written:
+    # ``evalkit.metrics.<name>()``, as MLflow names it
+    from evalkit.scorers.registry import lookup
+
+    entry = lookup(name) if not name.startswith("_") else None
+    if entry is not None and entry.kind == "heuristic" and entry.pattern is None:
+
+        def factory(**config: Any) -> EvaluationMetric:
+            return _from(builtin_metric(name, **config))
+
+        factory.__name__ = name
+        factory.__doc__ = entry.doc
+        return factory
     raise AttributeError(f"module 'evalkit.metrics' has no attribute {name!r}")
