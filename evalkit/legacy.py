@@ -153,7 +153,7 @@ class _LegacyScorer(BatchScorer):
     result: MetricValue | None = dataclasses.field(default=None, repr=False)
     """The metric's value, once computed."""
 
-    def score_batch(self, *, outputs: Sequence[Any] = ()) -> list[ScorerValue]:  # type: ignore[override]
+    def score_batch(self, *, outputs: Sequence[Any] = ()) -> list[ScorerValue]:
         """Per-row scores of the metric (the engine keeps a failure as every row's error)."""
         metric: EvaluationMetric = self.metric
         ctx: LegacyContext = self.ctx

@@ -118,7 +118,7 @@ _ENTRIES: dict[str, BuiltinEntry] = {}
 _loaded = False
 _lock = threading.RLock()
 
-T = TypeVar("T")
+T = TypeVar("T", bound=type[Scorer])
 
 
 def builtin(
@@ -161,10 +161,10 @@ def builtin(
 
     def register(cls: T) -> T:
         fixed = dict(config or {})
-        factory: Callable[..., Scorer] = functools.partial(cls, **fixed) if fixed else cls  # type: ignore[assignment]
+        factory: Callable[..., Scorer] = functools.partial(cls, **fixed) if fixed else cls
         entry = BuiltinEntry(
             name=name,
-            scorer_class=cls,  # type: ignore[arg-type]
+            scorer_class=cls,
             factory=factory,
             kind=kind,
             mlflow_key=mlflow_key,
@@ -180,10 +180,10 @@ def builtin(
         with _lock:
             old = _ENTRIES.get(name)
             # the same class registering again (a reloaded module) replaces its entry
-            if old is not None and old.scorer_class.__qualname__ != cls.__qualname__:  # type: ignore[attr-defined]
+            if old is not None and old.scorer_class.__qualname__ != cls.__qualname__:
                 raise ScorerError(
                     f"two built-ins are named {name!r}: {old.scorer_class.__qualname__} and "
-                    f"{cls.__qualname__}"  # type: ignore[attr-defined]
+                    f"{cls.__qualname__}"
                 )
             _ENTRIES[name] = entry
         return cls
@@ -201,7 +201,8 @@ def _load() -> None:
             return
         for package_name in BUILTIN_PACKAGES:
             package = importlib.import_module(package_name)
-            for info in pkgutil.iter_modules(package.__path__, f"{package_name}."):
+            found = pkgutil.iter_modules(package.__path__, f"{package_name}.")
+            for info in sorted(found, key=lambda m: m.name):
                 leaf = info.name.rsplit(".", 1)[1]
                 if leaf.startswith("_") or info.name in _NOT_BUILTIN_MODULES:
                     continue

@@ -36,21 +36,14 @@ _ROUGE_ROWS_PER_PROCESS = 20_000
 _SUMMARIES = ("text-summarization",)
 
 
+# stacked decorators apply bottom-up: rouge1 registers first
 @builtin(
-    "rouge1",
+    "rougeLsum",
     kind="heuristic",
-    mlflow_key="rouge1/v1",
-    config={"rouge_type": "rouge1"},
+    mlflow_key="rougeLsum/v1",
+    config={"rouge_type": "rougeLsum"},
     presets=_SUMMARIES,
-    preset_rank=10,
-)
-@builtin(
-    "rouge2",
-    kind="heuristic",
-    mlflow_key="rouge2/v1",
-    config={"rouge_type": "rouge2"},
-    presets=_SUMMARIES,
-    preset_rank=11,
+    preset_rank=13,
 )
 @builtin(
     "rougeL",
@@ -61,12 +54,20 @@ _SUMMARIES = ("text-summarization",)
     preset_rank=12,
 )
 @builtin(
-    "rougeLsum",
+    "rouge2",
     kind="heuristic",
-    mlflow_key="rougeLsum/v1",
-    config={"rouge_type": "rougeLsum"},
+    mlflow_key="rouge2/v1",
+    config={"rouge_type": "rouge2"},
     presets=_SUMMARIES,
-    preset_rank=13,
+    preset_rank=11,
+)
+@builtin(
+    "rouge1",
+    kind="heuristic",
+    mlflow_key="rouge1/v1",
+    config={"rouge_type": "rouge1"},
+    presets=_SUMMARIES,
+    preset_rank=10,
 )
 class Rouge(BatchScorer):
     """ROUGE F-measure of the output against the ground truth, from 0 to 1.
