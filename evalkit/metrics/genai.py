@@ -29,7 +29,7 @@ from evalkit.aggregation import AGGREGATIONS, validate_aggregations
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
-from evalkit.judges.templates import DATA_CLOSE, DATA_OPEN, Template, format_value, load_prompt
+from evalkit.judges.templates import Template, fence, load_prompt
 from evalkit.metrics._genai_definitions import DEFINITIONS
 
 __all__ = [
@@ -357,7 +357,7 @@ def make_genai_metric_from_prompt(
         def one(match: re.Match[str]) -> str:
             if match.group(1) is None:
                 return match.group(0)[0]
-            return f"{DATA_OPEN}{format_value(values[match.group(1)])}{DATA_CLOSE}"
+            return fence(values[match.group(1)])
 
         return _PLACEHOLDER.sub(one, judge_prompt)
 
