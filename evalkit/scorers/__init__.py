@@ -78,8 +78,11 @@ def __getattr__(name: str) -> Any:
         # any other built-in, by its class name, straight from the registry
         from evalkit.scorers.registry import entries
 
-        found = [e.scorer_class for e in entries() if e.scorer_class.__name__ == name]
-        if not found or name.startswith("_"):
+        public = name[:1].isupper()
+        found = (
+            [e.scorer_class for e in entries() if e.scorer_class.__name__ == name] if public else []
+        )
+        if not found:
             raise AttributeError(f"module 'evalkit.scorers' has no attribute {name!r}")
         globals()[name] = found[0]
         return found[0]

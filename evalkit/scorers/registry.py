@@ -177,18 +177,21 @@ def builtin(
             requires_config=requires_config,
             doc=(inspect.getdoc(cls) or "").split("\n", 1)[0],
         )
-        with _lock:
-            old = _ENTRIES.get(name)
-            # the same class registering again (a reloaded module) replaces its entry
-            if old is not None and old.scorer_class.__qualname__ != cls.__qualname__:
-                raise ScorerError(
-                    f"two built-ins are named {name!r}: {old.scorer_class.__qualname__} and "
-                    f"{cls.__qualname__}"
-                )
-            _ENTRIES[name] = entry
+        # no lock here: registering runs inside imports that _load() makes under its lock
+        old = _ENTRIES.get(name)
+        # the same class registering again (a reloaded module) replaces its entry
+        if old is not None and _where(old.scorer_class) != _where(cls):
+            raise ScorerError(
+                f"two built-ins are named {name!r}: {_where(old.scorer_class)} and {_where(cls)}"
+            )
+        _ENTRIES[name] = entry
         return cls
 
     return register
+
+
+def _where(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _load() -> None:
