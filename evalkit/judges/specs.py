@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evalkit.entities import Feedback
-from evalkit.errors import JudgeError
+from evalkit.errors import EvalkitError, JudgeError
 from evalkit.judges.instructions import InstructionsJudge
 
 __all__ = ["MAX_SPEC_BYTES", "SPEC_INFERENCE_PARAMS", "SpecJudge", "load_judge"]
@@ -257,7 +257,7 @@ def load_judge(path: str | os.PathLike[str]) -> SpecJudge:
         scores = {k: float(v) for k, v in scores.items()}
     try:
         return _build(spec, name, instructions, value_type, scores, spec_path)
-    except JudgeError as exc:
+    except EvalkitError as exc:  # a bad field (aggregations, model URI, template)
         raise JudgeError(f"{where}: {exc}") from None
 
 
