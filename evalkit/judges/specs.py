@@ -161,6 +161,15 @@ def _spec_loader() -> Any:
     return SpecLoader
 
 
+def _parse(text: str) -> Any:
+    """The spec's YAML, read with the spec loader (a ``yaml.SafeLoader`` subclass)."""
+    loader = _spec_loader()(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _read_bounded(path: Path, where: str) -> str:
     with path.open("rb") as file:
         data = file.read(MAX_SPEC_BYTES + 1)
@@ -221,7 +230,7 @@ def load_judge(path: str | os.PathLike[str]) -> SpecJudge:
         raise JudgeError(f"judge spec {str(spec_path)!r} does not exist; check the path")
     where = str(spec_path)
     try:
-        spec = yaml.load(_read_bounded(spec_path, where), Loader=_spec_loader())
+        spec = _parse(_read_bounded(spec_path, where))
     except yaml.YAMLError as exc:
         raise JudgeError(f"{spec_path}: not valid YAML: {exc}") from None
     if not isinstance(spec, Mapping):
