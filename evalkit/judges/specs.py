@@ -235,7 +235,7 @@ def load_judge(path: str | os.PathLike[str]) -> SpecJudge:
         raise JudgeError(f"{spec_path}: not valid YAML: {exc}") from None
     if not isinstance(spec, Mapping):
         raise JudgeError(f"{where}: a judge spec must be a YAML mapping with name and instructions")
-    unknown = sorted(set(spec) - set(_KEYS))
+    unknown = sorted(str(k) for k in set(spec) - set(_KEYS))
     if unknown:
         raise JudgeError(
             f"{where}: unknown key(s) {', '.join(unknown)}; a spec may have {', '.join(_KEYS)}"
