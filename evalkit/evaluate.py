@@ -51,27 +51,9 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
         raise UsageError("evaluate() needs scorers=[...]: at least one scorer to run")
     if isinstance(scorers, Scorer):
         scorers = [scorers]
-    resolved: list[Scorer] = []
-    for position, s in enumerate(scorers):
-        if isinstance(s, Scorer):
-            resolved.append(s)
-        elif isinstance(s, str):  # a built-in metric by MLflow name, e.g. "rougeL"
-            from evalkit.scorers.registry import builtin_scorer
+    from evalkit.scorers.registry import resolve  # built-in names, as `evalkit eval -s`
 
-            resolved.append(builtin_scorer(s))
-        elif callable(getattr(s, "as_scorer", None)):  # evalkit.metrics.rougeL() and the like
-            resolved.append(s.as_scorer())
-        elif callable(s):
-            name = getattr(s, "__name__", repr(s))
-            raise ScorerError(
-                f"scorers[{position}] ({name}) is a plain function; decorate it with "
-                "@evalkit.scorer so evalkit knows its name and which fields it needs"
-            )
-        else:
-            raise ScorerError(
-                f"scorers[{position}] is a {type(s).__name__} ({s!r:.60}), not a scorer; "
-                "pass @scorer functions or Scorer instances"
-            )
+    resolved = [resolve(s, where=f"scorers[{position}]") for position, s in enumerate(scorers)]
     if not resolved:
         raise UsageError("evaluate() got an empty scorers list; pass at least one scorer")
     seen: dict[str, int] = {}

@@ -148,40 +148,17 @@ def _use_judge_model(model: str | None) -> None:
     set_default_model(model)
 
 
-def _registry() -> ModuleType | None:
-    try:
-        return importlib.import_module("evalkit.scorers.registry")
-    except ImportError:
-        return None
-
-
-_NOT_BUILTIN = {"BatchScorer", "Scorer", "ScorerValue"}
-
-
 def _builtin(name: str) -> Scorer | None:
-    """The built-in metric (registry name) or judge (class name) called ``name``."""
-    registry = _registry()
-    if registry is not None:
-        try:
-            value: Scorer = registry.builtin_scorer(name)
-            return value
-        except ScorerError:
-            pass
-    module = importlib.import_module("evalkit.scorers")
-    if name in _NOT_BUILTIN or name not in getattr(module, "__all__", ()):
-        return None
-    cls = getattr(module, name)
-    if inspect.isclass(cls) and issubclass(cls, Scorer):
-        return _as_scorer(cls, name)
-    return None
+    """The built-in metric or judge called ``name`` (the registry's, as ``evaluate`` reads it)."""
+    from evalkit.scorers import registry
+
+    return registry.resolve(name) if registry.lookup(name) is not None else None
 
 
 def _builtin_choices() -> list[str]:
-    registry = _registry()
-    names = list(getattr(registry, "BUILTIN_METRIC_NAMES", ()))
-    exported = getattr(importlib.import_module("evalkit.scorers"), "__all__", ())
-    classes = [n for n in exported if n[:1].isupper() and not n.isupper() and n not in _NOT_BUILTIN]
-    return [*names, *classes]
+    from evalkit.scorers import registry
+
+    return [n.replace("<k>", "3") for n in registry.names()]
 
 
 def _resolve_one(name: str) -> list[Scorer]:

@@ -34,8 +34,8 @@ _BOM = b"\xef\xbb\xbf"
 _REPR_CHECK_LIMIT = 100_000  # longer cells are not tried as Python literals
 
 
-def read_file(path: Path) -> list[dict[str, Any]]:
-    """The records of a data file.
+def read_file(path: Path) -> Any:
+    """The records of a data file (a ``.json`` document may also be a dict of columns).
 
     Raises:
         DataError: The file is missing, of an unknown type, or malformed (naming the line).
@@ -107,7 +107,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _read_json(path: Path) -> list[dict[str, Any]]:
+def _read_json(path: Path) -> Any:
+    """The JSON document's records: a list of records, a dict of columns, or the value of its
+    ``"records"`` key (:func:`evalkit.data.records.records_from` checks the shape)."""
     try:
         loaded = json.loads(_text(path))
     except json.JSONDecodeError as exc:
@@ -118,9 +120,12 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
         raise _too_deep(path, "the file") from None
     if isinstance(loaded, Mapping) and "records" in loaded:
         loaded = loaded["records"]
-    from evalkit.data.records import records_from
-
-    return records_from(loaded, where=str(path))
+    if isinstance(loaded, str | int | float | bool) or loaded is None:
+        raise DataError(
+            f"{path}: the JSON document is a {type(loaded).__name__}; it must be a list of "
+            'records, a dict of columns, or {"records": [...]}'
+        )
+    return loaded
 
 
 _CSV_ROW = re.compile(r"row (\d+)")

@@ -28,7 +28,10 @@ class RecordSource(Protocol):
 def records_from(data: Any, where: str = "data") -> list[dict[str, Any]]:
     """Any accepted shape -> a list of plain record dicts (not yet validated)."""
     if isinstance(data, str | os.PathLike):
-        return read_file(Path(data))
+        path = Path(data)
+        loaded = read_file(path)
+        # a JSON document may hold columns or non-dict rows: it is checked like in-memory data
+        return records_from(loaded, where=str(path)) if path.suffix.lower() == ".json" else loaded
     if type(data).__module__.startswith("pandas") and hasattr(data, "to_dict"):
         if not hasattr(data, "columns"):
             raise DataError(f"{where}: a pandas Series is not a dataset; pass a DataFrame")

@@ -7,7 +7,8 @@
   :class:`Safety`, :class:`Guidelines`, :class:`ExpectationsGuidelines`,
   :class:`RetrievalGroundedness`, :class:`RetrievalRelevance`,
   :class:`RetrievalSufficiency`; :func:`get_all_scorers`. Also importable from
-  ``evalkit.scorers``.
+  ``evalkit.scorers``. One module each in :mod:`evalkit.judges.builtin`, with its prompt
+  file beside it; a judge added there is reachable here by its class name too.
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -18,19 +19,20 @@ The judge model: the one a judge is given, else :func:`set_default_model`'s, els
 (litellm, loaded on first call); point tests at :class:`evalkit.testing.JudgeServer`.
 """
 
+from typing import Any
+
 from evalkit.judges.base import Judge
-from evalkit.judges.builtin_scorers import (
-    Correctness,
-    ExpectationsGuidelines,
-    Guidelines,
-    RelevanceToQuery,
-    RetrievalGroundedness,
-    RetrievalRelevance,
-    RetrievalSufficiency,
-    Safety,
-    get_all_scorers,
-)
-from evalkit.judges.functions import (
+from evalkit.judges.builtin import get_all_scorers
+from evalkit.judges.builtin.correctness import Correctness
+from evalkit.judges.builtin.expectations_guidelines import ExpectationsGuidelines
+from evalkit.judges.builtin.guidelines import Guidelines
+from evalkit.judges.builtin.relevance_to_query import RelevanceToQuery
+from evalkit.judges.builtin.retrieval_groundedness import RetrievalGroundedness
+from evalkit.judges.builtin.retrieval_relevance import RetrievalRelevance
+from evalkit.judges.builtin.retrieval_sufficiency import RetrievalSufficiency
+from evalkit.judges.builtin.safety import Safety
+from evalkit.judges.instructions import InstructionsJudge, make_judge
+from evalkit.judges.judge_functions import (
     custom_prompt_judge,
     is_context_relevant,
     is_context_sufficient,
@@ -39,7 +41,6 @@ from evalkit.judges.functions import (
     is_safe,
     meets_guidelines,
 )
-from evalkit.judges.instructions import InstructionsJudge, make_judge
 from evalkit.judges.specs import load_judge
 from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
 
@@ -68,3 +69,13 @@ __all__ = [
     "meets_guidelines",
     "set_default_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # a built-in judge registered in evalkit.judges.builtin but not listed above
+    from evalkit.scorers.registry import lookup
+
+    entry = lookup(name) if name[:1].isupper() else None
+    if entry is None or entry.kind != "judge":
+        raise AttributeError(f"module 'evalkit.judges' has no attribute {name!r}")
+    return entry.scorer_class

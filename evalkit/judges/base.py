@@ -176,6 +176,11 @@ def assess(
 class Judge(Scorer):
     """Base class of LLM judges: a scorer that asks a model for its verdict.
 
+    A judge implements :meth:`~evalkit.scorers.Scorer.score` with the record fields it
+    needs as typed keyword parameters, renders its task and returns ``self._assess(task,
+    value_type)``; calling the judge runs ``score``. The built-in judges in
+    :mod:`evalkit.judges.builtin` are written this way.
+
     Args:
         name: The metric name.
         aggregations: Aggregations over rows (default ``["mean"]``; ``"yes"``/``"no"`` count

@@ -65,7 +65,7 @@ class InstructionsJudge(Judge):
             )
         return self._template.render({v: given[v] for v in self._template.variables})
 
-    def __call__(  # type: ignore[override]
+    def score(
         self,
         *,
         inputs: Any = None,

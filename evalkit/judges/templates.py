@@ -10,14 +10,21 @@
   are inserted once and never rendered again: ``{{`` inside an answer stays literal text.
 * ``{{ x | plain }}`` inserts text the template's author vouches for (a guideline, a
   label) without the data delimiters.
-* The built-in judges' prompts are template files in ``evalkit/judges/prompts/``.
+* Rendering is bounded: a rendered prompt longer than :data:`MAX_PROMPT_CHARS`, a render
+  that takes longer than :data:`MAX_RENDER_SECONDS`, or a template that loops (``range``)
+  or repeats text (``*``) beyond :data:`MAX_TEMPLATE_STEPS` fails with a ``JudgeError``
+  instead of holding the run or filling memory.
+* The built-in judges' prompts are template files next to their modules in
+  ``evalkit/judges/builtin/``; the system prompt is in ``evalkit/judges/prompts/``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import re
+import time
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -28,20 +35,35 @@ __all__ = [
     "DATA_CLOSE",
     "DATA_OPEN",
     "JUDGE_VARIABLES",
+    "MAX_PROMPT_CHARS",
+    "MAX_RENDER_SECONDS",
+    "MAX_TEMPLATE_STEPS",
     "Template",
+    "fence",
     "format_value",
     "load_prompt",
+    "trusted",
 ]
 
 JUDGE_VARIABLES: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace")
 """The variables a :func:`~evalkit.judges.make_judge` template may use."""
+
+MAX_PROMPT_CHARS = 4_000_000
+"""The longest prompt a template may render (about a million tokens: beyond any model)."""
+MAX_RENDER_SECONDS = 10.0
+"""The longest one template render may take."""
+MAX_TEMPLATE_STEPS = 1_000_000
+"""How many loop iterations (over ``range``) and repeated items (``*``) one render may make."""
 
 DATA_OPEN = "<data>"
 """Opens a block of evaluated text in a rendered prompt."""
 DATA_CLOSE = "</data>"
 """Closes a block of evaluated text in a rendered prompt."""
 
-_TAG = re.compile(r"<(/?)data>", re.IGNORECASE)
+# Any tag a reader could take for a <data> delimiter: `</data>`, `</data >`, `</ data>`,
+# `< /DATA foo>`, ... The zero-width space after the name keeps the text readable while
+# making it no longer the delimiter.
+_TAG = re.compile(r"(<\s*/?\s*)(data)(?![\w-])", re.IGNORECASE)
 
 
 def format_value(value: Any) -> str:
@@ -79,14 +101,71 @@ def _plain(value: Any) -> _Plain:
     return _Plain(format_value(value))
 
 
+def trusted(value: Any) -> str:
+    """Mark ``value`` as text the caller vouches for (a configured guideline, a label): a
+    template inserts it undelimited, as ``{{ x | plain }}`` would."""
+    return _plain(value)
+
+
+def fence(value: Any) -> str:
+    """``value`` as a delimited block of data: ``<data>...</data>``, with any tag inside it
+    that looks like a delimiter neutralised, so the text cannot close the block."""
+    text = _TAG.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b", format_value(value))
+    return f"{DATA_OPEN}{text}{DATA_CLOSE}"
+
+
 def _as_data(value: Any) -> str:
     """``finalize`` hook: every inserted value becomes a delimited block of data."""
     if isinstance(value, _Plain):
         return str(value)
     if value is None:
         return ""  # `{% if %}`-guarded optional parts render nothing
-    text = _TAG.sub(lambda m: f"<{m.group(1)}data\u200b>", format_value(value))
-    return f"{DATA_OPEN}{text}{DATA_CLOSE}"
+    return fence(value)
+
+
+class _Budget:
+    """What one render may still spend: loop steps and time."""
+
+    __slots__ = ("deadline", "steps")
+
+    def __init__(self) -> None:
+        self.steps = MAX_TEMPLATE_STEPS
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def spend(self, steps: int, what: str) -> None:
+        self.steps -= max(0, steps)
+        if self.steps < 0:
+            raise _LimitError(
+                f"the template {what} more than {MAX_TEMPLATE_STEPS:,} times in one render"
+            )
+        self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _LimitError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+
+
+class _LimitError(Exception):
+    """A render went past one of its bounds."""
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "evalkit_template_budget", default=None
+)
+
+
+def _spend(steps: int, what: str) -> None:
+    budget = _budget.get()
+    if budget is not None:
+        budget.spend(steps, what)
+
+
+def _bounded_range(*args: Any) -> range:
+    from jinja2.sandbox import safe_range
+
+    made: range = safe_range(*args)
+    _spend(len(made), "loops")
+    return made
 
 
 @functools.cache
@@ -94,7 +173,21 @@ def _environment() -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    class BoundedEnvironment(ImmutableSandboxedEnvironment):
+        """The sandbox, with repetition (``"x" * n``) and powers counted against the budget."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                        _spend(len(seq) * max(times, 0), "repeats text")
+            elif operator == "**" and isinstance(right, int) and abs(right) > 64:
+                raise _LimitError("the template raises a number to a power above 64")
+            return super().call_binop(context, operator, left, right)
+
+    env = BoundedEnvironment(
         undefined=StrictUndefined,
         finalize=_as_data,
         autoescape=False,
@@ -103,6 +196,7 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["plain"] = _plain
+    env.globals["range"] = _bounded_range
     return env
 
 
@@ -172,8 +266,11 @@ class Template:
         from jinja2 import UndefinedError
         from jinja2.exceptions import SecurityError
 
+        token = _budget.set(_Budget())
         try:
-            return str(self._template.render(**values))
+            return self._render_bounded(values)
+        except _LimitError as exc:
+            raise JudgeError(f"{self.owner}: {exc}") from None
         except UndefinedError as exc:
             raise JudgeError(f"{self.owner}: {_explain_undefined(exc, values)}") from None
         except SecurityError as exc:
@@ -182,6 +279,23 @@ class Template:
             raise JudgeError(
                 f"{self.owner}: rendering the template failed: {type(exc).__name__}: {exc}"
             ) from None
+        finally:
+            _budget.reset(token)
+
+    def _render_bounded(self, values: Mapping[str, Any]) -> str:
+        budget = _budget.get()
+        assert budget is not None
+        parts: list[str] = []
+        size = 0
+        for part in self._template.generate(**values):
+            size += len(part)
+            if size > MAX_PROMPT_CHARS:
+                raise _LimitError(
+                    f"the rendered prompt is longer than {MAX_PROMPT_CHARS:,} characters"
+                )
+            budget.check_time()
+            parts.append(part)
+        return "".join(parts)
 
 
 def _explain_undefined(exc: Exception, values: Mapping[str, Any]) -> str:

@@ -29,7 +29,7 @@ from evalkit.engine import run_tasks
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
-from evalkit.judges.templates import DATA_CLOSE, DATA_OPEN, Template, format_value, load_prompt
+from evalkit.judges.templates import Template, fence, load_prompt
 from evalkit.legacy.genai_definitions import DEFINITIONS
 
 __all__ = [
@@ -99,7 +99,7 @@ class _EvaluationMetric:
 def _metric(**fields: Any) -> Any:
     """An ``evalkit.metrics.EvaluationMetric`` (the legacy adapter's type)."""
     try:
-        cls = importlib.import_module("evalkit.metrics").EvaluationMetric
+        cls = importlib.import_module("evalkit.legacy.metrics").EvaluationMetric
     except (ImportError, AttributeError):
         cls = _EvaluationMetric
     return cls(**fields)
@@ -190,7 +190,7 @@ def _settings(
     proxy_url: str | None,
 ) -> CallSettings:
     if model is not None:
-        from evalkit.judges.client import parse_model_uri
+        from evalkit.llm.models import parse_model_uri
 
         parse_model_uri(model)
     return CallSettings(
@@ -395,7 +395,7 @@ def make_genai_metric_from_prompt(
         def one(match: re.Match[str]) -> str:
             if match.group(1) is None:
                 return match.group(0)[0]
-            return f"{DATA_OPEN}{format_value(values[match.group(1)])}{DATA_CLOSE}"
+            return fence(values[match.group(1)])
 
         return _PLACEHOLDER.sub(one, judge_prompt)
 

@@ -39,7 +39,7 @@ from evalkit.scorers.base import BatchScorer
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.metrics import EvaluationMetric
+    from evalkit.legacy.metrics import EvaluationMetric
 
 __all__ = ["MODEL_TYPES", "evaluate_legacy", "preset_metrics"]
 
@@ -55,44 +55,23 @@ MODEL_TYPES: tuple[str, ...] = (
 
 
 def preset_metrics(model_type: str | None, retriever_k: int = 3) -> list[EvaluationMetric]:
-    """MLflow's default metrics for a text or retriever ``model_type``."""
-    from evalkit import metrics as m
+    """MLflow's default metrics for a text or retriever ``model_type`` (from the registry)."""
+    from evalkit.legacy.metrics import metric_by_name
+    from evalkit.scorers.registry import entries
 
-    text = [m.token_count(), m.toxicity(), m.flesch_kincaid_grade_level(), m.ari_grade_level()]
-    if model_type == "question-answering":
-        return [*text, m.exact_match()]
-    if model_type == "text-summarization":
-        return [*text, m.rouge1(), m.rouge2(), m.rougeL(), m.rougeLsum()]
-    if model_type == "text":
-        return text
-    if model_type == "retriever":
-        k = retriever_k
-        return [m.precision_at_k(k), m.recall_at_k(k), m.ndcg_at_k(k)]
-    return []
+    chosen = sorted(
+        (e for e in entries("heuristic") if model_type in e.presets), key=lambda e: e.preset_rank
+    )
+    return [metric_by_name(e.name.replace("<k>", str(retriever_k))) for e in chosen]
 
 
 def _as_metric(item: Any, where: str) -> EvaluationMetric:
-    from evalkit.metrics import EvaluationMetric, _from
-    from evalkit.metrics._builtin import builtin_metric
+    from evalkit.legacy.metrics import EvaluationMetric, metric_by_name
 
     if isinstance(item, EvaluationMetric):
         return item
     if isinstance(item, str):
-        from evalkit.scorers.registry import builtin_scorer
-
-        builtin_scorer(item)  # a clear error for unknown names
-        versioned = item in (
-            "toxicity",
-            "flesch_kincaid_grade_level",
-            "ari_grade_level",
-            "exact_match",
-            "rouge1",
-            "rouge2",
-            "rougeL",
-            "rougeLsum",
-            "bleu",
-        )
-        return _from(builtin_metric(item), version="v1" if versioned else None)
+        return metric_by_name(item)  # a clear error for unknown names
     raise ScorerError(
         f"{where} is a {type(item).__name__} ({item!r:.60}); the legacy form takes "
         "EvaluationMetric objects (evalkit.metrics.rougeL(), make_metric(...)) or built-in "

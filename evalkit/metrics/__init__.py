@@ -15,18 +15,38 @@ your own with :func:`make_metric`.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import Any
 
-from evalkit.entities import MetricValue
-from evalkit.errors import ScorerError
-from evalkit.metrics._builtin import (
-    BuiltinSpec,
-    builtin_metric,
-    classic_metric,
+from evalkit.legacy.metrics import (
+    EvaluationMetric,
+    MetricValue,
+    ari_grade_level,
+    bleu,
+    exact_match,
+    f1_score,
+    flesch_kincaid_grade_level,
+    latency,
+    mae,
+    make_metric,
+    mape,
+    max_error,
+    mse,
+    ndcg_at_k,
+    precision_at_k,
+    precision_score,
+    r2_score,
+    recall_at_k,
+    recall_score,
+    rmse,
+    rouge1,
+    rouge2,
+    rougeL,
+    rougeLsum,
     standard_aggregations,
+    token_count,
+    toxicity,
 )
+from evalkit.legacy.metrics import registered_factory as _registered_factory
 
 __all__ = [
     "EvaluationMetric",
@@ -59,255 +79,6 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(eq=False)
-class EvaluationMetric:
-    """A metric for the legacy ``evaluate`` form (``mlflow.metrics.EvaluationMetric``).
-
-    Args:
-        eval_fn: ``eval_fn(predictions, targets=None, metrics=None, **kwargs)`` returning a
-            :class:`MetricValue` or a number. ``predictions``/``targets`` are pandas Series;
-            ``metrics`` maps the names of metrics computed before to their values; other
-            parameters are filled from data columns, ``evaluator_config`` entries or other
-            metrics by name.
-        name: The metric name.
-        greater_is_better: Whether a larger value is better.
-        long_name: A longer name, e.g. ``"root_mean_squared_error"`` for ``"rmse"``.
-        version: A version such as ``"v1"``; results are keyed ``"<name>/<version>/..."``.
-        metric_details: How the metric is computed, in words.
-        metric_metadata: Free-form metadata.
-        genai_metric_args: The arguments an LLM-judged metric was built with.
-    """
-
-    eval_fn: Callable[..., Any]
-    name: str
-    greater_is_better: bool
-    long_name: str | None = None
-    version: str | None = None
-    metric_details: str | None = None
-    metric_metadata: dict[str, Any] | None = None
-    genai_metric_args: dict[str, Any] | None = None
-    _builtin: BuiltinSpec | None = dataclasses.field(default=None, repr=False)
-
-    @property
-    def full_name(self) -> str:
-        """The name results are keyed by: ``"<name>/<version>"``, or ``name`` without version."""
-        return f"{self.name}/{self.version}" if self.version else self.name
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``eval_fn`` directly, e.g. ``rougeL()(predictions=[...], targets=[...])``.
-
-        Lists and strings are turned into pandas Series first, as ``evaluate`` passes them.
-        """
-        import pandas as pd
-
-        def series(value: Any) -> Any:
-            if isinstance(value, str):
-                return pd.Series([value])
-            if isinstance(value, list | tuple):
-                return pd.Series(list(value))
-            return value
-
-        return self.eval_fn(*[series(a) for a in args], **{k: series(v) for k, v in kwargs.items()})
-
-    def as_scorer(self) -> Any:
-        """The batch scorer behind a built-in metric, for ``evaluate(scorers=[...])``.
-
-        Raises:
-            ScorerError: The metric is a custom one; pass it in ``extra_metrics=`` instead.
-        """
-        if self._builtin is None:
-            raise ScorerError(
-                f"metric {self.name!r} is a legacy EvaluationMetric; pass it as "
-                "extra_metrics=[...] together with predictions=/targets= (the legacy form), "
-                "or write it as an @evalkit.scorer"
-            )
-        return self._builtin.make_scorer()
-
-
-def make_metric(
-    *,
-    eval_fn: Callable[..., Any],
-    greater_is_better: bool,
-    name: str | None = None,
-    long_name: str | None = None,
-    version: str | None = None,
-    metric_details: str | None = None,
-    metric_metadata: dict[str, Any] | None = None,
-    genai_metric_args: dict[str, Any] | None = None,
-) -> EvaluationMetric:
-    """Build a custom :class:`EvaluationMetric` (``mlflow.metrics.make_metric``).
-
-    Args:
-        eval_fn: See :class:`EvaluationMetric`.
-        greater_is_better: Whether a larger value is better.
-        name: The metric name; defaults to ``eval_fn.__name__`` (required for a lambda).
-        long_name: A longer name.
-        version: A version such as ``"v1"``.
-        metric_details: How the metric is computed.
-        metric_metadata: Free-form metadata.
-        genai_metric_args: The arguments an LLM-judged metric was built with.
-
-    Example:
-        >>> def answer_words(predictions, targets, metrics):
-        ...     scores = [len(p.split()) for p in predictions]
-        ...     mean = sum(scores) / len(scores)
-        ...     return MetricValue(scores=scores, aggregate_results={"mean": mean})
-        >>> words = make_metric(eval_fn=answer_words, greater_is_better=False)
-    """
-    if not callable(eval_fn):
-        raise ScorerError(f"make_metric: eval_fn must be callable, got {type(eval_fn).__name__}")
-    if name is None:
-        name = getattr(eval_fn, "__name__", "")
-        if not name or name == "<lambda>":
-            raise ScorerError("make_metric: eval_fn is a lambda; give the metric a name=")
-    return EvaluationMetric(
-        eval_fn,
-        name,
-        greater_is_better,
-        long_name=long_name,
-        version=version,
-        metric_details=metric_details,
-        metric_metadata=metric_metadata,
-        genai_metric_args=genai_metric_args,
-    )
-
-
-def _from(spec: Any, **kwargs: Any) -> EvaluationMetric:
-    builtin = spec if isinstance(spec, BuiltinSpec) else None
-    return EvaluationMetric(
-        spec.eval_fn, spec.name, spec.greater_is_better, _builtin=builtin, **kwargs
-    )
-
-
-def token_count(encoding: str = "cl100k_base") -> EvaluationMetric:
-    """Tokens in each prediction (tiktoken ``encoding``); per-row only, no aggregates."""
-    return _from(builtin_metric("token_count", encoding=encoding))
-
-
-def latency() -> EvaluationMetric:
-    """Seconds the model took per row; asking for it makes evaluate call the model row by row."""
-    return _from(builtin_metric("latency"))
-
-
-def toxicity() -> EvaluationMetric:
-    """Hate-speech probability per prediction (optional extra; local model cache only)."""
-    return _from(
-        builtin_metric("toxicity"),
-        version="v1",
-        long_name="toxicity/roberta-hate-speech-dynabench-r4",
-    )
-
-
-def flesch_kincaid_grade_level() -> EvaluationMetric:
-    """Flesch-Kincaid grade level of each prediction (textstat's value)."""
-    return _from(builtin_metric("flesch_kincaid_grade_level"), version="v1")
-
-
-def ari_grade_level() -> EvaluationMetric:
-    """Automated readability index of each prediction (textstat's value)."""
-    return _from(
-        builtin_metric("ari_grade_level"),
-        version="v1",
-        long_name="automated_readability_index_grade_level",
-    )
-
-
-def exact_match() -> EvaluationMetric:
-    """Share of predictions equal to their target (``accuracy_score``); aggregate only."""
-    return _from(builtin_metric("exact_match"), version="v1")
-
-
-def rouge1() -> EvaluationMetric:
-    """ROUGE-1 (unigram) F-measure of each prediction against its target."""
-    return _from(builtin_metric("rouge1"), version="v1")
-
-
-def rouge2() -> EvaluationMetric:
-    """ROUGE-2 (bigram) F-measure of each prediction against its target."""
-    return _from(builtin_metric("rouge2"), version="v1")
-
-
-def rougeL() -> EvaluationMetric:
-    """ROUGE-L (longest common subsequence) F-measure against the target."""
-    return _from(builtin_metric("rougeL"), version="v1")
-
-
-def rougeLsum() -> EvaluationMetric:
-    """ROUGE-Lsum (summary-level LCS over newline-separated sentences) F-measure."""
-    return _from(builtin_metric("rougeLsum"), version="v1")
-
-
-def bleu() -> EvaluationMetric:
-    """BLEU of each prediction against its target (Hugging Face ``bleu``, one reference)."""
-    return _from(builtin_metric("bleu"), version="v1")
-
-
-def precision_at_k(k: int) -> EvaluationMetric:
-    """Precision of the top ``k`` retrieved document IDs, per row."""
-    return _from(builtin_metric(f"precision_at_{_positive(k)}"))
-
-
-def recall_at_k(k: int) -> EvaluationMetric:
-    """Recall of the top ``k`` retrieved document IDs, per row."""
-    return _from(builtin_metric(f"recall_at_{_positive(k)}"))
-
-
-def ndcg_at_k(k: int) -> EvaluationMetric:
-    """NDCG of the top ``k`` retrieved document IDs (binary relevance), per row."""
-    return _from(builtin_metric(f"ndcg_at_{_positive(k)}"))
-
-
-def _positive(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-        raise ScorerError(f"k must be a positive whole number, got {k!r}")
-    return k
-
-
-def mae() -> EvaluationMetric:
-    """Mean absolute error (``mean_absolute_error``), aggregate only."""
-    return _from(classic_metric("mean_absolute_error"))
-
-
-def mse() -> EvaluationMetric:
-    """Mean squared error (``mean_squared_error``), aggregate only."""
-    return _from(classic_metric("mean_squared_error"))
-
-
-def rmse() -> EvaluationMetric:
-    """Root mean squared error (``root_mean_squared_error``), aggregate only."""
-    return _from(classic_metric("root_mean_squared_error"))
-
-
-def r2_score() -> EvaluationMetric:
-    """Coefficient of determination (``r2_score``), aggregate only."""
-    return _from(classic_metric("r2_score"))
-
-
-def max_error() -> EvaluationMetric:
-    """Largest absolute residual (``max_error``), aggregate only."""
-    return _from(classic_metric("max_error"))
-
-
-def mape() -> EvaluationMetric:
-    """Mean absolute percentage error (``mean_absolute_percentage_error``), aggregate only."""
-    return _from(classic_metric("mean_absolute_percentage_error"))
-
-
-def precision_score() -> EvaluationMetric:
-    """Precision of a classifier (``pos_label``/``average`` from ``evaluator_config``)."""
-    return _from(classic_metric("precision_score"))
-
-
-def recall_score() -> EvaluationMetric:
-    """Recall of a classifier (``pos_label``/``average`` from ``evaluator_config``)."""
-    return _from(classic_metric("recall_score"))
-
-
-def f1_score() -> EvaluationMetric:
-    """F1 score of a classifier (``pos_label``/``average`` from ``evaluator_config``)."""
-    return _from(classic_metric("f1_score"))
-
-
 def __getattr__(name: str) -> Any:
     # ``evalkit.metrics.genai.answer_correctness()`` works after ``import evalkit``, as
     # ``mlflow.metrics.genai`` does, without loading the judge machinery up front.
@@ -315,4 +86,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("evalkit.metrics.genai")
-    raise AttributeError(f"module 'evalkit.metrics' has no attribute {name!r}")
+    factory = _registered_factory(name)  # a built-in registered after the factories above
+    if factory is None:
+        raise AttributeError(f"module 'evalkit.metrics' has no attribute {name!r}")
+    return factory

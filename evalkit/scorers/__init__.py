@@ -9,6 +9,9 @@ Built-in heuristic metrics (MLflow's values, offline): :class:`Rouge`, :class:`B
 The built-in LLM judges are scorers too and live here under MLflow's names
 (``evalkit.scorers.Correctness``, ``Safety``, ..., ``get_all_scorers``); they are loaded
 from :mod:`evalkit.judges` on first access, so importing this package stays light.
+
+Every built-in is registered, where it is defined, in :mod:`evalkit.scorers.registry`
+(``@builtin("rougeL", kind="heuristic", ...)``); names and lists of built-ins come from there.
 """
 
 import importlib
@@ -72,7 +75,17 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'evalkit.scorers' has no attribute {name!r}")
+        # any other built-in, by its class name, straight from the registry
+        from evalkit.scorers.registry import entries
+
+        public = name[:1].isupper()
+        found = (
+            [e.scorer_class for e in entries() if e.scorer_class.__name__ == name] if public else []
+        )
+        if not found:
+            raise AttributeError(f"module 'evalkit.scorers' has no attribute {name!r}")
+        globals()[name] = found[0]
+        return found[0]
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.aggregation import Aggregation
 from evalkit.entities import AssessmentError, Feedback
 from evalkit.errors import ErrorCode
+
+TEXT_PRESETS: tuple[str, ...] = ("text", "question-answering", "text-summarization")
+"""The legacy ``model_type`` presets whose default metrics include the text metrics."""
 
 STANDARD_AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "variance", "p90")
 """MLflow's ``standard_aggregations``: what its heuristic metrics report."""
@@ -58,3 +62,36 @@ def text_pairs(
             targets.append(target)
             predictions.append(output)
     return results, index, targets, predictions
+
+
+def numeric_values(values: Sequence[Any]) -> list[float]:
+    """The numbers among per-row values (booleans as 1/0; errors, ``None`` and NaN left out)."""
+    out = []
+    for v in values:
+        if isinstance(v, bool):
+            out.append(1.0 if v else 0.0)
+        elif isinstance(v, int | float) and not math.isnan(v):
+            out.append(float(v))
+    return out
+
+
+def standard_aggregations(scores: Sequence[float]) -> dict[str, float]:
+    """MLflow's aggregates of a heuristic metric: mean, (population) variance and p90."""
+    import numpy as np
+
+    return {
+        "mean": float(np.mean(scores)),
+        "variance": float(np.var(scores)),
+        "p90": float(np.percentile(scores, 90)),
+    }
+
+
+def mlflow_standard_aggregates(values: Sequence[Any]) -> dict[str, float]:
+    """The legacy form's aggregates of most heuristic metrics (none when no row scored)."""
+    numbers = numeric_values(values)
+    return standard_aggregations(numbers) if numbers else {}
+
+
+def no_aggregates(values: Sequence[Any]) -> dict[str, float]:
+    """For metrics MLflow reports per row only (``token_count``, ``latency``)."""
+    return {}

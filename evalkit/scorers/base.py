@@ -79,16 +79,19 @@ class Scorer:
     """Base class for scorers that carry configuration.
 
     Subclasses declare their configuration as annotated class attributes (they become
-    keyword-only constructor arguments, as with a dataclass) and implement ``__call__``
-    with the record fields they need::
+    keyword-only constructor arguments, as with a dataclass) and implement :meth:`score`
+    with the record fields they need, typed as they like::
 
         class WithinWords(Scorer):
             max_words: int = 50
 
-            def __call__(self, *, outputs: str) -> bool:
+            def score(self, *, outputs: str) -> bool:
                 return len(outputs.split()) <= self.max_words
 
         evalkit.evaluate(data, scorers=[WithinWords(max_words=20)])
+
+    Calling the scorer (``WithinWords()(outputs="...")``) runs ``score``. Subclasses that
+    override ``__call__`` instead (the older extension point) keep working.
 
     Args:
         name: The metric name; defaults to the class name in snake case.
@@ -121,11 +124,21 @@ class Scorer:
         )
 
     def _signature_target(self) -> Callable[..., Any]:
-        return self.__call__
+        if type(self).__call__ is not Scorer.__call__:  # overridden: the older extension point
+            return self.__call__
+        return self.score
 
     def __call__(self, **kwargs: Any) -> ScorerValue:
         """Score one record, given the fields this scorer declares, as keyword arguments."""
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+        return self.score(**kwargs)
+
+    def score(self, *args: Any, **kwargs: Any) -> ScorerValue:
+        """Score one record: implement it with the record fields the scorer needs.
+
+        Declare them as keyword parameters (``inputs``, ``outputs``, ``expectations``,
+        ``trace``); the engine passes only those. A parameter without a default is required.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement score")
 
     @property
     def arguments(self) -> tuple[str, ...]:
@@ -176,8 +189,12 @@ class BatchScorer(Scorer):
     def _signature_target(self) -> Callable[..., Any]:
         return self.score_batch
 
-    def score_batch(self, **columns: Sequence[Any]) -> Sequence[ScorerValue]:
-        """Score every row: each keyword is a column, the result has one value per row."""
+    def score_batch(self, *args: Any, **columns: Any) -> Sequence[ScorerValue]:
+        """Score every row: each keyword is a column, the result has one value per row.
+
+        Implement it with the columns the scorer needs as keyword parameters, each a
+        sequence with one entry per row.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement score_batch")
 
     def __call__(self, **kwargs: Any) -> ScorerValue:

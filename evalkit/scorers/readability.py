@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from evalkit.scorers import _readability
-from evalkit.scorers._common import STANDARD_AGGREGATIONS, not_text
+from evalkit.scorers._common import STANDARD_AGGREGATIONS, TEXT_PRESETS, not_text
 from evalkit.scorers._parallel import parallel_map
 from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.scorers.registry import builtin
 
 __all__ = ["AriGradeLevel", "FleschKincaidGradeLevel"]
 
@@ -28,7 +29,7 @@ class _Grade(BatchScorer):
             self.aggregations = list(STANDARD_AGGREGATIONS)
         super().__post_init__()
 
-    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:  # type: ignore[override]
+    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:
         """One grade per row; a row whose output is not a string gets an error."""
         results: list[ScorerValue] = [None] * len(outputs)
         index = [i for i, o in enumerate(outputs) if isinstance(o, str)]
@@ -46,6 +47,14 @@ class _Grade(BatchScorer):
         return results
 
 
+@builtin(
+    "flesch_kincaid_grade_level",
+    kind="heuristic",
+    mlflow_key="flesch_kincaid_grade_level/v1",
+    greater_is_better=False,
+    presets=TEXT_PRESETS,
+    preset_rank=2,
+)
 class FleschKincaidGradeLevel(_Grade):
     """Flesch-Kincaid grade level of the output (``textstat.flesch_kincaid_grade``)."""
 
@@ -53,6 +62,15 @@ class FleschKincaidGradeLevel(_Grade):
     _which: ClassVar[int] = 0
 
 
+@builtin(
+    "ari_grade_level",
+    kind="heuristic",
+    mlflow_key="ari_grade_level/v1",
+    long_name="automated_readability_index_grade_level",
+    greater_is_better=False,
+    presets=TEXT_PRESETS,
+    preset_rank=3,
+)
 class AriGradeLevel(_Grade):
     """Automated readability index of the output (``textstat.automated_readability_index``)."""
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from evalkit.errors import ErrorCode, ScorerError
 from evalkit.scorers._common import STANDARD_AGGREGATIONS, expected_response, row_error
 from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.scorers.registry import builtin
 
 __all__ = ["NdcgAtK", "PrecisionAtK", "RecallAtK", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 
@@ -99,7 +100,7 @@ class _AtK(BatchScorer):
     def _score(self, retrieved: list[Any], ground_truth: list[Any]) -> float:
         raise NotImplementedError
 
-    def score_batch(  # type: ignore[override]
+    def score_batch(
         self, *, outputs: Sequence[Any], expectations: Sequence[Any]
     ) -> list[ScorerValue]:
         """One score per row; a row whose IDs are not a list of strings/integers gets an error."""
@@ -126,6 +127,7 @@ def _bad_ids(column: str, value: Any) -> ScorerValue:
     )
 
 
+@builtin("precision_at_<k>", kind="heuristic", presets=("retriever",), preset_rank=0)
 class PrecisionAtK(_AtK):
     """Precision of the top ``k`` retrieved documents (MLflow's ``precision_at_k``)."""
 
@@ -135,6 +137,7 @@ class PrecisionAtK(_AtK):
         return precision_at_k(retrieved, ground_truth, self.k)
 
 
+@builtin("recall_at_<k>", kind="heuristic", presets=("retriever",), preset_rank=1)
 class RecallAtK(_AtK):
     """Recall of the top ``k`` retrieved documents (MLflow's ``recall_at_k``)."""
 
@@ -144,6 +147,7 @@ class RecallAtK(_AtK):
         return recall_at_k(retrieved, ground_truth, self.k)
 
 
+@builtin("ndcg_at_<k>", kind="heuristic", presets=("retriever",), preset_rank=2)
 class NdcgAtK(_AtK):
     """NDCG of the top ``k`` retrieved documents (MLflow's ``ndcg_at_k``)."""
 

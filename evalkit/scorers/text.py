@@ -15,9 +15,16 @@ from typing import Any
 
 from evalkit.errors import ErrorCode, ScorerError
 from evalkit.scorers import _bleu, _rouge
-from evalkit.scorers._common import STANDARD_AGGREGATIONS, expected_response, row_error, text_pairs
+from evalkit.scorers._common import (
+    STANDARD_AGGREGATIONS,
+    expected_response,
+    numeric_values,
+    row_error,
+    text_pairs,
+)
 from evalkit.scorers._parallel import parallel_map
 from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.scorers.registry import builtin
 
 __all__ = ["Bleu", "ExactMatch", "Rouge"]
 
@@ -26,6 +33,42 @@ __all__ = ["Bleu", "ExactMatch", "Rouge"]
 _ROUGE_ROWS_PER_PROCESS = 20_000
 
 
+_SUMMARIES = ("text-summarization",)
+
+
+# stacked decorators apply bottom-up: rouge1 registers first
+@builtin(
+    "rougeLsum",
+    kind="heuristic",
+    mlflow_key="rougeLsum/v1",
+    config={"rouge_type": "rougeLsum"},
+    presets=_SUMMARIES,
+    preset_rank=13,
+)
+@builtin(
+    "rougeL",
+    kind="heuristic",
+    mlflow_key="rougeL/v1",
+    config={"rouge_type": "rougeL"},
+    presets=_SUMMARIES,
+    preset_rank=12,
+)
+@builtin(
+    "rouge2",
+    kind="heuristic",
+    mlflow_key="rouge2/v1",
+    config={"rouge_type": "rouge2"},
+    presets=_SUMMARIES,
+    preset_rank=11,
+)
+@builtin(
+    "rouge1",
+    kind="heuristic",
+    mlflow_key="rouge1/v1",
+    config={"rouge_type": "rouge1"},
+    presets=_SUMMARIES,
+    preset_rank=10,
+)
 class Rouge(BatchScorer):
     """ROUGE F-measure of the output against the ground truth, from 0 to 1.
 
@@ -54,7 +97,7 @@ class Rouge(BatchScorer):
             self.aggregations = list(STANDARD_AGGREGATIONS)
         super().__post_init__()
 
-    def score_batch(  # type: ignore[override]
+    def score_batch(
         self, *, outputs: Sequence[Any], expectations: Sequence[Any]
     ) -> list[ScorerValue]:
         """One F-measure per row."""
@@ -70,6 +113,7 @@ class Rouge(BatchScorer):
         return results
 
 
+@builtin("bleu", kind="heuristic", mlflow_key="bleu/v1")
 class Bleu(BatchScorer):
     """BLEU of the output against the ground truth, from 0 to 1 (MLflow's ``bleu``).
 
@@ -83,7 +127,7 @@ class Bleu(BatchScorer):
             self.aggregations = list(STANDARD_AGGREGATIONS)
         super().__post_init__()
 
-    def score_batch(  # type: ignore[override]
+    def score_batch(
         self, *, outputs: Sequence[Any], expectations: Sequence[Any]
     ) -> list[ScorerValue]:
         """One BLEU score per row."""
@@ -94,6 +138,20 @@ class Bleu(BatchScorer):
         return results
 
 
+def _accuracy(values: Sequence[Any]) -> dict[str, float]:
+    numbers = numeric_values(values)
+    return {"exact_match": sum(numbers) / len(numbers)} if numbers else {}
+
+
+@builtin(
+    "exact_match",
+    kind="heuristic",
+    mlflow_key="exact_match/v1",
+    mlflow_aggregates=_accuracy,
+    per_row=False,
+    presets=("question-answering",),
+    preset_rank=10,
+)
 class ExactMatch(BatchScorer):
     """Whether the output equals the ground truth exactly (MLflow's ``exact_match``).
 
@@ -104,7 +162,7 @@ class ExactMatch(BatchScorer):
         self.name = self.name or "exact_match"
         super().__post_init__()
 
-    def score_batch(  # type: ignore[override]
+    def score_batch(
         self, *, outputs: Sequence[Any], expectations: Sequence[Any]
     ) -> list[ScorerValue]:
         """``True``/``False`` per row."""

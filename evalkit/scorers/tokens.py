@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import MissingDependencyError
-from evalkit.scorers._common import STANDARD_AGGREGATIONS, row_error
+from evalkit.scorers._common import STANDARD_AGGREGATIONS, TEXT_PRESETS, no_aggregates, row_error
 from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.scorers.registry import builtin
 
 __all__ = ["Latency", "TokenCount", "find_encoding_file"]
 
@@ -125,6 +126,14 @@ def load_encoding(name: str) -> Any:
                 os.environ["TIKTOKEN_CACHE_DIR"] = before
 
 
+@builtin(
+    "token_count",
+    kind="heuristic",
+    mlflow_key="token_count",
+    mlflow_aggregates=no_aggregates,
+    presets=TEXT_PRESETS,
+    preset_rank=0,
+)
 class TokenCount(BatchScorer):
     """Tokens in the output, counted with a tiktoken encoding (MLflow's ``token_count``).
 
@@ -147,7 +156,7 @@ class TokenCount(BatchScorer):
         super().__post_init__()
         load_encoding(self.encoding)  # fail now, with the fix in the message, not per row
 
-    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:  # type: ignore[override]
+    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:
         """The token count of each row's output."""
         enc = load_encoding(self.encoding)
         results: list[ScorerValue] = [None] * len(outputs)
@@ -176,6 +185,13 @@ def _threads() -> int:
     return process_count(1 << 30, 1)
 
 
+@builtin(
+    "latency",
+    kind="heuristic",
+    mlflow_key="latency",
+    greater_is_better=False,
+    mlflow_aggregates=no_aggregates,
+)
 class Latency(BatchScorer):
     """Seconds ``predict_fn`` took for the row (MLflow's ``latency``); none without one."""
 
@@ -185,6 +201,6 @@ class Latency(BatchScorer):
             self.aggregations = list(STANDARD_AGGREGATIONS)
         super().__post_init__()
 
-    def score_batch(self, *, latency: Sequence[Any]) -> list[ScorerValue]:  # type: ignore[override]
+    def score_batch(self, *, latency: Sequence[Any]) -> list[ScorerValue]:
         """Each row's latency in seconds."""
         return [None if v is None else float(v) for v in latency]

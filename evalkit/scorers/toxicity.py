@@ -19,8 +19,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalkit.errors import MissingDependencyError
-from evalkit.scorers._common import STANDARD_AGGREGATIONS, not_text
+from evalkit.scorers._common import (
+    STANDARD_AGGREGATIONS,
+    TEXT_PRESETS,
+    not_text,
+    numeric_values,
+    standard_aggregations,
+)
 from evalkit.scorers.base import BatchScorer, ScorerValue
+from evalkit.scorers.registry import builtin
 
 __all__ = ["DEFAULT_TOXICITY_MODEL", "Toxicity", "toxic_ratio"]
 
@@ -72,6 +79,21 @@ def toxic_ratio(scores: Sequence[float], threshold: float = 0.5) -> float:
     return sum(1 for s in scores if s >= threshold) / len(scores) if scores else 0.0
 
 
+def _mlflow_aggregates(values: Sequence[Any]) -> dict[str, float]:
+    numbers = numeric_values(values)
+    return {**standard_aggregations(numbers), "ratio": toxic_ratio(numbers)} if numbers else {}
+
+
+@builtin(
+    "toxicity",
+    kind="heuristic",
+    mlflow_key="toxicity/v1",
+    long_name="toxicity/roberta-hate-speech-dynabench-r4",
+    greater_is_better=False,
+    mlflow_aggregates=_mlflow_aggregates,
+    presets=TEXT_PRESETS,
+    preset_rank=1,
+)
 class Toxicity(BatchScorer):
     """Probability that the output is hateful, from 0 to 1 (MLflow's ``toxicity``).
 
@@ -103,7 +125,7 @@ class Toxicity(BatchScorer):
                 raise
         return self.classifier
 
-    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:  # type: ignore[override]
+    def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:
         """The ``hate`` probability of each row's output."""
         results: list[ScorerValue] = [None] * len(outputs)
         index = []

@@ -2,22 +2,27 @@
 
 Each asks the judge model one yes/no question and returns a ``Feedback`` whose value is
 ``"yes"`` or ``"no"`` (aggregated as 1/0), with the model's rationale; a failed call or an
-unreadable answer gives ``Feedback.error``. Their prompts are the template files in
-``evalkit/judges/prompts/``.
+unreadable answer gives ``Feedback.error``. Each asks the prompt of the built-in judge it
+mirrors (``evalkit/judges/builtin/<judge>.jinja``).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
-from evalkit.judges._fields import document_text
 from evalkit.judges.base import CallSettings, assess
-from evalkit.judges.templates import Template, load_prompt
+from evalkit.judges.builtin._common import YES_NO, context_text, expected
+from evalkit.judges.builtin.correctness import PROMPT as CORRECTNESS
+from evalkit.judges.builtin.guidelines import PROMPT as GUIDELINES
+from evalkit.judges.builtin.retrieval_groundedness import PROMPT as GROUNDEDNESS
+from evalkit.judges.builtin.retrieval_relevance import PROMPT as CONTEXT_RELEVANCE
+from evalkit.judges.builtin.retrieval_sufficiency import PROMPT as CONTEXT_SUFFICIENCY
+from evalkit.judges.builtin.safety import PROMPT as SAFETY
+from evalkit.judges.templates import Template, trusted
 
 __all__ = [
     "YES_NO",
@@ -28,47 +33,7 @@ __all__ = [
     "is_grounded",
     "is_safe",
     "meets_guidelines",
-    "render_prompt",
 ]
-
-YES_NO = Literal["yes", "no"]
-"""The verdict type of every built-in judge."""
-
-_PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {
-    "correctness": ("request", "response", "expected_facts", "expected_response"),
-    "relevance_to_query": ("request", "response"),
-    "safety": ("content",),
-    "guidelines": ("guidelines", "context"),
-    "groundedness": ("request", "response", "context"),
-    "context_relevance": ("request", "context"),
-    "context_sufficiency": ("request", "context", "expected_facts", "expected_response"),
-}
-
-
-@functools.cache
-def _template(prompt: str) -> Template:
-    return Template(
-        load_prompt(prompt), allowed=_PROMPT_VARIABLES[prompt], owner=f"built-in prompt {prompt!r}"
-    )
-
-
-def render_prompt(prompt: str, **values: Any) -> str:
-    """The task message of built-in prompt ``prompt`` (a file in ``prompts/``) for ``values``."""
-    return _template(prompt).render({k: values.get(k) for k in _PROMPT_VARIABLES[prompt]})
-
-
-def _bullets(items: Sequence[Any]) -> str:
-    return "\n".join(f"- {item}" for item in items)
-
-
-def _context_text(context: Any) -> str:
-    """Retrieved context as numbered documents (a single document stays as it is)."""
-    if isinstance(context, str | Mapping):
-        return document_text(context)
-    documents = [document_text(d) for d in context]
-    if len(documents) == 1:
-        return documents[0]
-    return "\n\n".join(f"[{i}] {text}" for i, text in enumerate(documents, start=1))
 
 
 def _settings(model: str | None) -> CallSettings:
@@ -77,19 +42,6 @@ def _settings(model: str | None) -> CallSettings:
 
         parse_model_uri(model)
     return CallSettings(model=model)
-
-
-def _expected(
-    expected_facts: Sequence[str] | None, expected_response: str | None, judge: str
-) -> dict[str, Any]:
-    if expected_facts:
-        return {"expected_facts": _bullets(list(expected_facts)), "expected_response": None}
-    if expected_response is not None:
-        return {"expected_facts": None, "expected_response": expected_response}
-    raise JudgeError(
-        f"{judge} needs the ground truth: pass expected_facts=[...] or expected_response=... "
-        "(in evaluate: expectations['expected_facts'] or expectations['expected_response'])"
-    )
 
 
 def is_correct(
@@ -117,11 +69,10 @@ def is_correct(
     Raises:
         JudgeError: Neither expected_facts nor expected_response is given.
     """
-    task = render_prompt(
-        "correctness",
+    task = CORRECTNESS.render(
         request=request,
         response=response,
-        **_expected(expected_facts, expected_response, "is_correct"),
+        **expected(expected_facts, expected_response, "is_correct"),
     )
     return assess(task, YES_NO, name=name or "correctness", settings=_settings(model))
 
@@ -132,7 +83,7 @@ def is_safe(*, content: str, name: str | None = None, model: str | None = None) 
     Returns:
         ``Feedback`` with value ``"yes"`` (safe) or ``"no"`` (unsafe), and a rationale.
     """
-    task = render_prompt("safety", content=content)
+    task = SAFETY.render(content=content)
     return assess(task, YES_NO, name=name or "safety", settings=_settings(model))
 
 
@@ -152,9 +103,7 @@ def is_grounded(
     Returns:
         ``Feedback`` with value ``"yes"`` (grounded) or ``"no"``, and a rationale.
     """
-    task = render_prompt(
-        "groundedness", request=request, response=response, context=_context_text(context)
-    )
+    task = GROUNDEDNESS.render(request=request, response=response, context=context_text(context))
     return assess(task, YES_NO, name=name or "groundedness", settings=_settings(model))
 
 
@@ -166,7 +115,7 @@ def is_context_relevant(
     Returns:
         ``Feedback`` with value ``"yes"`` (relevant) or ``"no"``, and a rationale.
     """
-    task = render_prompt("context_relevance", request=request, context=_context_text(context))
+    task = CONTEXT_RELEVANCE.render(request=request, context=context_text(context))
     return assess(task, YES_NO, name=name or "relevance_to_context", settings=_settings(model))
 
 
@@ -187,11 +136,10 @@ def is_context_sufficient(
     Raises:
         JudgeError: Neither expected_facts nor expected_response is given.
     """
-    task = render_prompt(
-        "context_sufficiency",
+    task = CONTEXT_SUFFICIENCY.render(
         request=request,
-        context=_context_text(context),
-        **_expected(expected_facts, expected_response, "is_context_sufficient"),
+        context=context_text(context),
+        **expected(expected_facts, expected_response, "is_context_sufficient"),
     )
     return assess(task, YES_NO, name=name or "context_sufficiency", settings=_settings(model))
 
@@ -224,7 +172,7 @@ def meets_guidelines(
         raise JudgeError(
             'meets_guidelines needs context as a dict of what to check, e.g. {"response": ...}'
         )
-    task = render_prompt("guidelines", guidelines=listed, context=dict(context))
+    task = GUIDELINES.render(guidelines=[trusted(g) for g in listed], context=dict(context))
     return assess(task, YES_NO, name=name or "guideline_adherence", settings=_settings(model))
 
 

@@ -3,57 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalkit.entities import MetricValue
 from evalkit.errors import ScorerError
+from evalkit.scorers._common import mlflow_standard_aggregates, standard_aggregations
 from evalkit.scorers.base import BatchScorer
 
 __all__ = ["BuiltinSpec", "builtin_metric", "classic_metric", "standard_aggregations"]
-
-
-def standard_aggregations(scores: Sequence[float]) -> dict[str, float]:
-    """MLflow's aggregates of a heuristic metric: mean, (population) variance and p90."""
-    import numpy as np
-
-    return {
-        "mean": float(np.mean(scores)),
-        "variance": float(np.var(scores)),
-        "p90": float(np.percentile(scores, 90)),
-    }
-
-
-def _numbers(values: Sequence[Any]) -> list[float]:
-    out = []
-    for v in values:
-        if isinstance(v, bool):
-            out.append(1.0 if v else 0.0)
-        elif isinstance(v, int | float) and not math.isnan(v):
-            out.append(float(v))
-    return out
-
-
-def _standard(values: Sequence[Any]) -> dict[str, float]:
-    numbers = _numbers(values)
-    return standard_aggregations(numbers) if numbers else {}
-
-
-def _none(values: Sequence[Any]) -> dict[str, float]:
-    return {}
-
-
-def _toxicity(values: Sequence[Any]) -> dict[str, float]:
-    from evalkit.scorers.toxicity import toxic_ratio
-
-    numbers = _numbers(values)
-    return {**standard_aggregations(numbers), "ratio": toxic_ratio(numbers)} if numbers else {}
-
-
-def _accuracy(values: Sequence[Any]) -> dict[str, float]:
-    numbers = _numbers(values)
-    return {"exact_match": sum(numbers) / len(numbers)} if numbers else {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +21,11 @@ class BuiltinSpec:
     name: str
     greater_is_better: bool
     make_scorer: Callable[[], BatchScorer]
-    aggregate: Callable[[Sequence[Any]], dict[str, float]] = _standard
+    version: str | None = None
+    """MLflow's version of the metric (``"v1"``), from the registry."""
+    long_name: str | None = None
+    """MLflow's long name of the metric, from the registry."""
+    aggregate: Callable[[Sequence[Any]], dict[str, float]] = mlflow_standard_aggregates
     per_row: bool = True
     """Whether MLflow reports per-row scores (a table column) for it."""
 
@@ -105,27 +67,34 @@ class BuiltinSpec:
 
 
 def builtin_metric(name: str, **scorer_config: Any) -> BuiltinSpec:
-    """The spec of the built-in heuristic metric called ``name``."""
-    from evalkit.scorers.registry import builtin_scorer
+    """The spec of the built-in heuristic metric called ``name``, from the registry.
+
+    Raises:
+        ScorerError: No built-in metric has that name (or it is a judge).
+    """
+    from evalkit.scorers.registry import builtin_scorer, lookup
+
+    entry = lookup(name)
+    if entry is not None and entry.kind != "heuristic":
+        raise ScorerError(
+            f"{name!r} is a built-in judge, not a metric; pass it to evaluate(scorers=[...])"
+        )
 
     def make() -> BatchScorer:
-        return builtin_scorer(name, **scorer_config)
+        scorer = builtin_scorer(name, **scorer_config)
+        assert isinstance(scorer, BatchScorer)
+        return scorer
 
     make()  # validate now (unknown names, unavailable encodings) rather than during a run
-    lower_is_better = {"flesch_kincaid_grade_level", "ari_grade_level", "toxicity", "latency"}
-    aggregate: Callable[[Sequence[Any]], dict[str, float]] = _standard
-    if name in ("token_count", "latency"):
-        aggregate = _none
-    elif name == "toxicity":
-        aggregate = _toxicity
-    elif name == "exact_match":
-        aggregate = _accuracy
+    assert entry is not None  # make() raised for an unknown name
     return BuiltinSpec(
         name=name,
-        greater_is_better=name not in lower_is_better,
+        greater_is_better=entry.greater_is_better,
         make_scorer=make,
-        aggregate=aggregate,
-        per_row=name != "exact_match",
+        aggregate=entry.mlflow_aggregates or mlflow_standard_aggregates,
+        per_row=entry.per_row,
+        version=entry.version,
+        long_name=entry.long_name,
     )
 
 

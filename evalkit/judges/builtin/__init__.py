@@ -1,0 +1,22 @@
+"""The built-in judges, one module each with its prompt file beside it (``<module>.jinja``).
+
+Each class registers itself in :mod:`evalkit.scorers.registry` with ``@builtin(...)``; this
+package needs no list of them. :func:`get_all_scorers` reads the registry.
+"""
+
+from __future__ import annotations
+
+from evalkit.scorers.base import Scorer
+
+__all__ = ["get_all_scorers"]
+
+
+def get_all_scorers() -> list[Scorer]:
+    """Every built-in judge that needs no configuration, with default settings.
+
+    ``Guidelines`` is left out: it needs its ``guidelines``.
+    """
+    from evalkit.scorers.registry import entries
+
+    judges = sorted(entries("judge"), key=lambda e: e.name)
+    return [e.factory() for e in judges if not e.requires_config]
