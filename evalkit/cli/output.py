@@ -9,13 +9,12 @@ window) written out as ``\\x1b``-style escapes.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from evalkit.engine.table_cells import plain, present
+from evalkit.engine.table_cells import format_cell, format_number, present
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,43 +59,6 @@ def _esc(text: str, *, newlines: bool = False) -> str:
     from rich.markup import escape
 
     return escape(safe_text(text, newlines=newlines))
-
-
-def format_number(value: Any) -> str:
-    """A metric value for display: up to 4 significant digits, integers plain."""
-    if value is None:
-        return "—"
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
-
-
-def format_cell(value: Any) -> str:
-    """A table cell's text: a one-key dict as its value, other records as JSON."""
-    value = plain(value)
-    if not present(value):
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return format_number(value)
-    if isinstance(value, Mapping) and len(value) == 1:
-        return format_cell(next(iter(value.values())))
-    if isinstance(value, Mapping) and value:
-        return "\n".join(
-            f"{key}: {item if isinstance(item, str) else _json(item)}"
-            for key, item in value.items()
-        )
-    return _json(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _shorten(text: str, limit: int) -> str:

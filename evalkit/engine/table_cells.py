@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from evalkit.aggregation import to_number
@@ -73,4 +75,41 @@ class Columns:
         return None if values is None else plain(values[self._position[label]])
 
 
-__all__ = ["Columns", "plain", "present", "row_number"]
+__all__ = ["Columns", "format_cell", "format_number", "plain", "present", "row_number"]
+
+
+def format_number(value: Any) -> str:
+    """A metric value for display: up to 4 significant digits, integers plain."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def format_cell(value: Any) -> str:
+    """A table cell's text: a one-key dict as its value, other records as JSON."""
+    value = plain(value)
+    if not present(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, Mapping) and len(value) == 1:
+        return format_cell(next(iter(value.values())))
+    if isinstance(value, Mapping) and value:
+        return "\n".join(
+            f"{key}: {item if isinstance(item, str) else _json(item)}"
+            for key, item in value.items()
+        )
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

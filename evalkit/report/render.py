@@ -8,8 +8,6 @@ rationales, error messages) is escaped: it is data, never markup.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from evalkit.engine.table_cells import Columns, plain, present, row_number
+from evalkit.engine.table_cells import (
+    Columns,
+    format_cell,
+    format_number,
+    present,
+    row_number,
+)
 from evalkit.report.charts import ERROR, distribution_svg
 from evalkit.report.comparison import RunComparison, compare_runs, scorer_names
 
@@ -112,42 +116,6 @@ def _environment() -> jinja2.Environment:
 def _asset(name: str) -> Markup:
     text = resources.files("evalkit.report").joinpath("templates", name).read_text("utf-8")
     return Markup(text)
-
-
-def format_number(value: Any) -> str:
-    """A metric value for display: up to 4 significant digits, integers plain."""
-    if value is None:
-        return "—"
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
-
-
-def format_cell(value: Any) -> str:
-    """A table cell's text: a one-key dict as its value, other records as JSON."""
-    value = plain(value)
-    if not present(value):
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return format_number(value)
-    if isinstance(value, Mapping) and len(value) == 1:
-        return format_cell(next(iter(value.values())))
-    if isinstance(value, Mapping) and value:
-        return "\n".join(f"{key}: {_inline(item)}" for key, item in value.items())
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _inline(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _values(table: pd.DataFrame | None, scorer: str) -> list[Any]:

@@ -69,7 +69,7 @@ class UiSettings:
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    from evalkit.report.render import format_cell, format_number
+    from evalkit.engine.table_cells import format_cell, format_number
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("evalkit.ui", "templates"),
@@ -253,7 +253,7 @@ def _below(query: Mapping[str, str]) -> tuple[str, float] | None:
 
 
 def _row_view(table: data.RunTable, position: int) -> dict[str, Any]:
-    from evalkit.report.render import format_cell
+    from evalkit.engine.table_cells import format_cell
 
     row = table.row(position)
     cells = {c: format_cell(row.get(c)) for c in table.record_columns}
@@ -381,7 +381,7 @@ def _row(request: Request) -> Response:
     position = _int(request.path_params["row"], -1)
     if table is None or not 0 <= position < len(table):
         raise TrackingError(f"no row {request.path_params['row']!r} in run {run_id}")
-    from evalkit.report.render import format_cell
+    from evalkit.engine.table_cells import format_cell
 
     cells = table.row(position)
     judged = []
