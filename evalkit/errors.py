@@ -10,6 +10,7 @@ Every exception evalkit raises on purpose derives from :class:`EvalkitError`, so
      │    └── ModelCallError     one model call failed for good (``code`` says why)
      │         └── BudgetExceededError  not called: the evaluation's ``max_cost`` is spent
      ├── TrackingError      the tracking store cannot be read or written
+     │    └── PromptError        a prompt cannot be registered, found or formatted
      ├── MissingDependencyError  an optional dependency is not installed (says what to install)
      └── NetworkBlockedError     a connection beyond loopback while the network guard is on
 
@@ -28,6 +29,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelCallError",
     "NetworkBlockedError",
+    "PromptError",
     "ScorerError",
     "TrackingError",
 ]
@@ -51,6 +53,10 @@ class JudgeError(EvalkitError):
 
 class TrackingError(EvalkitError):
     """The tracking store cannot be read or written."""
+
+
+class PromptError(TrackingError, ValueError):
+    """A prompt cannot be registered, found or formatted (e.g. a template variable is missing)."""
 
 
 class MissingDependencyError(EvalkitError, ImportError):

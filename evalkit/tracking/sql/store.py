@@ -1,4 +1,5 @@
-"""The SQL tracking store: experiments, runs, params, metrics, tags, run inputs, datasets.
+"""The SQL tracking store: experiments, runs, params, metrics, tags, run inputs, datasets,
+prompts.
 
 Every public method is one transaction, so a batch of params/metrics/tags lands entirely or
 not at all, and a process killed between two calls leaves the store consistent (its run
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evalkit.errors import TrackingError
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
     DatasetInfo,
     DatasetInput,
@@ -34,6 +36,7 @@ from evalkit.tracking.runs import (
 )
 from evalkit.tracking.sql import datasets as _datasets
 from evalkit.tracking.sql import engine as _engine
+from evalkit.tracking.sql import prompts as _prompts
 from evalkit.tracking.sql import queries as _queries
 from evalkit.tracking.sql import schema as t
 from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID
@@ -491,6 +494,16 @@ class SqlStore:
                     "a new run"
                 )
 
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a run tag. Raises TrackingError if the run has no such tag."""
+        with self.write() as conn:
+            self._require_run(conn, run_id, active=True)
+            gone = conn.execute(
+                t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key)
+            ).rowcount
+        if not gone:
+            raise TrackingError(f"run {run_id} has no tag {key!r}; nothing to delete")
+
     def get_params(self, run_id: str) -> dict[str, str]:
         """The run's params."""
         with self.read() as conn:
@@ -576,6 +589,49 @@ class SqlStore:
     ) -> list[DatasetInfo]:
         """Infos of the datasets that match, in order (default newest first)."""
         return _datasets.search(self, experiment_ids, filter_string, max_results, order_by)
+
+    # -- prompts -----------------------------------------------------------------------
+
+    def register_prompt_version(
+        self,
+        name: str,
+        template: str | list[dict[str, Any]],
+        commit_message: str | None,
+        tags: Mapping[str, Any] | None,
+        user: str | None,
+    ) -> PromptVersion:
+        """Add the next version of prompt ``name`` (creating the prompt at version 1)."""
+        return _prompts.register(self, name, template, commit_message, tags, user)
+
+    def get_prompt_version(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> PromptVersion | None:
+        """A version by number, by alias, or (neither) the latest; ``None`` if absent."""
+        return _prompts.get_version(self, name, version, alias)
+
+    def get_prompt(self, name: str) -> Prompt | None:
+        """The prompt's name, tags, aliases and latest version number, or ``None``."""
+        return _prompts.get_prompt(self, name)
+
+    def search_prompts(self, filter_string: str | None, max_results: int | None) -> list[Prompt]:
+        """Prompts matching a filter on ``name`` and ``tags.<key>``, by name."""
+        return _prompts.search(self, filter_string, max_results)
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at a version. Raises PromptError if the version does not exist."""
+        _prompts.set_alias(self, name, alias, version)
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """Remove an alias. Raises PromptError if it is not set."""
+        _prompts.delete_alias(self, name, alias)
+
+    def set_prompt_tags(self, name: str, tags: Mapping[str, Any]) -> None:
+        """Merge prompt-level tags; a ``None`` value deletes that tag."""
+        _prompts.set_tags(self, name, tags)
+
+    def delete_prompt(self, name: str) -> None:
+        """Delete a prompt with all its versions, tags and aliases (permanently)."""
+        _prompts.delete_prompt(self, name)
 
 
 def _param_value(key: str, value: Any) -> str:

@@ -1,0 +1,172 @@
+"""The prompt registry (MLflow's ``mlflow.genai`` prompt functions), kept in the tracking store.
+
+Example:
+    >>> evalkit.register_prompt("qa", "Answer the question: {{question}}")
+    >>> evalkit.set_prompt_alias("qa", alias="production", version=1)
+    >>> prompt = evalkit.load_prompt("prompts:/qa@production")
+    >>> prompt.format(question="What is MLflow?")
+    'Answer the question: What is MLflow?'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from evalkit.errors import PromptError
+from evalkit.tracking import _context
+from evalkit.tracking.prompts import (
+    PROMPT_URI_SCHEME,
+    Prompt,
+    PromptVersion,
+    check_name,
+    check_template,
+    parse_prompt_uri,
+)
+
+__all__ = [
+    "delete_prompt_alias",
+    "delete_prompt_tag",
+    "load_prompt",
+    "register_prompt",
+    "search_prompts",
+    "set_prompt_alias",
+    "set_prompt_tag",
+]
+
+
+def _version_number(version: Any) -> int:
+    try:
+        number = int(str(version))
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise PromptError(f"prompt version {version!r} is invalid: use a whole number from 1")
+    return number
+
+
+def register_prompt(
+    name: str,
+    template: str | list[dict[str, Any]],
+    commit_message: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> PromptVersion:
+    """Register a prompt, or a new version of it if the name exists.
+
+    Args:
+        name: The prompt's name (letters, digits, ``_``, ``-``, ``.``).
+        template: Text with ``{{variable}}`` placeholders, or a list of chat messages
+            (``{"role": ..., "content": ...}``) whose contents hold them.
+        commit_message: What changed in this version.
+        tags: Version tags, e.g. ``{"author": "Bob"}``.
+
+    Returns:
+        The new :class:`PromptVersion` (version 1 for a new name, else the next number).
+
+    Raises:
+        PromptError: The name or template is invalid.
+
+    Example:
+        >>> evalkit.register_prompt(
+        ...     "greeting_prompt", "Respond to the user's message as a {{style}} AI.",
+        ...     commit_message="first", tags={"author": "Alice"})
+    """
+    from evalkit.tracking.fluent import current_user
+
+    check_name(name)
+    return _context.current_store().register_prompt_version(
+        name, check_template(template), commit_message, tags, current_user()
+    )
+
+
+def load_prompt(
+    name_or_uri: str, version: str | int | None = None, allow_missing: bool = False
+) -> PromptVersion | None:
+    """Load a prompt version by URI, or by name and version.
+
+    Args:
+        name_or_uri: ``prompts:/name/3``, ``prompts:/name@alias`` (``@latest`` for the newest),
+            or a prompt name.
+        version: With a name: the version number (default: the latest version).
+        allow_missing: Return ``None`` instead of raising when the prompt is not found.
+
+    Raises:
+        PromptError: No such prompt, version or alias (unless ``allow_missing``), or both a
+            URI and a version were given.
+
+    Example:
+        >>> prompt = evalkit.load_prompt("prompts:/qa@production")
+        >>> prompt = evalkit.load_prompt("qa", version=2)
+    """
+    alias: str | None = None
+    if name_or_uri.startswith(PROMPT_URI_SCHEME):
+        if version is not None:
+            raise PromptError(
+                f"load_prompt({name_or_uri!r}, version={version!r}): a URI already names the "
+                "version; give either a URI or a name with version="
+            )
+        name, number, alias = parse_prompt_uri(name_or_uri)
+    else:
+        name = check_name(name_or_uri)
+        number = None if version is None else _version_number(version)
+    found = _context.current_store().get_prompt_version(name, number, alias)
+    if found is None and not allow_missing:
+        what = (
+            f"alias {alias!r}"
+            if alias is not None
+            else f"version {number}"
+            if number is not None
+            else "any version"
+        )
+        raise PromptError(
+            f"prompt {name!r} has no {what} in the tracking store; register it with "
+            "register_prompt, or see search_prompts()"
+        )
+    return found
+
+
+def search_prompts(
+    filter_string: str | None = None, max_results: int | None = None
+) -> list[Prompt]:
+    """Find registered prompts.
+
+    Args:
+        filter_string: e.g. ``"name LIKE 'qa%'"`` or ``"tags.team = 'search'"`` (clauses
+            joined by ``AND``).
+        max_results: At most this many (default: all).
+
+    Returns:
+        :class:`Prompt` entries (name, tags, aliases, latest version), by name.
+    """
+    return _context.current_store().search_prompts(filter_string, max_results)
+
+
+def set_prompt_alias(name: str, alias: str, version: int) -> None:
+    """Point ``alias`` (e.g. ``"production"``) at a version; load it as ``prompts:/name@alias``.
+
+    Raises:
+        PromptError: The version does not exist, or the alias name is invalid.
+    """
+    check_name(alias, "alias")
+    if alias == "latest":
+        raise PromptError("alias 'latest' is reserved: it always means the newest version")
+    _context.current_store().set_prompt_alias(check_name(name), alias, _version_number(version))
+
+
+def delete_prompt_alias(name: str, alias: str) -> None:
+    """Remove an alias from a prompt.
+
+    Raises:
+        PromptError: The prompt has no such alias.
+    """
+    _context.current_store().delete_prompt_alias(check_name(name), alias)
+
+
+def set_prompt_tag(name: str, key: str, value: Any) -> None:
+    """Set a prompt-level tag (searchable with ``search_prompts("tags.<key> = ...")``)."""
+    _context.current_store().set_prompt_tags(check_name(name), {key: value})
+
+
+def delete_prompt_tag(name: str, key: str) -> None:
+    """Remove a prompt-level tag."""
+    _context.current_store().set_prompt_tags(check_name(name), {key: None})
