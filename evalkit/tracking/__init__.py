@@ -9,6 +9,8 @@ first use, not on ``import evalkit``.
 
 Modules: :mod:`.store` (the protocol, ``open_store``), :mod:`.sql` (its SQL implementation),
 :mod:`.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
+:mod:`.client` (``MlflowClient``), :mod:`.prompts` and :mod:`.prompt_registry` (the prompt
+registry),
 :mod:`.datasets` (EvaluationDataset), :mod:`.artifacts`, :mod:`.evaluation` (logging an
 evaluation), :mod:`.journal` (resume), :mod:`.filters` (the search syntax).
 
@@ -22,12 +24,15 @@ The fluent API keeps MLflow's names and meanings::
 """
 
 from evalkit.tracking._context import get_tracking_uri, local_store_folder, set_tracking_uri
+from evalkit.tracking.client import MlflowClient
 from evalkit.tracking.datasets import (
     EvaluationDataset,
+    add_dataset_to_experiments,
     create_dataset,
     delete_dataset,
     delete_dataset_tag,
     get_dataset,
+    remove_dataset_from_experiments,
     search_datasets,
     set_dataset_tags,
 )
@@ -47,6 +52,7 @@ from evalkit.tracking.fluent import (
     log_artifact,
     log_artifacts,
     log_dict,
+    log_input,
     log_metric,
     log_metrics,
     log_param,
@@ -60,39 +66,65 @@ from evalkit.tracking.fluent import (
     set_tags,
     start_run,
 )
+from evalkit.tracking.prompt_registry import (
+    delete_prompt_alias,
+    delete_prompt_tag,
+    load_prompt,
+    register_prompt,
+    search_prompts,
+    set_prompt_alias,
+    set_prompt_tag,
+)
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
+    Dataset,
     DatasetInfo,
     DatasetInput,
     Experiment,
+    FileInfo,
+    InputTag,
     Metric,
+    Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
     RunStatus,
+    RunTag,
     ViewType,
 )
 from evalkit.tracking.store import TrackingStore, open_store
 
 __all__ = [
     "ActiveRun",
+    "Dataset",
     "DatasetInfo",
     "DatasetInput",
     "EvaluationDataset",
     "Experiment",
+    "FileInfo",
+    "InputTag",
     "Metric",
+    "MlflowClient",
+    "Param",
+    "Prompt",
+    "PromptVersion",
     "Run",
     "RunData",
     "RunInfo",
     "RunInputs",
     "RunStatus",
+    "RunTag",
     "TrackingStore",
     "ViewType",
     "active_run",
+    "add_dataset_to_experiments",
     "create_dataset",
     "create_experiment",
     "delete_dataset",
     "delete_dataset_tag",
+    "delete_prompt_alias",
+    "delete_prompt_tag",
     "delete_run",
     "end_run",
     "get_artifact_uri",
@@ -103,11 +135,13 @@ __all__ = [
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "load_prompt",
     "load_table",
     "local_store_folder",
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -115,11 +149,16 @@ __all__ = [
     "log_table",
     "log_text",
     "open_store",
+    "register_prompt",
+    "remove_dataset_from_experiments",
     "restore_run",
     "search_datasets",
+    "search_prompts",
     "search_runs",
     "set_dataset_tags",
     "set_experiment",
+    "set_prompt_alias",
+    "set_prompt_tag",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -105,9 +105,10 @@ def _resolve(raw: str) -> tuple[str, str]:
     return resolve_uri(raw)
 
 
-def current_store() -> TrackingStore:
-    """The store for the current tracking URI, opened (and migrated) on first use."""
-    uri = tracking_uri()
+def current_store(uri: str | None = None) -> TrackingStore:
+    """The store for ``uri`` (default: the current tracking URI), opened (and migrated) on
+    first use and shared by every caller in this process."""
+    uri = tracking_uri() if uri is None else uri
     url, _ = resolve_uri(uri)
     key = (url, os.getpid())  # a forked child must not share its parent's connections
     store = _stores.get(key)

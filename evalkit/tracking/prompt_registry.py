@@ -1,5 +1,8 @@
 """The prompt registry (MLflow's ``mlflow.genai`` prompt functions), kept in the tracking store.
 
+The module functions act on the current tracking store; :class:`PromptRegistry` does the
+same on a given store (``MlflowClient`` uses it).
+
 Example:
     >>> evalkit.register_prompt("qa", "Answer the question: {{question}}")
     >>> evalkit.set_prompt_alias("qa", alias="production", version=1)
@@ -23,8 +26,10 @@ from evalkit.tracking.prompts import (
     check_template,
     parse_prompt_uri,
 )
+from evalkit.tracking.store import TrackingStore
 
 __all__ = [
+    "PromptRegistry",
     "delete_prompt_alias",
     "delete_prompt_tag",
     "load_prompt",
@@ -43,6 +48,104 @@ def _version_number(version: Any) -> int:
     if number < 1:
         raise PromptError(f"prompt version {version!r} is invalid: use a whole number from 1")
     return number
+
+
+class PromptRegistry:
+    """The prompt registry of one tracking store (arguments checked before the store is used).
+
+    Args:
+        store: The tracking store that keeps the prompts.
+    """
+
+    def __init__(self, store: TrackingStore) -> None:
+        self.store = store
+
+    def register_prompt(
+        self,
+        name: str,
+        template: str | list[dict[str, Any]],
+        commit_message: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> PromptVersion:
+        """See :func:`register_prompt`."""
+        from evalkit.tracking.fluent import current_user
+
+        check_name(name)
+        return self.store.register_prompt_version(
+            name, check_template(template), commit_message, tags, current_user()
+        )
+
+    def load_prompt(
+        self, name_or_uri: str, version: str | int | None = None, allow_missing: bool = False
+    ) -> PromptVersion | None:
+        """See :func:`load_prompt`."""
+        alias: str | None = None
+        if not isinstance(name_or_uri, str):
+            raise PromptError(
+                f"load_prompt: {name_or_uri!r:.80} is not a prompt name or prompts:/ URI"
+            )
+        if name_or_uri.startswith(PROMPT_URI_SCHEME):
+            if version is not None:
+                raise PromptError(
+                    f"load_prompt({name_or_uri!r}, version={version!r}): a URI already names "
+                    "the version; give either a URI or a name with version="
+                )
+            name, number, alias = parse_prompt_uri(name_or_uri)
+        else:
+            name = check_name(name_or_uri)
+            number = None if version is None else _version_number(version)
+        found = self.store.get_prompt_version(name, number, alias)
+        if found is None and not allow_missing:
+            if alias is not None:
+                what = f"alias {alias!r}"
+            elif number is not None:
+                what = f"version {number}"
+            else:
+                what = "version"
+            raise PromptError(
+                f"prompt {name!r} has no {what} in the tracking store; register it with "
+                "register_prompt, or see search_prompts()"
+            )
+        return found
+
+    def search_prompts(
+        self, filter_string: str | None = None, max_results: int | None = None
+    ) -> list[Prompt]:
+        """See :func:`search_prompts`."""
+        return self.store.search_prompts(filter_string, max_results)
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """See :func:`set_prompt_alias`."""
+        check_name(alias, "alias")
+        if alias == "latest":
+            raise PromptError("alias 'latest' is reserved: it always means the newest version")
+        self.store.set_prompt_alias(check_name(name), alias, _version_number(version))
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """See :func:`delete_prompt_alias`."""
+        self.store.delete_prompt_alias(check_name(name), alias)
+
+    def set_prompt_tag(self, name: str, key: str, value: Any) -> None:
+        """See :func:`set_prompt_tag`."""
+        self.store.set_prompt_tags(check_name(name), {key: value})
+
+    def delete_prompt_tag(self, name: str, key: str) -> None:
+        """See :func:`delete_prompt_tag`."""
+        self.store.set_prompt_tags(check_name(name), {key: None})
+
+    def delete_prompt(self, name: str) -> None:
+        """Delete a prompt with every version, tag and alias (permanently).
+
+        Raises:
+            PromptError: No prompt has this name.
+        """
+        if self.store.get_prompt(check_name(name)) is None:
+            raise PromptError(f"no prompt named {name!r}; see search_prompts()")
+        self.store.delete_prompt(name)
+
+
+def _registry() -> PromptRegistry:
+    return PromptRegistry(_context.current_store())
 
 
 def register_prompt(
@@ -71,12 +174,7 @@ def register_prompt(
         ...     "greeting_prompt", "Respond to the user's message as a {{style}} AI.",
         ...     commit_message="first", tags={"author": "Alice"})
     """
-    from evalkit.tracking.fluent import current_user
-
-    check_name(name)
-    return _context.current_store().register_prompt_version(
-        name, check_template(template), commit_message, tags, current_user()
-    )
+    return _registry().register_prompt(name, template, commit_message, tags)
 
 
 def load_prompt(
@@ -85,8 +183,8 @@ def load_prompt(
     """Load a prompt version by URI, or by name and version.
 
     Args:
-        name_or_uri: ``prompts:/name/3``, ``prompts:/name@alias`` (``@latest`` for the newest),
-            or a prompt name.
+        name_or_uri: ``prompts:/name/3``, ``prompts:/name@alias`` (``@latest`` for the
+            newest), or a prompt name.
         version: With a name: the version number (default: the latest version).
         allow_missing: Return ``None`` instead of raising when the prompt is not found.
 
@@ -98,31 +196,7 @@ def load_prompt(
         >>> prompt = evalkit.load_prompt("prompts:/qa@production")
         >>> prompt = evalkit.load_prompt("qa", version=2)
     """
-    alias: str | None = None
-    if name_or_uri.startswith(PROMPT_URI_SCHEME):
-        if version is not None:
-            raise PromptError(
-                f"load_prompt({name_or_uri!r}, version={version!r}): a URI already names the "
-                "version; give either a URI or a name with version="
-            )
-        name, number, alias = parse_prompt_uri(name_or_uri)
-    else:
-        name = check_name(name_or_uri)
-        number = None if version is None else _version_number(version)
-    found = _context.current_store().get_prompt_version(name, number, alias)
-    if found is None and not allow_missing:
-        what = (
-            f"alias {alias!r}"
-            if alias is not None
-            else f"version {number}"
-            if number is not None
-            else "any version"
-        )
-        raise PromptError(
-            f"prompt {name!r} has no {what} in the tracking store; register it with "
-            "register_prompt, or see search_prompts()"
-        )
-    return found
+    return _registry().load_prompt(name_or_uri, version, allow_missing)
 
 
 def search_prompts(
@@ -138,7 +212,7 @@ def search_prompts(
     Returns:
         :class:`Prompt` entries (name, tags, aliases, latest version), by name.
     """
-    return _context.current_store().search_prompts(filter_string, max_results)
+    return _registry().search_prompts(filter_string, max_results)
 
 
 def set_prompt_alias(name: str, alias: str, version: int) -> None:
@@ -147,10 +221,7 @@ def set_prompt_alias(name: str, alias: str, version: int) -> None:
     Raises:
         PromptError: The version does not exist, or the alias name is invalid.
     """
-    check_name(alias, "alias")
-    if alias == "latest":
-        raise PromptError("alias 'latest' is reserved: it always means the newest version")
-    _context.current_store().set_prompt_alias(check_name(name), alias, _version_number(version))
+    _registry().set_prompt_alias(name, alias, version)
 
 
 def delete_prompt_alias(name: str, alias: str) -> None:
@@ -159,14 +230,14 @@ def delete_prompt_alias(name: str, alias: str) -> None:
     Raises:
         PromptError: The prompt has no such alias.
     """
-    _context.current_store().delete_prompt_alias(check_name(name), alias)
+    _registry().delete_prompt_alias(name, alias)
 
 
 def set_prompt_tag(name: str, key: str, value: Any) -> None:
     """Set a prompt-level tag (searchable with ``search_prompts("tags.<key> = ...")``)."""
-    _context.current_store().set_prompt_tags(check_name(name), {key: value})
+    _registry().set_prompt_tag(name, key, value)
 
 
 def delete_prompt_tag(name: str, key: str) -> None:
     """Remove a prompt-level tag."""
-    _context.current_store().set_prompt_tags(check_name(name), {key: None})
+    _registry().delete_prompt_tag(name, key)

@@ -70,8 +70,15 @@ class ExperimentStore(Protocol):
         """The experiment with this name, or ``None``."""
         ...
 
-    def search_experiments(self) -> list[Experiment]:
-        """Every experiment, oldest first."""
+    def search_experiments(
+        self,
+        view_type: ViewType | str = ViewType.ALL,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+    ) -> list[Experiment]:
+        """The experiments that match (``name``, ``creation_time``, ``last_update_time``,
+        ``experiment_id``, ``tags.<key>``), in order (default: oldest first)."""
         ...
 
 
@@ -181,6 +188,17 @@ class DatasetStore(Protocol):
 
     def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> None:
         """Merge ``tags`` into the dataset's tags; a ``None`` value deletes that tag."""
+        ...
+
+    def update_dataset_experiments(
+        self, dataset_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> DatasetInfo:
+        """Link the dataset to the ``add`` experiments and unlink it from the ``remove`` ones
+        (links already there, or absent, are left as they are); return the updated info.
+
+        Raises:
+            TrackingError: The dataset, or an experiment to add, does not exist.
+        """
         ...
 
     def search_datasets(

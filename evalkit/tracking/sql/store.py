@@ -244,12 +244,19 @@ class SqlStore:
         """The experiment with this name, or ``None``."""
         return self._experiment_where(t.experiments.c.name == name)
 
-    def search_experiments(self) -> list[Experiment]:
-        """Every experiment, oldest first."""
+    def search_experiments(
+        self,
+        view_type: ViewType | str = ViewType.ALL,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+    ) -> list[Experiment]:
+        """The experiments that match, in order (default: oldest first)."""
+        query = _queries.search_experiments_query(view_type, filter_string, order_by)
+        if max_results is not None:
+            query = query.limit(max_results)
         with self.read() as conn:
-            rows = conn.execute(
-                sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
-            ).mappings()
+            rows = conn.execute(query).mappings()
             return [self._experiment(conn, row) for row in rows.all()]
 
     def _experiment_where(self, condition: Any) -> Experiment | None:
@@ -579,6 +586,12 @@ class SqlStore:
     def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> None:
         """Merge ``tags`` into the dataset's tags; a ``None`` value deletes that tag."""
         _datasets.set_tags(self, dataset_id, tags)
+
+    def update_dataset_experiments(
+        self, dataset_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> DatasetInfo:
+        """Link the dataset to ``add`` experiments, unlink it from ``remove`` ones."""
+        return _datasets.update_experiments(self, dataset_id, add, remove)
 
     def search_datasets(
         self,
