@@ -194,10 +194,7 @@ class MlflowClient:
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status and/or name."""
-        if status is not None:
-            self._store.update_run(run_id, status=status)
-        if name is not None:
-            self._store.log_batch(run_id, tags={"mlflow.runName": name})
+        self._store.update_run(run_id, status=status, run_name=name)
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None

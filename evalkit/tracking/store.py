@@ -98,9 +98,15 @@ class RunStore(Protocol):
         ...
 
     def update_run(
-        self, run_id: str, *, status: RunStatus | str, end_time: int | None = None
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
-        """Set a run's status (and end time); ``RUNNING`` clears the end time."""
+        """Set a run's status (and end time; ``RUNNING`` clears it) and/or its name (the
+        ``run_name`` attribute and the ``mlflow.runName`` tag)."""
         ...
 
     def set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:

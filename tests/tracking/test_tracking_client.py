@@ -36,6 +36,9 @@ def test_client_round_trip_as_mlflow_users_write_it() -> None:
         params=[Param("model", "tree")],
         tags=[RunTag("note", "first")],
     )
+    client.update_run(run_id, name="renamed")
+    assert client.get_run(run_id).info.run_name == "renamed"
+    client.update_run(run_id, name="baseline")
     client.set_tag(run_id, "temp", "x")
     client.delete_tag(run_id, "temp")
     client.set_terminated(run_id)

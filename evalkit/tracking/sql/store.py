@@ -326,22 +326,37 @@ class SqlStore:
         return self.get_run(run_id)
 
     def update_run(
-        self, run_id: str, *, status: RunStatus | str, end_time: int | None = None
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
-        """Set a run's status (and end time); ``RUNNING`` clears the end time."""
-        try:
-            status = RunStatus(str(status).upper())
-        except ValueError:
-            choices = ", ".join(s.value for s in RunStatus)
-            raise TrackingError(f"run status {status!r} is not one of {choices}") from None
-        ended = None if status == RunStatus.RUNNING else (end_time or now_ms())
+        """Set a run's status (and end time; ``RUNNING`` clears it) and/or its name."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            try:
+                status = RunStatus(str(status).upper())
+            except ValueError:
+                choices = ", ".join(s.value for s in RunStatus)
+                raise TrackingError(f"run status {status!r} is not one of {choices}") from None
+            ended = None if status == RunStatus.RUNNING else (end_time or now_ms())
+            values.update(status=status.value, end_time=ended)
         with self.write() as conn:
             self._require_run(conn, run_id)
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=ended)
-            )
+            if values:
+                conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
+            if run_name is not None:
+                conn.execute(
+                    t.runs.update().where(t.runs.c.run_id == run_id).values(run_name=run_name)
+                )
+                _engine.upsert(
+                    conn,
+                    t.tags,
+                    [{"run_id": run_id, "key": "mlflow.runName", "value": run_name}],
+                    ("run_id", "key"),
+                )
 
     def set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
         """Delete (soft) or restore a run."""
