@@ -437,9 +437,13 @@ class MlflowClient:
         template: str | list[dict[str, Any]],
         commit_message: str | None = None,
         tags: Mapping[str, Any] | None = None,
+        response_format: Any = None,
+        model_config: Mapping[str, Any] | None = None,
     ) -> PromptVersion:
         """Register a prompt or a new version of it (see :func:`evalkit.register_prompt`)."""
-        return self._prompts.register_prompt(name, template, commit_message, tags)
+        return self._prompts.register_prompt(
+            name, template, commit_message, tags, response_format, model_config
+        )
 
     def load_prompt(
         self, name_or_uri: str, version: str | int | None = None, allow_missing: bool = False

@@ -19,12 +19,15 @@ from typing import Any
 from evalkit.errors import PromptError
 from evalkit.tracking import _context
 from evalkit.tracking.prompts import (
+    MODEL_CONFIG_TAG,
     PROMPT_URI_SCHEME,
+    RESPONSE_FORMAT_TAG,
     Prompt,
     PromptVersion,
     check_name,
     check_template,
     parse_prompt_uri,
+    response_format_dict,
 )
 from evalkit.tracking.store import TrackingStore
 
@@ -66,13 +69,26 @@ class PromptRegistry:
         template: str | list[dict[str, Any]],
         commit_message: str | None = None,
         tags: Mapping[str, Any] | None = None,
+        response_format: Any = None,
+        model_config: Mapping[str, Any] | None = None,
     ) -> PromptVersion:
         """See :func:`register_prompt`."""
+        import json
+
         from evalkit.tracking.fluent import current_user
 
         check_name(name)
+        all_tags = dict(tags or {})
+        schema = response_format_dict(response_format)
+        if schema is not None:
+            all_tags[RESPONSE_FORMAT_TAG] = json.dumps(schema)
+        if model_config is not None:
+            config = getattr(model_config, "to_dict", None)
+            all_tags[MODEL_CONFIG_TAG] = json.dumps(
+                config() if callable(config) else dict(model_config), default=str
+            )
         return self.store.register_prompt_version(
-            name, check_template(template), commit_message, tags, current_user()
+            name, check_template(template), commit_message, all_tags, current_user()
         )
 
     def load_prompt(
@@ -153,6 +169,8 @@ def register_prompt(
     template: str | list[dict[str, Any]],
     commit_message: str | None = None,
     tags: Mapping[str, Any] | None = None,
+    response_format: Any = None,
+    model_config: Mapping[str, Any] | None = None,
 ) -> PromptVersion:
     """Register a prompt, or a new version of it if the name exists.
 
@@ -162,6 +180,10 @@ def register_prompt(
             (``{"role": ..., "content": ...}``) whose contents hold them.
         commit_message: What changed in this version.
         tags: Version tags, e.g. ``{"author": "Bob"}``.
+        response_format: The expected response: a pydantic model class or a JSON-schema
+            dict (kept as :attr:`PromptVersion.response_format`).
+        model_config: Model settings to keep with the version, e.g.
+            ``{"model_name": "gpt-4o-mini", "temperature": 0.2}``.
 
     Returns:
         The new :class:`PromptVersion` (version 1 for a new name, else the next number).
@@ -174,7 +196,9 @@ def register_prompt(
         ...     "greeting_prompt", "Respond to the user's message as a {{style}} AI.",
         ...     commit_message="first", tags={"author": "Alice"})
     """
-    return _registry().register_prompt(name, template, commit_message, tags)
+    return _registry().register_prompt(
+        name, template, commit_message, tags, response_format, model_config
+    )
 
 
 def load_prompt(

@@ -21,16 +21,28 @@ from typing import Any
 from evalkit.errors import PromptError
 
 __all__ = [
+    "MODEL_CONFIG_TAG",
     "PROMPT_URI_SCHEME",
+    "RESERVED_TAGS",
+    "RESPONSE_FORMAT_TAG",
     "TEMPLATE_VARIABLE",
     "Prompt",
     "PromptVersion",
+    "check_name",
+    "check_template",
     "parse_prompt_uri",
+    "response_format_dict",
     "template_variables",
 ]
 
 PROMPT_URI_SCHEME = "prompts:/"
 """The prefix of a prompt URI: ``prompts:/name/3`` or ``prompts:/name@alias``."""
+
+RESPONSE_FORMAT_TAG = "mlflow.prompt.response_format"
+"""The version tag that keeps a prompt's ``response_format`` (JSON); not in ``.tags``."""
+MODEL_CONFIG_TAG = "mlflow.prompt.model_config"
+"""The version tag that keeps a prompt's ``model_config`` (JSON); not in ``.tags``."""
+RESERVED_TAGS = (RESPONSE_FORMAT_TAG, MODEL_CONFIG_TAG)
 
 TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 """A ``{{variable}}`` placeholder (spaces inside the braces allowed)."""
@@ -65,6 +77,21 @@ def check_name(name: Any, what: str = "prompt name") -> str:
             "(at most 256 characters)"
         )
     return name
+
+
+def response_format_dict(response_format: Any) -> dict[str, Any] | None:
+    """A ``response_format`` (a pydantic model class or a dict) as a JSON-schema dict."""
+    if response_format is None:
+        return None
+    if isinstance(response_format, Mapping):
+        return dict(response_format)
+    schema = getattr(response_format, "model_json_schema", None)
+    if isinstance(response_format, type) and callable(schema):
+        return dict(schema())
+    raise PromptError(
+        f"response_format {response_format!r:.80} is invalid: use a pydantic model class or "
+        "a JSON-schema dict"
+    )
 
 
 def check_template(template: Any) -> str | list[dict[str, Any]]:
@@ -118,6 +145,10 @@ class PromptVersion:
     """When the version last changed, in milliseconds since the epoch."""
     user_id: str | None = None
     """Who registered it."""
+    response_format: dict[str, Any] | None = None
+    """The expected response's JSON schema, if one was registered."""
+    model_config: dict[str, Any] | None = None
+    """The model settings registered with the prompt (e.g. ``{"model_name": "gpt-4o"}``)."""
 
     @property
     def variables(self) -> set[str]:

@@ -91,6 +91,44 @@ def test_chat_prompts_keep_their_messages() -> None:
     ]
 
 
+def test_reference_002_examples_with_response_format_and_model_config() -> None:
+    """mlflow.genai.register_prompt's documented example, mlflow -> evalkit."""
+    import pydantic
+
+    evalkit.register_prompt(
+        name="greeting_prompt", template="Respond to the user's message as a {{style}} AI."
+    )
+    chat = evalkit.register_prompt(
+        name="assistant_prompt",
+        template=[
+            {"role": "system", "content": "You are a helpful {{style}} assistant."},
+            {"role": "user", "content": "{{question}}"},
+        ],
+        response_format={"type": "object", "properties": {"answer": {"type": "string"}}},
+        tags={"author": "Bob"},
+    )
+    assert chat.response_format == {
+        "type": "object",
+        "properties": {"answer": {"type": "string"}},
+    }
+    assert chat.tags == {"author": "Bob"}  # the reserved tag stays out of .tags
+    prompt = evalkit.load_prompt("greeting_prompt")
+    assert prompt is not None and prompt.response_format is None
+    assert prompt.format(style="friendly") == "Respond to the user's message as a friendly AI."
+
+    class Answer(pydantic.BaseModel):
+        answer: str
+
+    typed = evalkit.register_prompt(
+        "typed", "{{q}}", response_format=Answer, model_config={"model_name": "gpt-4o-mini"}
+    )
+    loaded = evalkit.load_prompt(typed.uri)
+    assert loaded is not None and loaded.model_config == {"model_name": "gpt-4o-mini"}
+    assert loaded.response_format == Answer.model_json_schema()
+    with pytest.raises(PromptError, match="response_format 'json' is invalid"):
+        evalkit.register_prompt("typed", "{{q}}", response_format="json")
+
+
 def test_search_prompts_by_name_and_tag() -> None:
     evalkit.register_prompt("qa-short", "{{q}}")
     evalkit.register_prompt("qa-long", "Please answer: {{q}}")

@@ -15,7 +15,13 @@ import sqlalchemy as sa
 
 from evalkit.errors import PromptError
 from evalkit.tracking.filters import compare, parse_filter
-from evalkit.tracking.prompts import Prompt, PromptVersion
+from evalkit.tracking.prompts import (
+    MODEL_CONFIG_TAG,
+    RESERVED_TAGS,
+    RESPONSE_FORMAT_TAG,
+    Prompt,
+    PromptVersion,
+)
 from evalkit.tracking.runs import now_ms
 from evalkit.tracking.sql import schema as t
 from evalkit.tracking.sql.engine import insert, upsert
@@ -113,16 +119,21 @@ def _load_version(conn: sa.Connection, name: str, version: int) -> PromptVersion
         .order_by(t.prompt_aliases.c.alias)
     ).all()
     template = row["template"] if row["template_type"] == _TEXT else json.loads(row["template"])
+    all_tags = {k: val for k, val in tags}
+    response_format = all_tags.get(RESPONSE_FORMAT_TAG)
+    model_config = all_tags.get(MODEL_CONFIG_TAG)
     return PromptVersion(
         name=name,
         version=int(row["version"]),
         template=template,
         commit_message=row["commit_message"],
-        tags={k: val for k, val in tags},
+        tags={k: val for k, val in all_tags.items() if k not in RESERVED_TAGS},
         aliases=[a[0] for a in aliases],
         creation_timestamp=row["creation_time"],
         last_updated_timestamp=row["last_update_time"],
         user_id=row["created_by"],
+        response_format=None if response_format is None else json.loads(response_format),
+        model_config=None if model_config is None else json.loads(model_config),
     )
 
 
