@@ -69,11 +69,14 @@ from evalkit.tracking.fluent import (
 from evalkit.tracking.prompt_registry import (
     delete_prompt_alias,
     delete_prompt_tag,
+    delete_prompt_version_tag,
+    get_prompt_tags,
     load_prompt,
     register_prompt,
     search_prompts,
     set_prompt_alias,
     set_prompt_tag,
+    set_prompt_version_tag,
 )
 from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
@@ -125,6 +128,7 @@ __all__ = [
     "delete_dataset_tag",
     "delete_prompt_alias",
     "delete_prompt_tag",
+    "delete_prompt_version_tag",
     "delete_run",
     "end_run",
     "get_artifact_uri",
@@ -132,6 +136,7 @@ __all__ = [
     "get_experiment",
     "get_experiment_by_name",
     "get_metric_history",
+    "get_prompt_tags",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
@@ -159,6 +164,7 @@ __all__ = [
     "set_experiment",
     "set_prompt_alias",
     "set_prompt_tag",
+    "set_prompt_version_tag",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -477,6 +477,18 @@ class MlflowClient:
         """Remove a prompt-level tag."""
         self._prompts.delete_prompt_tag(name, key)
 
+    def get_prompt(self, name: str) -> Prompt | None:
+        """The prompt (name, prompt-level tags, aliases, latest version), or ``None``."""
+        return self._prompts.get_prompt(name)
+
+    def set_prompt_version_tag(self, name: str, version: str | int, key: str, value: Any) -> None:
+        """Set a tag on one prompt version."""
+        self._prompts.set_prompt_version_tag(name, version, key, value)
+
+    def delete_prompt_version_tag(self, name: str, version: str | int, key: str) -> None:
+        """Remove a tag from one prompt version."""
+        self._prompts.delete_prompt_version_tag(name, version, key)
+
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with all its versions (permanently)."""
         self._prompts.delete_prompt(name)

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,15 +34,25 @@ from evalkit.tracking.prompts import (
 from evalkit.tracking.store import TrackingStore
 
 __all__ = [
+    "LINKED_PROMPTS_TAG",
     "PromptRegistry",
     "delete_prompt_alias",
     "delete_prompt_tag",
+    "delete_prompt_version_tag",
+    "get_prompt_tags",
     "load_prompt",
     "register_prompt",
     "search_prompts",
     "set_prompt_alias",
     "set_prompt_tag",
+    "set_prompt_version_tag",
 ]
+
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+"""The run tag listing the prompt versions loaded during the run: JSON
+``[{"name": ..., "version": "1"}, ...]``, as MLflow writes it."""
+
+_link_lock = threading.Lock()
 
 
 def _version_number(version: Any) -> int:
@@ -149,6 +161,18 @@ class PromptRegistry:
         """See :func:`delete_prompt_tag`."""
         self.store.set_prompt_tags(check_name(name), {key: None})
 
+    def set_prompt_version_tag(self, name: str, version: str | int, key: str, value: Any) -> None:
+        """See :func:`set_prompt_version_tag`."""
+        self.store.set_prompt_version_tags(check_name(name), _version_number(version), {key: value})
+
+    def delete_prompt_version_tag(self, name: str, version: str | int, key: str) -> None:
+        """See :func:`delete_prompt_version_tag`."""
+        self.store.set_prompt_version_tags(check_name(name), _version_number(version), {key: None})
+
+    def get_prompt(self, name: str) -> Prompt | None:
+        """The prompt (name, tags, aliases, latest version number), or ``None``."""
+        return self.store.get_prompt(check_name(name))
+
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with every version, tag and alias (permanently).
 
@@ -202,15 +226,26 @@ def register_prompt(
 
 
 def load_prompt(
-    name_or_uri: str, version: str | int | None = None, allow_missing: bool = False
+    name_or_uri: str,
+    version: str | int | None = None,
+    allow_missing: bool = False,
+    link_to_model: bool = True,
+    model_id: str | None = None,
+    cache_ttl_seconds: float | None = None,
 ) -> PromptVersion | None:
     """Load a prompt version by URI, or by name and version.
+
+    Loaded during an active run, the version is recorded in the run's
+    ``mlflow.linkedPrompts`` tag (as MLflow does).
 
     Args:
         name_or_uri: ``prompts:/name/3``, ``prompts:/name@alias`` (``@latest`` for the
             newest), or a prompt name.
         version: With a name: the version number (default: the latest version).
         allow_missing: Return ``None`` instead of raising when the prompt is not found.
+        link_to_model: Accepted for MLflow compatibility (evalkit has no logged models).
+        model_id: Accepted for MLflow compatibility (evalkit has no logged models).
+        cache_ttl_seconds: Accepted for MLflow compatibility: every load reads the store.
 
     Raises:
         PromptError: No such prompt, version or alias (unless ``allow_missing``), or both a
@@ -220,7 +255,27 @@ def load_prompt(
         >>> prompt = evalkit.load_prompt("prompts:/qa@production")
         >>> prompt = evalkit.load_prompt("qa", version=2)
     """
-    return _registry().load_prompt(name_or_uri, version, allow_missing)
+    del link_to_model, model_id, cache_ttl_seconds
+    found = _registry().load_prompt(name_or_uri, version, allow_missing)
+    if found is not None:
+        _link_to_active_run(found)
+    return found
+
+
+def _link_to_active_run(prompt: PromptVersion) -> None:
+    from evalkit.tracking.fluent import active_run
+
+    run = active_run()
+    if run is None:
+        return
+    store = _context.current_store()
+    entry = {"name": prompt.name, "version": str(prompt.version)}
+    with _link_lock:  # threads of one run add their prompts one at a time
+        current = store.get_run(run.info.run_id).data.tags.get(LINKED_PROMPTS_TAG)
+        linked = json.loads(current) if current else []
+        if entry not in linked:
+            linked.append(entry)
+            store.log_batch(run.info.run_id, tags={LINKED_PROMPTS_TAG: json.dumps(linked)})
 
 
 def search_prompts(
@@ -265,3 +320,29 @@ def set_prompt_tag(name: str, key: str, value: Any) -> None:
 def delete_prompt_tag(name: str, key: str) -> None:
     """Remove a prompt-level tag."""
     _registry().delete_prompt_tag(name, key)
+
+
+def set_prompt_version_tag(name: str, version: str | int, key: str, value: Any) -> None:
+    """Set a tag on one prompt version (see :attr:`PromptVersion.tags`).
+
+    Raises:
+        PromptError: The version does not exist.
+    """
+    _registry().set_prompt_version_tag(name, version, key, value)
+
+
+def delete_prompt_version_tag(name: str, version: str | int, key: str) -> None:
+    """Remove a tag from one prompt version."""
+    _registry().delete_prompt_version_tag(name, version, key)
+
+
+def get_prompt_tags(name: str) -> dict[str, str]:
+    """The prompt-level tags of a prompt.
+
+    Raises:
+        PromptError: No prompt has this name.
+    """
+    prompt = _registry().get_prompt(name)
+    if prompt is None:
+        raise PromptError(f"no prompt named {name!r}; see search_prompts()")
+    return prompt.tags

@@ -259,6 +259,11 @@ class PromptStore(Protocol):
         """Merge prompt-level tags; a ``None`` value deletes that tag."""
         ...
 
+    def set_prompt_version_tags(self, name: str, version: int, tags: Mapping[str, Any]) -> None:
+        """Merge tags of one version; a ``None`` value deletes that tag. Raises PromptError
+        if the version does not exist."""
+        ...
+
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with all its versions, tags and aliases (permanently)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Literal
 
@@ -127,6 +128,82 @@ def test_reference_002_examples_with_response_format_and_model_config() -> None:
     assert loaded.response_format == Answer.model_json_schema()
     with pytest.raises(PromptError, match="response_format 'json' is invalid"):
         evalkit.register_prompt("typed", "{{q}}", response_format="json")
+
+
+def test_mlflow_crud_tags_and_run_linking() -> None:
+    """Ported from MLflow's tests/genai/prompts/test_prompts.py (test_crud_prompts,
+    test_prompt_associate_with_run, test_set_and_delete_prompt_tag_genai)."""
+    evalkit.register_prompt(
+        name="prompt_1",
+        template="Hi, {title} {name}! How are you today?",
+        commit_message="A friendly greeting",
+        tags={"model": "my-model"},
+    )
+    prompt = evalkit.load_prompt("prompt_1", version=1)
+    assert prompt is not None and prompt.template == "Hi, {title} {name}! How are you today?"
+    assert prompt.tags == {"model": "my-model"} and prompt.variables == set()
+    assert MlflowClient().get_prompt("prompt_1").tags == {"model": "my-model"}  # type: ignore[union-attr]
+    evalkit.register_prompt(name="prompt_1", template="Hi, {title} {name}! What's up?")
+    assert evalkit.load_prompt("prompt_1").template == "Hi, {title} {name}! What's up?"  # type: ignore[union-attr]
+    assert evalkit.load_prompt("does_not_exist", version=1, allow_missing=True) is None
+
+    with evalkit.start_run() as run:
+        evalkit.load_prompt("prompt_1", version=1)
+        evalkit.load_prompt("prompts:/prompt_1/1", cache_ttl_seconds=0)  # listed once
+        evalkit.load_prompt("prompt_1", version=2, link_to_model=False)
+    tag = evalkit.get_run(run.info.run_id).data.tags["mlflow.linkedPrompts"]
+    assert json.loads(tag) == [
+        {"name": "prompt_1", "version": "1"},
+        {"name": "prompt_1", "version": "2"},
+    ]
+
+    tracking = evalkit.tracking
+    evalkit.register_prompt(name="tag_prompt", template="Hi")
+    tracking.set_prompt_tag("tag_prompt", "env", "prod")
+    tracking.set_prompt_version_tag("tag_prompt", 1, "env", "prod")
+    assert tracking.get_prompt_tags("tag_prompt") == {"env": "prod"}
+    assert evalkit.load_prompt("tag_prompt", version=1).tags == {"env": "prod"}  # type: ignore[union-attr]
+    tracking.delete_prompt_tag("tag_prompt", "env")
+    assert "env" not in tracking.get_prompt_tags("tag_prompt")
+    tracking.delete_prompt_version_tag("tag_prompt", 1, "env")
+    assert "env" not in evalkit.load_prompt("tag_prompt", version=1).tags  # type: ignore[union-attr]
+    with pytest.raises(PromptError, match="has no version 9"):
+        tracking.set_prompt_version_tag("tag_prompt", 9, "k", "v")
+    with pytest.raises(PromptError, match="no prompt named 'nope'"):
+        tracking.get_prompt_tags("nope")
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "expected"),
+    [  # MLflow's test_format_prompt_with_backslashes
+        (
+            "User input: {{ user_text }}",
+            {"user_text": r"Path is C:\users\john"},
+            r"User input: Path is C:\users\john",
+        ),
+        ("Data: {{ data }}", {"data": "Line1\\nLine2\\tTabbed"}, "Data: Line1\\nLine2\\tTabbed"),
+        (
+            "Path: {{ path }}, Command: {{ cmd }}",
+            {"path": r"C:\temp", "cmd": r"echo \u0041"},
+            r"Path: C:\temp, Command: echo \u0041",
+        ),
+    ],
+)
+def test_format_keeps_backslashes(template: str, values: dict[str, str], expected: str) -> None:
+    prompt = PromptVersion(name="p", version=1, template=template)
+    assert prompt.format(**values) == expected
+
+
+def test_nested_variables_in_chat_templates() -> None:
+    """MLflow's test_register_prompt_with_nested_variables."""
+    prompt = evalkit.register_prompt(
+        "nested",
+        [
+            {"role": "system", "content": "You are a {{user.preferences.style}} assistant."},
+            {"role": "user", "content": "Hello {{user.name}}! {{user.preferences.greeting}}"},
+        ],
+    )
+    assert prompt.variables == {"user.preferences.style", "user.name", "user.preferences.greeting"}
 
 
 def test_search_prompts_by_name_and_tag() -> None:

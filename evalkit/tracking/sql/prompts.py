@@ -38,6 +38,7 @@ __all__ = [
     "search",
     "set_alias",
     "set_tags",
+    "set_version_tags",
 ]
 
 _TEXT, _CHAT = "text", "chat"
@@ -58,12 +59,21 @@ def register(
     """Add a version to prompt ``name`` (creating the prompt); return it."""
     now = now_ms()
     is_text = isinstance(template, str)
+    version_tags = _str_tags(tags)
     text = template if isinstance(template, str) else json.dumps(template, ensure_ascii=False)
     with store.write() as conn:
+        existed = conn.execute(sa.select(t.prompts.c.name).where(t.prompts.c.name == name)).first()
         stmt: Any = insert(conn, t.prompts).values(
             name=name, creation_time=now, last_update_time=now
         )
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+        prompt_tags = {k: v for k, v in version_tags.items() if k not in RESERVED_TAGS}
+        if existed is None and prompt_tags:  # a new prompt takes its first version's tags
+            tag_stmt: Any = insert(conn, t.prompt_tags)
+            conn.execute(
+                tag_stmt.on_conflict_do_nothing(),
+                [{"name": name, "key": k, "value": v} for k, v in prompt_tags.items()],
+            )
         conn.execute(  # lock the prompt: concurrent registrations queue here
             sa.select(t.prompts.c.name).where(t.prompts.c.name == name).with_for_update()
         ).first()
@@ -87,7 +97,7 @@ def register(
         )
         rows = [
             {"name": name, "version": version, "key": k, "value": v}
-            for k, v in _str_tags(tags).items()
+            for k, v in version_tags.items()
         ]
         if rows:
             conn.execute(t.prompt_version_tags.insert(), rows)
@@ -236,6 +246,23 @@ def set_tags(store: SqlStore, name: str, tags: Mapping[str, Any]) -> None:
                 t.prompt_tags.delete().where(
                     t.prompt_tags.c.name == name, t.prompt_tags.c.key.in_(gone)
                 )
+            )
+
+
+def set_version_tags(store: SqlStore, name: str, version: int, tags: Mapping[str, Any]) -> None:
+    """Merge tags of one version; a ``None`` value deletes that tag."""
+    vt = t.prompt_version_tags
+    with store.write() as conn:
+        _require_version(conn, name, version)
+        rows = [
+            {"name": name, "version": version, "key": k, "value": v}
+            for k, v in _str_tags(tags).items()
+        ]
+        upsert(conn, vt, rows, ("name", "version", "key"))
+        gone = [str(k) for k, v in tags.items() if v is None]
+        if gone:
+            conn.execute(
+                vt.delete().where(vt.c.name == name, vt.c.version == version, vt.c.key.in_(gone))
             )
 
 

@@ -657,6 +657,10 @@ class SqlStore:
         """Merge prompt-level tags; a ``None`` value deletes that tag."""
         _prompts.set_tags(self, name, tags)
 
+    def set_prompt_version_tags(self, name: str, version: int, tags: Mapping[str, Any]) -> None:
+        """Merge tags of one version; a ``None`` value deletes that tag."""
+        _prompts.set_version_tags(self, name, version, tags)
+
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with all its versions, tags and aliases (permanently)."""
         _prompts.delete_prompt(self, name)
