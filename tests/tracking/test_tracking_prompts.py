@@ -231,6 +231,8 @@ def test_bad_names_uris_and_versions_are_clear_errors() -> None:
         evalkit.register_prompt("p", 42)  # type: ignore[arg-type]
     with pytest.raises(PromptError, match="template message 0"):
         evalkit.register_prompt("p", [{"content": "no role"}])
+    with pytest.raises(PromptError, match="prompt tag key '' is invalid"):
+        evalkit.register_prompt("p", "x", tags={"": "v"})
     with pytest.raises(PromptError, match="has no version 7"):
         evalkit.load_prompt("prompts:/p/7")
     with pytest.raises(PromptError, match="'absent' has no version"):

@@ -45,7 +45,13 @@ _TEXT, _CHAT = "text", "chat"
 
 
 def _str_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (tags or {}).items() if v is not None}
+    for key in tags or {}:
+        if not isinstance(key, str) or not key or len(key) > 250:
+            raise PromptError(
+                f"prompt tag key {key!r:.80} is invalid: use a non-empty string of at most "
+                "250 characters"
+            )
+    return {k: str(v) for k, v in (tags or {}).items() if v is not None}
 
 
 def register(
