@@ -17,8 +17,6 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -400,6 +398,9 @@ class MlflowClient:
         Raises:
             TrackingError: The run has no such artifact.
         """
+        import shutil
+        import tempfile
+
         root = self._artifact_root(run_id)
         source = root if not path else artifacts.target(str(root), path)
         if not source.exists():
