@@ -17,10 +17,12 @@ Example:
 from evalkit import metrics
 from evalkit.datasets import (
     EvaluationDataset,
+    add_dataset_to_experiments,
     create_dataset,
     delete_dataset,
     delete_dataset_tag,
     get_dataset,
+    remove_dataset_from_experiments,
     search_datasets,
     set_dataset_tags,
 )
@@ -40,6 +42,7 @@ from evalkit.errors import (
     JudgeError,
     MissingDependencyError,
     NetworkBlockedError,
+    PromptError,
     ScorerError,
     TrackingError,
     UsageError,
@@ -48,8 +51,10 @@ from evalkit.evaluate import estimate, evaluate
 from evalkit.scorers.base import BatchScorer, Scorer, scorer
 from evalkit.tracing import Span, Trace, start_span, trace
 from evalkit.tracking import (
+    MlflowClient,
     active_run,
     create_experiment,
+    delete_prompt_alias,
     delete_run,
     end_run,
     get_artifact_uri,
@@ -59,19 +64,24 @@ from evalkit.tracking import (
     get_run,
     get_tracking_uri,
     last_active_run,
+    load_prompt,
     load_table,
     log_artifact,
     log_artifacts,
     log_dict,
+    log_input,
     log_metric,
     log_metrics,
     log_param,
     log_params,
     log_table,
     log_text,
+    register_prompt,
     restore_run,
+    search_prompts,
     search_runs,
     set_experiment,
+    set_prompt_alias,
     set_tag,
     set_tags,
     set_tracking_uri,
@@ -99,7 +109,9 @@ __all__ = [
     "JudgeError",
     "MetricValue",
     "MissingDependencyError",
+    "MlflowClient",
     "NetworkBlockedError",
+    "PromptError",
     "Scorer",
     "ScorerError",
     "Span",
@@ -109,10 +121,12 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "add_dataset_to_experiments",
     "create_dataset",
     "create_experiment",
     "delete_dataset",
     "delete_dataset_tag",
+    "delete_prompt_alias",
     "delete_run",
     "end_run",
     "estimate",
@@ -125,10 +139,12 @@ __all__ = [
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "load_prompt",
     "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -136,12 +152,16 @@ __all__ = [
     "log_table",
     "log_text",
     "metrics",
+    "register_prompt",
+    "remove_dataset_from_experiments",
     "restore_run",
     "scorer",
     "search_datasets",
+    "search_prompts",
     "search_runs",
     "set_dataset_tags",
     "set_experiment",
+    "set_prompt_alias",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -149,3 +169,30 @@ __all__ = [
     "start_span",
     "trace",
 ]
+
+
+_SUBPACKAGES = frozenset(
+    {
+        "genai",
+        "judges",
+        "legacy",
+        "llm",
+        "report",
+        "scorers",
+        "testing",
+        "tracing",
+        "tracking",
+        "ui",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    # ``evalkit.judges.make_judge(...)`` after a plain ``import evalkit``, as
+    # ``mlflow.genai.judges`` works after ``import mlflow``; imported on first use so
+    # ``import evalkit`` stays fast.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"evalkit.{name}")
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")

@@ -12,7 +12,8 @@ Every exception evalkit raises on purpose derives from :class:`EvalkitError`, so
      │    └── ModelCallError     one model call failed for good (``code`` says why)
      │         └── BudgetExceededError  not called: the evaluation's ``max_cost`` is spent
      ├── TrackingError      the tracking store cannot be read or written
-     │    └── RunNotFoundError   no run has the given id
+     │    ├── RunNotFoundError   no run has the given id
+     │    └── PromptError        a prompt cannot be registered, found or formatted
      ├── ConfigError        the project configuration (evalkit.toml) cannot be used
      ├── GateError          a quality gate is malformed or names an unknown metric
      ├── MissingDependencyError  an optional dependency is not installed (says what to install)
@@ -40,6 +41,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelCallError",
     "NetworkBlockedError",
+    "PromptError",
     "RunNotFoundError",
     "ScorerError",
     "TrackingError",
@@ -125,6 +127,10 @@ class JudgeOutputError(JudgeError, ValueError):
 
 class TrackingError(EvalkitError):
     """The tracking store cannot be read or written."""
+
+
+class PromptError(TrackingError, ValueError):
+    """A prompt cannot be registered, found or formatted (e.g. a template variable is missing)."""
 
 
 class RunNotFoundError(TrackingError):

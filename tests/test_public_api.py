@@ -65,3 +65,14 @@ def test_mlflow_style_module_paths_work_after_import_evalkit() -> None:
 
     assert evalkit.metrics.genai.answer_correctness is not None
     assert evalkit.metrics.rougeL().name == "rougeL"
+
+
+def test_subpackages_are_reachable_after_a_plain_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import evalkit; print(evalkit.judges.make_judge.__name__, evalkit.llm.complete.__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["make_judge", "complete"]

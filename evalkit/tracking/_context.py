@@ -97,9 +97,10 @@ def local_store_folder() -> Path | None:
     return Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else None
 
 
-def current_store() -> TrackingStore:
-    """The store for the current tracking URI, opened (and migrated) on first use."""
-    uri = tracking_uri()
+def current_store(uri: str | None = None) -> TrackingStore:
+    """The store for ``uri`` (default: the current tracking URI), opened (and migrated) on
+    first use and shared by every caller in this process."""
+    uri = tracking_uri() if uri is None else uri
     url, _ = resolve_uri(uri)
     key = (url, os.getpid())  # a forked child must not share its parent's connections
     store = _stores.get(key)

@@ -28,13 +28,35 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EvaluationDataset",
+    "add_dataset_to_experiments",
     "create_dataset",
     "delete_dataset",
     "delete_dataset_tag",
     "get_dataset",
+    "remove_dataset_from_experiments",
     "search_datasets",
     "set_dataset_tags",
 ]
+
+SCHEMA_VERSION = "1.0"
+"""The version written in :attr:`EvaluationDataset.schema`."""
+_RECORD_FIELDS = ("inputs", "outputs", "expectations", "tags")
+_TO_DICT_KEYS = (
+    "dataset_id",
+    "name",
+    "digest",
+    "source_type",
+    "source",
+    "schema",
+    "profile",
+    "tags",
+    "created_time",
+    "last_update_time",
+    "created_by",
+    "last_updated_by",
+    "experiment_ids",
+    "records",
+)
 
 
 def _canonical(value: Any) -> str:
@@ -48,6 +70,49 @@ def _merge_into(current: dict[str, Any], record: Mapping[str, Any]) -> None:
             current[field] = {**current[field], **value}
         else:
             current[field] = value
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__
+
+
+def _schema_of(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Field -> key -> type name (dict fields), or field -> type name; types seen first win,
+    a key whose types differ across records is ``"mixed"``."""
+    schema: dict[str, Any] = {}
+    for record in records:
+        for field in _RECORD_FIELDS:
+            if field not in record:
+                continue
+            value = record[field]
+            if isinstance(value, Mapping):
+                keys = schema.setdefault(field, {})
+                if not isinstance(keys, dict):
+                    schema[field] = "mixed"
+                    continue
+                for key, item in value.items():
+                    seen = keys.get(str(key))
+                    kind = _type_name(item)
+                    keys[str(key)] = kind if seen in (None, kind) else "mixed"
+            else:
+                seen = schema.get(field)
+                kind = _type_name(value)
+                schema[field] = kind if seen in (None, kind) else "mixed"
+    return schema
 
 
 def _as_records(records: Any) -> list[Mapping[str, Any]]:
@@ -107,6 +172,7 @@ class EvaluationDataset:
         self.created_by: str | None = None
         self.last_updated_by: str | None = None
         self._store: TrackingStore | None = None
+        self._profile: str | None = None
         self._records: dict[str, dict[str, Any]] = {}
         if records is not None:
             self.merge_records(records)
@@ -190,6 +256,87 @@ class EvaluationDataset:
             h.update(_canonical(record).encode())
             h.update(b"\n")
         return h.hexdigest()[:16]
+
+    @property
+    def create_time(self) -> int | None:
+        """MLflow's other name for :attr:`created_time` (milliseconds since the epoch)."""
+        return self.created_time
+
+    @property
+    def source_type(self) -> str:
+        """``mlflow_evaluation_dataset`` for a stored dataset, ``code`` in memory."""
+        return "mlflow_evaluation_dataset" if self.dataset_id else "code"
+
+    @property
+    def source(self) -> str | None:
+        """``evaluation_dataset:<id>`` for a stored dataset, ``None`` in memory."""
+        return f"evaluation_dataset:{self.dataset_id}" if self.dataset_id else None
+
+    @property
+    def schema(self) -> str | None:
+        """The records' fields and their value types, as a JSON string (``None`` when empty).
+
+        Example: ``{"inputs": {"question": "string"}, "expectations": {"score": "integer"},
+        "version": "1.0"}``; a key whose type differs between records is ``"mixed"``.
+        """
+        if not self._records:
+            return None
+        return json.dumps({**_schema_of(self._records.values()), "version": SCHEMA_VERSION})
+
+    @property
+    def profile(self) -> str | None:
+        """A JSON summary, ``{"num_records": N}`` unless :meth:`set_profile` set another."""
+        if self._profile is not None:
+            return self._profile
+        return json.dumps({"num_records": len(self._records)})
+
+    def set_profile(self, profile: str) -> EvaluationDataset:
+        """Replace :attr:`profile` (kept in memory, as in MLflow); returns the dataset."""
+        self._profile = profile
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything about the dataset as a JSON-ready dict, records included.
+
+        Keys: ``dataset_id``, ``name``, ``digest``, ``source_type``, ``source``, ``schema``,
+        ``profile``, ``tags``, ``created_time``, ``last_update_time``, ``created_by``,
+        ``last_updated_by``, ``experiment_ids``, ``records``.
+        """
+        return {key: getattr(self, key) for key in _TO_DICT_KEYS if key != "records"} | {
+            "records": [dict(r) for r in self.records]
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EvaluationDataset:
+        """An in-memory dataset from :meth:`to_dict`'s output (its id and times kept as
+        information; merging records changes only this copy).
+
+        Raises:
+            DataError: ``data`` is not a dict, ``records`` is not a list of records, or
+                ``digest`` does not match the records.
+        """
+        if not isinstance(data, Mapping):
+            raise DataError(f"from_dict needs a dict such as to_dict() returns, got {data!r:.80}")
+        records = data.get("records", [])
+        if not isinstance(records, list):
+            raise DataError("from_dict: 'records' must be a list of record dicts")
+        dataset = cls(records, name=data.get("name"), tags=data.get("tags") or {})
+        digest = data.get("digest")
+        if digest is not None and records and digest != dataset.digest:
+            raise DataError(
+                f"from_dict: digest {digest!r} does not match the records (their digest is "
+                f"{dataset.digest!r}); the records were changed after to_dict()"
+            )
+        dataset.dataset_id = data.get("dataset_id")
+        dataset.experiment_ids = list(data.get("experiment_ids") or [])
+        dataset.created_time = data.get("created_time")
+        dataset.last_update_time = data.get("last_update_time")
+        dataset.created_by = data.get("created_by")
+        dataset.last_updated_by = data.get("last_updated_by")
+        profile = data.get("profile")
+        if profile is not None and profile != dataset.profile:
+            dataset._profile = profile
+        return dataset
 
     def to_df(self) -> pd.DataFrame:
         """The records as a DataFrame with one column per record field."""
@@ -306,3 +453,58 @@ def set_dataset_tags(dataset_id: str, tags: Mapping[str, Any]) -> None:
 def delete_dataset_tag(dataset_id: str, key: str) -> None:
     """Remove one tag from a stored dataset."""
     _store().set_dataset_tags(dataset_id, {key: None})
+
+
+def _updated(dataset_id: str, add: Sequence[str], remove: Sequence[str]) -> EvaluationDataset:
+    store = _store()
+    info = store.update_dataset_experiments(dataset_id, add=add, remove=remove)
+    return EvaluationDataset._stored(store, info)
+
+
+def _ids(experiment_ids: str | Sequence[str]) -> list[str]:
+    if isinstance(experiment_ids, str | int):
+        return [str(experiment_ids)]
+    return [str(e) for e in experiment_ids]
+
+
+def add_dataset_to_experiments(
+    dataset_id: str, experiment_ids: str | Sequence[str]
+) -> EvaluationDataset:
+    """Link a stored dataset to more experiments (links it already has are kept).
+
+    Returns:
+        The updated dataset; ``experiment_ids`` lists every linked experiment.
+
+    Raises:
+        TrackingError: The dataset or an experiment does not exist.
+
+    Example:
+        >>> ds = add_dataset_to_experiments(dataset_id="d-abc123", experiment_ids=["1", "2"])
+    """
+    return _updated(dataset_id, _ids(experiment_ids), ())
+
+
+def remove_dataset_from_experiments(
+    dataset_id: str, experiment_ids: str | Sequence[str]
+) -> EvaluationDataset:
+    """Unlink a stored dataset from experiments; ids it is not linked to are skipped with a
+    warning (as in MLflow).
+
+    Raises:
+        TrackingError: The dataset does not exist.
+    """
+    import warnings
+
+    ids = _ids(experiment_ids)
+    info = _store().get_dataset(dataset_id=dataset_id)
+    if info is None:
+        raise TrackingError(f"no evaluation dataset with id {dataset_id!r}; see search_datasets()")
+    absent = [e for e in ids if e not in info.experiment_ids]
+    if absent:
+        warnings.warn(
+            f"dataset {dataset_id} is not linked to experiment(s) {absent}; nothing to remove "
+            "for them",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _updated(dataset_id, (), ids)

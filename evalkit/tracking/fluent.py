@@ -52,6 +52,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -329,7 +330,8 @@ def log_params(params: Mapping[str, Any], run_id: str | None = None) -> None:
     _store().log_batch(_target_run(run_id), params=params)
 
 
-def _metric(key: str, value: Any, step: int | None, timestamp: int | None) -> Metric:
+def as_metric(key: str, value: Any, step: int | None, timestamp: int | None) -> Metric:
+    """A :class:`Metric` from what a user logs; raises TrackingError for a non-number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TrackingError(
             f"metric {key!r} got {value!r:.60} ({type(value).__name__}); metrics are numbers. "
@@ -360,7 +362,7 @@ def log_metric(
         timestamp: Milliseconds since the epoch (default now).
         run_id: Log to this run instead of the active one.
     """
-    _store().log_batch(_target_run(run_id), metrics=[_metric(key, value, step, timestamp)])
+    _store().log_batch(_target_run(run_id), metrics=[as_metric(key, value, step, timestamp)])
 
 
 def log_metrics(
@@ -370,7 +372,7 @@ def log_metrics(
     run_id: str | None = None,
 ) -> None:
     """Log several metrics at one step, in one transaction."""
-    batch = [_metric(k, v, step, timestamp) for k, v in metrics.items()]
+    batch = [as_metric(k, v, step, timestamp) for k, v in metrics.items()]
     _store().log_batch(_target_run(run_id), metrics=batch)
 
 
@@ -387,6 +389,46 @@ def set_tags(tags: Mapping[str, Any], run_id: str | None = None) -> None:
 def get_metric_history(run_id: str, key: str) -> list[Metric]:
     """Every value logged for metric ``key`` in run ``run_id``, in logging order."""
     return _store().get_metric_history(run_id, key)
+
+
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Record a dataset the run used (``run.inputs.dataset_inputs``), as MLflow's ``log_input``.
+
+    Args:
+        dataset: An :class:`~evalkit.EvaluationDataset`, a pandas DataFrame, a list of record
+            dicts, or a dataset object with ``name`` and ``digest`` (MLflow's
+            ``mlflow.data`` datasets included).
+        context: How the run used it, e.g. ``"training"`` or ``"evaluation"`` (stored as the
+            ``mlflow.data.context`` input tag).
+        tags: Input tags; ``mlflow.data.context`` is kept (as ``context``), other keys are
+            not stored (a warning says so).
+        run_id: Log to this run instead of the active one.
+
+    Example:
+        >>> with evalkit.start_run():
+        ...     evalkit.log_input(evalkit.get_dataset(name="qa_v1"), context="evaluation")
+    """
+    import warnings
+
+    from evalkit.tracking.inputs import dataset_input
+    from evalkit.tracking.runs import CONTEXT_TAG
+
+    extra = sorted(k for k in (tags or {}) if k != CONTEXT_TAG)
+    if extra:
+        warnings.warn(
+            f"log_input: input tags {extra} are not stored (only {CONTEXT_TAG}); put them "
+            "on the run with set_tags",
+            UserWarning,
+            stacklevel=2,
+        )
+    if context is None and tags and CONTEXT_TAG in tags:
+        context = str(tags[CONTEXT_TAG])
+    _store().log_batch(_target_run(run_id), inputs=[dataset_input(dataset, context)])
 
 
 # -- artifacts -----------------------------------------------------------------------------
@@ -564,10 +606,25 @@ def search_runs(
     return _runs_frame(runs)
 
 
-def search_experiments() -> list[Experiment]:
-    """Every experiment of the current tracking store, oldest first (MLflow's
-    ``mlflow.search_experiments()`` without filters)."""
-    return _store().search_experiments()
+def search_experiments(
+    view_type: str = "ALL",
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    """The experiments of the current tracking store that match (MLflow's
+    ``mlflow.search_experiments``); with no arguments every one, oldest first.
+
+    Args:
+        view_type: ``"ACTIVE_ONLY"``, ``"DELETED_ONLY"`` or ``"ALL"``.
+        max_results: At most this many.
+        filter_string: e.g. ``"name LIKE 'prod-%' AND tags.team = 'ml'"``.
+        order_by: e.g. ``["last_update_time DESC"]``.
+    """
+    return _store().search_experiments(
+        view_type=view_type, filter_string=filter_string, max_results=max_results,
+        order_by=order_by,
+    )  # fmt: skip
 
 
 def _all_experiment_ids(store: TrackingStore) -> list[str]:

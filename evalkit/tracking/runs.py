@@ -13,19 +13,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CONTEXT_TAG",
+    "Dataset",
     "DatasetInfo",
     "DatasetInput",
     "Experiment",
+    "FileInfo",
+    "InputTag",
     "LifecycleStage",
     "Metric",
+    "Param",
     "Run",
     "RunData",
     "RunInfo",
     "RunInputs",
     "RunStatus",
+    "RunTag",
     "ViewType",
     "now_ms",
+    "source_type_of",
 ]
+
+CONTEXT_TAG = "mlflow.data.context"
+"""The input tag that says how a run used a dataset (``"training"``, ``"evaluation"``...)."""
 
 
 def now_ms() -> int:
@@ -78,9 +88,12 @@ class Experiment:
     """When it last changed, in milliseconds since the epoch."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class Metric:
-    """One logged value of a metric: runs keep every value, with its step and time."""
+    """One logged value of a metric: runs keep every value, with its step and time.
+
+    Positional as MLflow's: ``Metric(key, value, timestamp, step)``.
+    """
 
     key: str
     """The metric's name."""
@@ -131,9 +144,85 @@ class RunData:
     """Tags, including system tags such as ``mlflow.runName`` and ``mlflow.parentRunId``."""
 
 
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A run parameter, as ``MlflowClient.log_batch(params=[Param(k, v)])`` takes it."""
+
+    key: str
+    """The parameter's name."""
+    value: str
+    """Its value (stored as a string)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    """A run tag, as ``MlflowClient.log_batch(tags=[RunTag(k, v)])`` takes it."""
+
+    key: str
+    """The tag's name."""
+    value: str
+    """Its value."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputTag:
+    """A tag on a run's dataset input; ``mlflow.data.context`` says how the run used it."""
+
+    key: str
+    """The tag's name."""
+    value: str
+    """Its value."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """One entry of ``MlflowClient.list_artifacts``."""
+
+    path: str
+    """The path relative to the run's artifact root, with ``/`` separators."""
+    is_dir: bool
+    """Whether it is a folder."""
+    file_size: int | None = None
+    """The size in bytes (``None`` for a folder)."""
+
+
+def source_type_of(source: str | None, dataset_id: str | None = None) -> str:
+    """MLflow's ``source_type`` for a dataset source: ``mlflow_evaluation_dataset`` for a
+    stored evaluation dataset, ``http`` for a URL, ``local`` for a path, else ``code``."""
+    if dataset_id or (source or "").startswith("evaluation_dataset:"):
+        return "mlflow_evaluation_dataset"
+    if not source:
+        return "code"
+    if source.startswith(("http://", "https://")):
+        return "http"
+    return "local"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Dataset:
+    """A dataset as MLflow describes a run input (``run.inputs.dataset_inputs[i].dataset``)."""
+
+    name: str
+    """The dataset's name."""
+    digest: str
+    """A content hash: equal data gives an equal digest."""
+    source_type: str = "code"
+    """Where it came from: ``local``, ``http``, ``mlflow_evaluation_dataset`` or ``code``."""
+    source: str | None = None
+    """The source itself: a path, a URL or ``evaluation_dataset:<id>``."""
+    schema: str | None = None
+    """A JSON description of its columns, when known."""
+    profile: str | None = None
+    """A JSON summary (e.g. ``{"num_records": 3}``), when known."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DatasetInput:
-    """A dataset a run used, e.g. the data an evaluation scored."""
+    """A dataset a run used, e.g. the data an evaluation scored.
+
+    Shaped as MLflow's too: :attr:`dataset` (name, digest, source_type, source, profile) and
+    :attr:`tags` (the ``mlflow.data.context`` input tag).
+    """
 
     name: str
     """The dataset's name (``"dataset"`` for unnamed in-memory data)."""
@@ -147,6 +236,26 @@ class DatasetInput:
     """The stored evaluation dataset's id, when the data was one."""
     context: str | None = None
     """How the run used it, e.g. ``"evaluation"``."""
+
+    @property
+    def dataset(self) -> Dataset:
+        """The dataset, as MLflow's ``DatasetInput.dataset``."""
+        import json
+
+        count = self.num_records
+        profile = None if count is None else json.dumps({"num_records": count})
+        return Dataset(
+            name=self.name,
+            digest=self.digest,
+            source_type=source_type_of(self.source, self.dataset_id),
+            source=self.source,
+            profile=profile,
+        )
+
+    @property
+    def tags(self) -> list[InputTag]:
+        """The input tags, as MLflow's: ``mlflow.data.context`` when the context is known."""
+        return [] if self.context is None else [InputTag(CONTEXT_TAG, self.context)]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

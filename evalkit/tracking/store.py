@@ -8,7 +8,7 @@ implements the protocol and adds its URI scheme to :data:`_SCHEMES`.
 The protocol is made of small parts, one per kind of thing stored, so that traces,
 assessments and prompts can be added as parts of their own::
 
-    class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol): ...
+    class TrackingStore(ExperimentStore, RunStore, DatasetStore, PromptStore, Protocol): ...
 
 Artifacts are files under each run's ``artifact_uri`` (see :mod:`evalkit.tracking.artifacts`);
 a store says where that folder is (:attr:`TrackingStore.artifact_root`).
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from evalkit.errors import TrackingError
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
     DatasetInfo,
     DatasetInput,
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_EXPERIMENT_ID",
     "DatasetStore",
     "ExperimentStore",
+    "PromptStore",
     "RunStore",
     "StoreBackend",
     "TrackingStore",
@@ -68,8 +70,15 @@ class ExperimentStore(Protocol):
         """The experiment with this name, or ``None``."""
         ...
 
-    def search_experiments(self) -> list[Experiment]:
-        """Every experiment, oldest first."""
+    def search_experiments(
+        self,
+        view_type: ViewType | str = ViewType.ALL,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+    ) -> list[Experiment]:
+        """The experiments that match (``name``, ``creation_time``, ``last_update_time``,
+        ``experiment_id``, ``tags.<key>``), in order (default: oldest first)."""
         ...
 
 
@@ -89,9 +98,15 @@ class RunStore(Protocol):
         ...
 
     def update_run(
-        self, run_id: str, *, status: RunStatus | str, end_time: int | None = None
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
-        """Set a run's status (and end time); ``RUNNING`` clears the end time."""
+        """Set a run's status (and end time; ``RUNNING`` clears it) and/or its name (the
+        ``run_name`` attribute and the ``mlflow.runName`` tag)."""
         ...
 
     def set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
@@ -112,6 +127,10 @@ class RunStore(Protocol):
         inputs: Iterable[DatasetInput] = (),
     ) -> None:
         """Log metrics, params, tags and inputs to a run, all or nothing."""
+        ...
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a run tag. Raises TrackingError if the run has no such tag."""
         ...
 
     def get_params(self, run_id: str) -> dict[str, str]:
@@ -177,6 +196,17 @@ class DatasetStore(Protocol):
         """Merge ``tags`` into the dataset's tags; a ``None`` value deletes that tag."""
         ...
 
+    def update_dataset_experiments(
+        self, dataset_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> DatasetInfo:
+        """Link the dataset to the ``add`` experiments and unlink it from the ``remove`` ones
+        (links already there, or absent, are left as they are); return the updated info.
+
+        Raises:
+            TrackingError: The dataset, or an experiment to add, does not exist.
+        """
+        ...
+
     def search_datasets(
         self,
         experiment_ids: Sequence[str] | None,
@@ -189,9 +219,60 @@ class DatasetStore(Protocol):
 
 
 @runtime_checkable
-class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol):
-    """Everything evalkit keeps: experiments, runs, datasets (traces, assessments and
-    prompts join as parts of their own).
+class PromptStore(Protocol):
+    """The prompt registry: prompts with numbered, immutable versions, tags and aliases."""
+
+    def register_prompt_version(
+        self,
+        name: str,
+        template: str | list[dict[str, Any]],
+        commit_message: str | None,
+        tags: Mapping[str, Any] | None,
+        user: str | None,
+    ) -> PromptVersion:
+        """Add the next version of prompt ``name`` (creating the prompt at version 1)."""
+        ...
+
+    def get_prompt_version(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> PromptVersion | None:
+        """A version by number, by alias, or (neither) the latest; ``None`` if absent."""
+        ...
+
+    def get_prompt(self, name: str) -> Prompt | None:
+        """The prompt's name, tags, aliases and latest version number, or ``None``."""
+        ...
+
+    def search_prompts(self, filter_string: str | None, max_results: int | None) -> list[Prompt]:
+        """Prompts matching a filter on ``name`` and ``tags.<key>``, by name."""
+        ...
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at a version. Raises PromptError if the version does not exist."""
+        ...
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """Remove an alias. Raises PromptError if it is not set."""
+        ...
+
+    def set_prompt_tags(self, name: str, tags: Mapping[str, Any]) -> None:
+        """Merge prompt-level tags; a ``None`` value deletes that tag."""
+        ...
+
+    def set_prompt_version_tags(self, name: str, version: int, tags: Mapping[str, Any]) -> None:
+        """Merge tags of one version; a ``None`` value deletes that tag. Raises PromptError
+        if the version does not exist."""
+        ...
+
+    def delete_prompt(self, name: str) -> None:
+        """Delete a prompt with all its versions, tags and aliases (permanently)."""
+        ...
+
+
+@runtime_checkable
+class TrackingStore(ExperimentStore, RunStore, DatasetStore, PromptStore, Protocol):
+    """Everything evalkit keeps: experiments, runs, datasets, prompts (traces and
+    assessments join as parts of their own).
 
     Attributes:
         url: The store's canonical location (for SQL, the database URL); one store per URL.

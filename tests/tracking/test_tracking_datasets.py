@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pandas as pd
 import pytest
 
@@ -118,3 +121,93 @@ def test_in_memory_datasets_still_work_without_a_store() -> None:
     assert ds.merge_records([{"inputs": {"q": 1}, "expectations": {"b": 2}}]) is ds
     assert ds.records == [{"inputs": {"q": 1}, "expectations": {"a": 1, "b": 2}}]
     assert ds.dataset_id is None
+
+
+def test_schema_profile_create_time_and_dict_round_trip() -> None:
+    ds = evalkit.create_dataset("described", tags={"env": "dev"})
+    assert ds.schema is None and ds.profile == '{"num_records": 0}'
+    ds.merge_records(
+        [
+            {"inputs": {"q": "2+2?", "n": 2}, "expectations": {"answer": "4", "score": 1}},
+            {"inputs": {"q": "3+3?", "n": 3.5}, "expectations": {"answer": "6"}},
+        ]
+    )
+    assert json.loads(ds.schema or "") == {
+        "inputs": {"q": "string", "n": "mixed"},
+        "expectations": {"answer": "string", "score": "integer"},
+        "version": "1.0",
+    }
+    assert json.loads(ds.profile or "") == {"num_records": 2}
+    assert ds.create_time == ds.created_time and isinstance(ds.create_time, int)
+    assert ds.source_type == "mlflow_evaluation_dataset"
+    assert ds.set_profile('{"curated": true}') is ds and ds.profile == '{"curated": true}'
+
+    data = ds.to_dict()
+    assert json.loads(json.dumps(data)) == data  # JSON-ready
+    assert data["dataset_id"] == ds.dataset_id and data["name"] == "described"
+    assert data["digest"] == ds.digest and data["tags"] == {"env": "dev"}
+    assert data["records"] == ds.records and data["experiment_ids"] == ["0"]
+    copy = EvaluationDataset.from_dict(data)
+    assert (copy.name, copy.digest, copy.records, copy.dataset_id) == (
+        "described",
+        ds.digest,
+        ds.records,
+        ds.dataset_id,
+    )
+    assert (copy.created_time, copy.tags, copy.profile) == (
+        ds.created_time,
+        {"env": "dev"},
+        '{"curated": true}',
+    )
+    with pytest.raises(DataError, match="does not match the records"):
+        EvaluationDataset.from_dict({**data, "records": data["records"][:1]})
+    with pytest.raises(DataError, match="'records' must be a list"):
+        EvaluationDataset.from_dict({"name": "x", "records": "nope"})
+    in_memory = EvaluationDataset.from_dict({"records": [{"inputs": {"q": 1}}]})
+    assert len(in_memory) == 1 and in_memory.source_type == "code"
+
+
+def test_add_and_remove_dataset_experiments() -> None:
+    first = evalkit.create_experiment("e1")
+    second = evalkit.create_experiment("e2")
+    ds = evalkit.create_dataset("shared", experiment_id=first)
+    assert ds.dataset_id is not None
+    updated = evalkit.add_dataset_to_experiments(ds.dataset_id, experiment_ids=[second, first])
+    assert sorted(updated.experiment_ids) == sorted([first, second])
+    assert [d.name for d in evalkit.search_datasets(experiment_ids=[second])] == ["shared"]
+    updated = evalkit.remove_dataset_from_experiments(ds.dataset_id, experiment_ids=[first])
+    assert updated.experiment_ids == [second]
+    with pytest.warns(UserWarning, match=r"not linked to experiment\(s\) \['" + first):
+        evalkit.remove_dataset_from_experiments(ds.dataset_id, [first])
+    with pytest.raises(TrackingError, match="no experiment with id '999'"):
+        evalkit.add_dataset_to_experiments(ds.dataset_id, ["999"])
+    with pytest.raises(TrackingError, match="no dataset"):
+        evalkit.add_dataset_to_experiments("d-missing", [first])
+    with pytest.raises(TrackingError, match="no evaluation dataset with id 'd-missing'"):
+        evalkit.remove_dataset_from_experiments("d-missing", [first])
+
+
+def test_reference_examples_for_search_and_tags() -> None:
+    """The mlflow.genai.datasets examples of reference 002, with mlflow -> evalkit."""
+    from evalkit.datasets import delete_dataset, search_datasets, set_dataset_tags
+
+    for n in range(3):
+        time.sleep(0.003)  # distinct creation times for the created_time order
+        d = evalkit.create_dataset(f"test_{n}", tags={"environment": "development"})
+        assert d.dataset_id is not None
+        set_dataset_tags(
+            dataset_id=d.dataset_id,
+            tags={"environment": "production" if n == 2 else "development", "old": None},
+        )
+    test_datasets = search_datasets(
+        filter_string="name LIKE 'test_%' AND tags.environment = 'development'",
+        order_by=["created_time ASC"],
+    )
+    assert [d.name for d in test_datasets] == ["test_0", "test_1"]
+    prod = search_datasets(filter_string="tags.environment = 'production'", order_by=["name ASC"])
+    assert [(d.name, len(d.records), d.tags) for d in prod] == [
+        ("test_2", 0, {"environment": "production"})
+    ]
+    for dataset in test_datasets:
+        delete_dataset(dataset_id=dataset.dataset_id)
+    assert [d.name for d in search_datasets(max_results=100)] == ["test_2"]

@@ -11,7 +11,7 @@ import pytest
 import evalkit
 from evalkit import TrackingError
 from evalkit.tracking import TrackingStore, open_store
-from evalkit.tracking.store import DatasetStore, ExperimentStore, RunStore
+from evalkit.tracking.store import DatasetStore, ExperimentStore, PromptStore, RunStore
 
 PACKAGE = Path(evalkit.__file__).parent
 
@@ -20,7 +20,7 @@ def test_open_store_gives_a_tracking_store_for_a_folder(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "store"))
     try:
         assert isinstance(store, TrackingStore)
-        for part in (ExperimentStore, RunStore, DatasetStore):
+        for part in (ExperimentStore, RunStore, DatasetStore, PromptStore):
             assert isinstance(store, part)
         assert store.url == f"sqlite:///{tmp_path}/store/evalkit.db"
         assert store.artifact_root == str(tmp_path / "store" / "artifacts")

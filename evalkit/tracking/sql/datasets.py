@@ -14,7 +14,7 @@ from evalkit.errors import TrackingError
 from evalkit.tracking.filters import compare, parse_filter, parse_order_by
 from evalkit.tracking.runs import DatasetInfo, now_ms
 from evalkit.tracking.sql import schema as t
-from evalkit.tracking.sql.engine import upsert
+from evalkit.tracking.sql.engine import insert, upsert
 
 if TYPE_CHECKING:
     from evalkit.tracking.sql.store import SqlStore
@@ -29,6 +29,7 @@ __all__ = [
     "merge",
     "search",
     "set_tags",
+    "update_experiments",
 ]
 
 _ATTRIBUTES: dict[str, tuple[str, bool]] = {
@@ -253,6 +254,39 @@ def set_tags(store: SqlStore, dataset_id: str, tags: Mapping[str, Any]) -> None:
             .where(t.datasets.c.dataset_id == dataset_id)
             .values(last_update_time=now_ms())
         )
+
+
+def update_experiments(
+    store: SqlStore, dataset_id: str, add: Sequence[str], remove: Sequence[str]
+) -> DatasetInfo:
+    """Link the dataset to ``add`` experiments and unlink it from ``remove`` ones."""
+    for experiment_id in add:
+        if store.get_experiment(str(experiment_id)) is None:
+            raise TrackingError(
+                f"add_dataset_to_experiments: no experiment with id {experiment_id!r}"
+            )
+    links = t.dataset_experiments
+    with store.write() as conn:
+        _require(conn, dataset_id)
+        rows = [{"dataset_id": dataset_id, "experiment_id": int(e)} for e in add]
+        if rows:
+            stmt: Any = insert(conn, links)
+            conn.execute(stmt.on_conflict_do_nothing(), rows)
+        if remove:
+            conn.execute(
+                links.delete().where(
+                    links.c.dataset_id == dataset_id,
+                    links.c.experiment_id.in_([int(e) for e in remove if str(e).isdigit()]),
+                )
+            )
+        conn.execute(
+            t.datasets.update()
+            .where(t.datasets.c.dataset_id == dataset_id)
+            .values(last_update_time=now_ms())
+        )
+    found = get(store, dataset_id=dataset_id)
+    assert found is not None
+    return found
 
 
 def delete_tag(store: SqlStore, dataset_id: str, key: str) -> None:

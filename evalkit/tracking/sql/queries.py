@@ -15,7 +15,7 @@ from evalkit.tracking.sql import schema as t
 if TYPE_CHECKING:
     from evalkit.tracking.sql.store import SqlStore
 
-__all__ = ["latest_metrics", "search_runs"]
+__all__ = ["latest_metrics", "search_experiments_query", "search_runs"]
 
 _RUN_ATTRIBUTES: dict[str, tuple[str, bool]] = {  # name -> (column, numeric)
     "run_id": ("run_id", False),
@@ -158,3 +158,52 @@ def latest_metrics(where: Any = None) -> sa.Subquery:
         .where(sub.c.rank == 1)
         .subquery("latest_metrics")
     )
+
+
+_EXPERIMENT_ATTRIBUTES = ("experiment_id", "name", "creation_time", "last_update_time")
+
+
+def search_experiments_query(
+    view_type: ViewType | str, filter_string: str | None, order_by: list[str] | None
+) -> Any:
+    """A SELECT of the experiments matching the filter, in order (default: oldest first)."""
+    e = t.experiments
+    try:
+        view = ViewType(str(view_type).upper())
+    except ValueError:
+        raise TrackingError(
+            f"view_type {view_type!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+        ) from None
+    query: Any = sa.select(e)
+    if view == ViewType.ACTIVE_ONLY:
+        query = query.where(e.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
+    elif view == ViewType.DELETED_ONLY:
+        query = query.where(e.c.lifecycle_stage == LifecycleStage.DELETED.value)
+    known = ", ".join(_EXPERIMENT_ATTRIBUTES)
+    for clause in parse_filter(filter_string):
+        where = f"filter_string clause on {clause.entity} {clause.key!r}"
+        if clause.entity == "tag":
+            tags = t.experiment_tags
+            exists = sa.select(sa.literal(1)).where(
+                tags.c.experiment_id == e.c.experiment_id, tags.c.key == clause.key
+            )
+            if clause.op in ("IS NULL", "IS NOT NULL"):
+                cond = exists.exists()
+                query = query.where(~cond if clause.op == "IS NULL" else cond)
+            else:
+                cond = compare(tags.c.value, clause.op, clause.value, where)
+                query = query.where(exists.where(cond).exists())
+        elif clause.entity == "attribute" and clause.key in _EXPERIMENT_ATTRIBUTES:
+            value = clause.value
+            if clause.key == "experiment_id":
+                value = [int(v) for v in value] if isinstance(value, list) else int(value)
+            query = query.where(compare(e.c[clause.key], clause.op, value, where))
+        else:
+            raise TrackingError(f"{where}: experiments can be filtered by {known} and tags.<key>")
+    ordering = []
+    for order in parse_order_by(order_by):
+        if order.entity != "attribute" or order.key not in _EXPERIMENT_ATTRIBUTES:
+            raise TrackingError(f"order_by {order.key!r}: experiments can be ordered by {known}")
+        column = e.c[order.key]
+        ordering.append(column.asc() if order.ascending else column.desc())
+    return query.order_by(*ordering, e.c.experiment_id.asc())

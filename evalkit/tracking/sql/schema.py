@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 __all__ = ["SCHEMA_VERSION", "metadata"]
 
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0002_prompts"
 """The Alembic revision this code expects: the head of the shipped migrations."""
 
 metadata = sa.MetaData()
@@ -168,4 +168,63 @@ dataset_records = sa.Table(
     sa.Column("created_time", sa.BigInteger(), nullable=False),
     sa.Column("last_update_time", sa.BigInteger(), nullable=False),
     sa.UniqueConstraint("dataset_id", "inputs_hash", name="uq_dataset_records_inputs"),
+)
+
+# -- the prompt registry (migration 0002_prompts) ------------------------------------------
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("creation_time", sa.BigInteger(), nullable=False),
+    sa.Column("last_update_time", sa.BigInteger(), nullable=False),
+)
+
+prompt_tags = sa.Table(
+    "prompt_tags",
+    metadata,
+    sa.Column(
+        "name", sa.String(256), sa.ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+prompt_versions = sa.Table(
+    "prompt_versions",
+    metadata,
+    sa.Column(
+        "name", sa.String(256), sa.ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("template", sa.Text(), nullable=False),
+    sa.Column("template_type", sa.String(16), nullable=False),
+    sa.Column("commit_message", sa.Text(), nullable=True),
+    sa.Column("creation_time", sa.BigInteger(), nullable=False),
+    sa.Column("last_update_time", sa.BigInteger(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=True),
+)
+
+prompt_version_tags = sa.Table(
+    "prompt_version_tags",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["prompt_versions.name", "prompt_versions.version"],
+        ondelete="CASCADE",
+    ),
+)
+
+prompt_aliases = sa.Table(
+    "prompt_aliases",
+    metadata,
+    sa.Column(
+        "name", sa.String(256), sa.ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("alias", sa.String(256), primary_key=True),
+    sa.Column("version", sa.Integer(), nullable=False),
 )

@@ -1,4 +1,5 @@
-"""The SQL tracking store: experiments, runs, params, metrics, tags, run inputs, datasets.
+"""The SQL tracking store: experiments, runs, params, metrics, tags, run inputs, datasets,
+prompts.
 
 Every public method is one transaction, so a batch of params/metrics/tags lands entirely or
 not at all, and a process killed between two calls leaves the store consistent (its run
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evalkit.errors import TrackingError
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
     DatasetInfo,
     DatasetInput,
@@ -34,6 +36,7 @@ from evalkit.tracking.runs import (
 )
 from evalkit.tracking.sql import datasets as _datasets
 from evalkit.tracking.sql import engine as _engine
+from evalkit.tracking.sql import prompts as _prompts
 from evalkit.tracking.sql import queries as _queries
 from evalkit.tracking.sql import schema as t
 from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID
@@ -241,12 +244,19 @@ class SqlStore:
         """The experiment with this name, or ``None``."""
         return self._experiment_where(t.experiments.c.name == name)
 
-    def search_experiments(self) -> list[Experiment]:
-        """Every experiment, oldest first."""
+    def search_experiments(
+        self,
+        view_type: ViewType | str = ViewType.ALL,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+    ) -> list[Experiment]:
+        """The experiments that match, in order (default: oldest first)."""
+        query = _queries.search_experiments_query(view_type, filter_string, order_by)
+        if max_results is not None:
+            query = query.limit(max_results)
         with self.read() as conn:
-            rows = conn.execute(
-                sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
-            ).mappings()
+            rows = conn.execute(query).mappings()
             return [self._experiment(conn, row) for row in rows.all()]
 
     def _experiment_where(self, condition: Any) -> Experiment | None:
@@ -316,22 +326,37 @@ class SqlStore:
         return self.get_run(run_id)
 
     def update_run(
-        self, run_id: str, *, status: RunStatus | str, end_time: int | None = None
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
-        """Set a run's status (and end time); ``RUNNING`` clears the end time."""
-        try:
-            status = RunStatus(str(status).upper())
-        except ValueError:
-            choices = ", ".join(s.value for s in RunStatus)
-            raise TrackingError(f"run status {status!r} is not one of {choices}") from None
-        ended = None if status == RunStatus.RUNNING else (end_time or now_ms())
+        """Set a run's status (and end time; ``RUNNING`` clears it) and/or its name."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            try:
+                status = RunStatus(str(status).upper())
+            except ValueError:
+                choices = ", ".join(s.value for s in RunStatus)
+                raise TrackingError(f"run status {status!r} is not one of {choices}") from None
+            ended = None if status == RunStatus.RUNNING else (end_time or now_ms())
+            values.update(status=status.value, end_time=ended)
         with self.write() as conn:
             self._require_run(conn, run_id)
-            conn.execute(
-                t.runs.update()
-                .where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=ended)
-            )
+            if values:
+                conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
+            if run_name is not None:
+                conn.execute(
+                    t.runs.update().where(t.runs.c.run_id == run_id).values(run_name=run_name)
+                )
+                _engine.upsert(
+                    conn,
+                    t.tags,
+                    [{"run_id": run_id, "key": "mlflow.runName", "value": run_name}],
+                    ("run_id", "key"),
+                )
 
     def set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
         """Delete (soft) or restore a run."""
@@ -491,6 +516,16 @@ class SqlStore:
                     "a new run"
                 )
 
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a run tag. Raises TrackingError if the run has no such tag."""
+        with self.write() as conn:
+            self._require_run(conn, run_id, active=True)
+            gone = conn.execute(
+                t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key)
+            ).rowcount
+        if not gone:
+            raise TrackingError(f"run {run_id} has no tag {key!r}; nothing to delete")
+
     def get_params(self, run_id: str) -> dict[str, str]:
         """The run's params."""
         with self.read() as conn:
@@ -567,6 +602,12 @@ class SqlStore:
         """Merge ``tags`` into the dataset's tags; a ``None`` value deletes that tag."""
         _datasets.set_tags(self, dataset_id, tags)
 
+    def update_dataset_experiments(
+        self, dataset_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> DatasetInfo:
+        """Link the dataset to ``add`` experiments, unlink it from ``remove`` ones."""
+        return _datasets.update_experiments(self, dataset_id, add, remove)
+
     def search_datasets(
         self,
         experiment_ids: Sequence[str] | None,
@@ -576,6 +617,53 @@ class SqlStore:
     ) -> list[DatasetInfo]:
         """Infos of the datasets that match, in order (default newest first)."""
         return _datasets.search(self, experiment_ids, filter_string, max_results, order_by)
+
+    # -- prompts -----------------------------------------------------------------------
+
+    def register_prompt_version(
+        self,
+        name: str,
+        template: str | list[dict[str, Any]],
+        commit_message: str | None,
+        tags: Mapping[str, Any] | None,
+        user: str | None,
+    ) -> PromptVersion:
+        """Add the next version of prompt ``name`` (creating the prompt at version 1)."""
+        return _prompts.register(self, name, template, commit_message, tags, user)
+
+    def get_prompt_version(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> PromptVersion | None:
+        """A version by number, by alias, or (neither) the latest; ``None`` if absent."""
+        return _prompts.get_version(self, name, version, alias)
+
+    def get_prompt(self, name: str) -> Prompt | None:
+        """The prompt's name, tags, aliases and latest version number, or ``None``."""
+        return _prompts.get_prompt(self, name)
+
+    def search_prompts(self, filter_string: str | None, max_results: int | None) -> list[Prompt]:
+        """Prompts matching a filter on ``name`` and ``tags.<key>``, by name."""
+        return _prompts.search(self, filter_string, max_results)
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at a version. Raises PromptError if the version does not exist."""
+        _prompts.set_alias(self, name, alias, version)
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """Remove an alias. Raises PromptError if it is not set."""
+        _prompts.delete_alias(self, name, alias)
+
+    def set_prompt_tags(self, name: str, tags: Mapping[str, Any]) -> None:
+        """Merge prompt-level tags; a ``None`` value deletes that tag."""
+        _prompts.set_tags(self, name, tags)
+
+    def set_prompt_version_tags(self, name: str, version: int, tags: Mapping[str, Any]) -> None:
+        """Merge tags of one version; a ``None`` value deletes that tag."""
+        _prompts.set_version_tags(self, name, version, tags)
+
+    def delete_prompt(self, name: str) -> None:
+        """Delete a prompt with all its versions, tags and aliases (permanently)."""
+        _prompts.delete_prompt(self, name)
 
 
 def _param_value(key: str, value: Any) -> str:
