@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from evalkit.judges.client import _litellm, complete
-from evalkit.judges.limiter import limiter_scope
+from evalkit.llm.scope import limiter_scope
 from evalkit.testing import JudgeServer
 
 MODEL = "openai:/gpt-4.1-mini"

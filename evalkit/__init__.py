@@ -15,17 +15,6 @@ Example:
 """
 
 from evalkit import metrics
-from evalkit.datasets import (
-    EvaluationDataset,
-    add_dataset_to_experiments,
-    create_dataset,
-    delete_dataset,
-    delete_dataset_tag,
-    get_dataset,
-    remove_dataset_from_experiments,
-    search_datasets,
-    set_dataset_tags,
-)
 from evalkit.entities import (
     AssessmentError,
     AssessmentSource,
@@ -86,6 +75,17 @@ from evalkit.tracking import (
     set_tags,
     set_tracking_uri,
     start_run,
+)
+from evalkit.tracking.datasets import (
+    EvaluationDataset,
+    add_dataset_to_experiments,
+    create_dataset,
+    delete_dataset,
+    delete_dataset_tag,
+    get_dataset,
+    remove_dataset_from_experiments,
+    search_datasets,
+    set_dataset_tags,
 )
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from evalkit.aggregation import aggregate, to_number
+from evalkit.stats import aggregate, to_number
 
 VALUES = [0.1, 0.5, 0.5, 0.9, 1.0, 3.0, 7.5]
 

@@ -206,11 +206,11 @@ def test_the_engine_imports_neither_legacy_judges_llm_nor_tracking() -> None:
 
 
 def test_old_import_paths_still_work() -> None:
-    from evalkit._legacy_args import plan_arguments
-    from evalkit._rowvalues import present
     from evalkit.engine import evaluate as from_engine
+    from evalkit.engine.collect import build_table, collect_metrics
+    from evalkit.engine.table_cells import present
     from evalkit.legacy import evaluate_legacy
-    from evalkit.results import build_table, collect_metrics
+    from evalkit.legacy.arguments import plan_arguments
 
     assert from_engine is evalkit.evaluate
     assert callable(evaluate_legacy) and callable(plan_arguments) and callable(present)

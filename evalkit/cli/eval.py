@@ -149,7 +149,9 @@ def _too_many_errors(rates: dict[str, float], limit: float) -> list[str]:
 def _load_dataset(data: str) -> Any:
     if Path(data).exists():
         return data
-    from evalkit.datasets import get_dataset  # no file: a dataset stored in the tracking store
+    from evalkit.tracking.datasets import (
+        get_dataset,  # no file: a dataset stored in the tracking store
+    )
 
     try:
         return get_dataset(name=data)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from evalkit.aggregation import aggregate
 from evalkit.entities import AssessmentError, Feedback
+from evalkit.stats import aggregate
 
 if TYPE_CHECKING:
     import pandas as pd

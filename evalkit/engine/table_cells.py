@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from evalkit.aggregation import to_number
+from evalkit.stats import to_number
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -3,7 +3,7 @@
 Names and meanings follow MLflow (``mlflow.entities.Feedback``,
 ``mlflow.metrics.MetricValue``, ``mlflow.models.EvaluationResult``) so that code written
 against MLflow reads the same here. Tracking's records (runs, experiments, ...) are in
-:mod:`evalkit.tracking.entities`; this package holds what an evaluation produces.
+:mod:`evalkit.tracking.runs`; this package holds what an evaluation produces.
 
 * :mod:`evalkit.entities.assessments` -- ``Feedback``, ``AssessmentError``, ``AssessmentSource``;
 * :mod:`evalkit.entities.metric_value` -- ``MetricValue``;

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from evalkit.aggregation import Aggregation
 from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
 from evalkit.judges.base import Judge
 from evalkit.judges.parsing import check_value_type
 from evalkit.judges.templates import Template
+from evalkit.stats import Aggregation
 
 __all__ = ["InstructionsJudge", "make_judge"]
 

@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from evalkit.aggregation import AGGREGATIONS, validate_aggregations
 from evalkit.engine import run_tasks
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
 from evalkit.judges.templates import Template, fence, load_prompt
 from evalkit.legacy.genai_definitions import DEFINITIONS
+from evalkit.stats import AGGREGATIONS, validate_aggregations
 
 __all__ = [
     "EvaluationExample",

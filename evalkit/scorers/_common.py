@@ -6,9 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalkit.aggregation import Aggregation
 from evalkit.entities import AssessmentError, Feedback
 from evalkit.errors import ErrorCode
+from evalkit.stats import Aggregation
 
 TEXT_PRESETS: tuple[str, ...] = ("text", "question-answering", "text-summarization")
 """The legacy ``model_type`` presets whose default metrics include the text metrics."""

@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeAlias, dataclass_transform, overload
 
-from evalkit.aggregation import Aggregation, validate_aggregations
 from evalkit.entities import Feedback
 from evalkit.errors import ScorerError
+from evalkit.stats import Aggregation, validate_aggregations
 
 __all__ = [
     "BATCH_ARGUMENTS",

@@ -104,7 +104,7 @@ def _when(ms: Any) -> str:
 
 def _pretty(value: Any) -> str:
     """A cell in full: strings as they are, records as indented JSON."""
-    from evalkit._rowvalues import plain, present
+    from evalkit.engine.table_cells import plain, present
 
     value = plain(value)
     if not present(value):
@@ -260,7 +260,7 @@ def _row_view(table: data.RunTable, position: int) -> dict[str, Any]:
     scores = {}
     for s in table.scorers:
         code = row.get(f"{s}/error_code")
-        from evalkit._rowvalues import present
+        from evalkit.engine.table_cells import present
 
         failed = present(code)
         scores[s] = {
@@ -385,7 +385,7 @@ def _row(request: Request) -> Response:
 
     cells = table.row(position)
     judged = []
-    from evalkit._rowvalues import present
+    from evalkit.engine.table_cells import present
 
     for s in table.scorers:
         judged.append(

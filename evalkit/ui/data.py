@@ -22,7 +22,7 @@ from evalkit.errors import TrackingError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.tracking.entities import Run
+    from evalkit.tracking.runs import Run
 
 __all__ = [
     "RUN_ID",
@@ -198,7 +198,7 @@ class RunTable:
         with self._lock:
             cache = self.__dict__.setdefault("_scores", {})
             if scorer not in cache:
-                from evalkit._rowvalues import row_number
+                from evalkit.engine.table_cells import row_number
 
                 values = self.frame[f"{scorer}/value"].tolist()
                 numbers = [row_number(v) for v in values]
@@ -370,7 +370,7 @@ def dataset_uses() -> list[DatasetUse]:
 
 def stored_datasets() -> list[dict[str, Any]]:
     """The evaluation datasets kept in the store: name, id, record count, tags."""
-    from evalkit.datasets import search_datasets
+    from evalkit.tracking.datasets import search_datasets
 
     listed = []
     for dataset in search_datasets():

@@ -322,7 +322,7 @@ def test_litellm_is_imported_only_on_the_first_call() -> None:
     import sys
 
     code = (
-        "import sys, evalkit, evalkit.judges.client, evalkit.judges.limiter, evalkit.testing\n"
+        "import sys, evalkit, evalkit.judges.client, evalkit.llm.limiter, evalkit.testing\n"
         "assert 'litellm' not in sys.modules, 'litellm imported eagerly'\n"
         "assert 'tenacity' not in sys.modules, 'tenacity imported eagerly'\n"
     )

@@ -11,13 +11,8 @@ import pytest
 
 import evalkit
 from evalkit.judges.client import complete
-from evalkit.judges.limiter import (
-    DEFAULT_MAX_CONCURRENT_CALLS,
-    LimiterRegistry,
-    ModelLimiter,
-    current_registry,
-    limiter_scope,
-)
+from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry, ModelLimiter
+from evalkit.llm.scope import current_registry, limiter_scope
 from evalkit.testing import JudgeServer
 
 MODEL = "openai:/gpt-4.1-mini"

@@ -16,7 +16,7 @@ import pytest
 
 import evalkit
 from evalkit.judges.client import ModelCallError, complete
-from evalkit.judges.limiter import limiter_scope
+from evalkit.llm.scope import limiter_scope
 from evalkit.testing import JudgeServer
 
 MODEL = "openai:/gpt-4.1-mini"
@@ -157,7 +157,7 @@ def test_an_oversized_answer_is_a_coded_error_and_not_cached(
     assert info.value.code == "ANSWER_TOO_LARGE"
     assert judge_server.request_count == 1  # not retried
     assert "1,100,000" in str(info.value) and len(str(info.value)) < 1000
-    from evalkit.judges.cache import open_cache
+    from evalkit.llm.cache import open_cache
 
     assert open_cache(tmp_path / "cache.db").count() == 0
 

@@ -11,8 +11,9 @@ from _reliability_judges import MODEL, mini_judge, rows, verdict
 
 import evalkit
 from evalkit.errors import UsageError
-from evalkit.judges.cache import cache_path, cache_scope, call_key, open_cache
 from evalkit.judges.client import complete
+from evalkit.llm.cache import cache_path, call_key, open_cache
+from evalkit.llm.scope import cache_scope
 from evalkit.testing import JudgeServer
 
 MESSAGES = [{"role": "user", "content": "Is 4 the answer to 2+2?"}]
@@ -173,7 +174,7 @@ def test_cache_is_shared_across_processes(judge_server: JudgeServer, tmp_path: P
 
     judge_server.add_rule(None, verdict)
     code = (
-        "from evalkit.judges.cache import cache_scope\n"
+        "from evalkit.llm import cache_scope\n"
         "from evalkit.judges.client import complete\n"
         "with cache_scope('on'):\n"
         f"    print(complete({MODEL!r}, {MESSAGES!r}).cached)\n"

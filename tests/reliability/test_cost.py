@@ -9,7 +9,7 @@ from _reliability_judges import mini_judge, rows, verdict
 
 import evalkit
 from evalkit.judges.client import _litellm
-from evalkit.judges.usage import ESTIMATED_OUTPUT_TOKENS
+from evalkit.llm.usage import ESTIMATED_OUTPUT_TOKENS
 from evalkit.testing import JudgeServer
 
 # gpt-4.1-mini in litellm's bundled price list: $0.40 / M input, $1.60 / M output tokens

@@ -189,7 +189,7 @@ def test_add_and_remove_dataset_experiments() -> None:
 
 def test_reference_examples_for_search_and_tags() -> None:
     """The mlflow.genai.datasets examples of reference 002, with mlflow -> evalkit."""
-    from evalkit.datasets import delete_dataset, search_datasets, set_dataset_tags
+    from evalkit.tracking.datasets import delete_dataset, search_datasets, set_dataset_tags
 
     for n in range(3):
         time.sleep(0.003)  # distinct creation times for the created_time order
