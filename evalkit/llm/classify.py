@@ -1,4 +1,5 @@
-"""Turning what litellm and the provider's SDK raise into a :class:`ModelCallError`.
+"""Turning what the transport raises into a :class:`ModelCallError`: litellm and the
+provider's SDK, or :mod:`evalkit.llm.openai_http` (whose errors carry their code already).
 
 The error's ``code`` says what went wrong (:data:`ERROR_CODES`) and whether another
 attempt is worth it; its message says what to fix, with credentials cut out.
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from evalkit._redact import redact_text
 from evalkit.errors import ModelCallError
+from evalkit.llm import openai_http
 from evalkit.llm.transport import load_litellm
 
 __all__ = ["ERROR_CODES", "classify", "retry_after"]
@@ -108,6 +110,67 @@ def _status_of(chain: list[BaseException]) -> tuple[int | None, BaseException]:
     return (status if isinstance(status, int) else None), chain[0]
 
 
+def _key_var(litellm_model: str) -> str:
+    provider = litellm_model.partition("/")[0]
+    return _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")
+
+
+def _message(code: str, model: str, litellm_model: str, status: int | None, detail: str) -> str:
+    """The message of each code, the same on both transports."""
+    if code == "AUTHENTICATION_ERROR":
+        return (
+            f"{model}: the provider refused the credentials ({detail}). Set "
+            f"{_key_var(litellm_model)} to a valid key (or pass api_key in parameters), and "
+            "check that api_base points at the right server."
+        )
+    if code == "MALFORMED_RESPONSE":
+        return f"{model}: the provider's answer is not valid JSON: {detail}"
+    if code == "TIMEOUT":
+        return f"{model}: no answer within the timeout: {detail}"
+    if code == "CONNECTION_ERROR":
+        return f"{model}: could not reach the provider: {detail}"
+    if code == "RATE_LIMITED":
+        return f"{model}: rate limited by the provider (429): {detail}"
+    if code == "BAD_REQUEST" and status == 404:
+        return (
+            f"{model}: the provider does not know this model or endpoint (404: {detail}). "
+            "Check the model name and api_base/OPENAI_BASE_URL."
+        )
+    if code == "SERVER_ERROR":
+        return f"{model}: the provider failed ({status}): {detail}"
+    if code == "BAD_REQUEST":
+        return (
+            f"{model}: the provider rejected the request as invalid ({detail}). Check the "
+            "model name, the parameters and the prompt size."
+        )
+    return f"{model}: {detail}"
+
+
+def _classify_api_error(
+    exc: openai_http.APIError, model: str, litellm_model: str, secrets: Sequence[str]
+) -> ModelCallError:
+    """The lean transport's error as a :class:`ModelCallError` (no litellm import)."""
+    from evalkit.errors import NetworkBlockedError
+
+    code = exc.code if exc.code in ERROR_CODES else "UNKNOWN"
+    detail = exc.detail
+    blocked = isinstance(exc, openai_http.APIConnectionError) and not exc.retryable
+    if blocked and any(
+        isinstance(e, NetworkBlockedError) for e in _chain(exc)
+    ):  # the network guard: said as it is, not "could not reach"
+        message = f"{model}: {detail}"
+    else:
+        message = _message(code, model, litellm_model, exc.status_code, detail)
+    return ModelCallError(
+        redact_text(message, secrets),
+        code=code,
+        model=model,
+        status_code=exc.status_code,
+        retry_after=exc.retry_after,
+        retryable=exc.retryable if code != "UNKNOWN" else False,
+    )
+
+
 def classify(
     exc: BaseException, model: str, litellm_model: str, secrets: Sequence[str] = ()
 ) -> ModelCallError:
@@ -122,6 +185,8 @@ def classify(
     """
     if isinstance(exc, ModelCallError):
         return exc
+    if isinstance(exc, openai_http.APIError):
+        return _classify_api_error(exc, model, litellm_model, secrets)
     import json
 
     import httpx

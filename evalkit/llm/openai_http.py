@@ -39,6 +39,7 @@ from urllib.parse import quote, urlsplit
 import httpcore
 import orjson
 
+from evalkit._redact import REDACTED
 from evalkit.errors import EvalkitError, NetworkBlockedError
 
 __all__ = [
@@ -538,7 +539,7 @@ def send_chat(
         text = raw.decode("utf-8", errors="replace")
         for secret in (api_key, *(v for k, v in request_headers.items() if k in _SECRET_HEADERS)):
             if secret and len(secret) >= 8:  # servers echo a wrong key back: never keep it
-                text = text.replace(secret, "***")
+                text = text.replace(secret, REDACTED)
         kind = _status_error(status)
         raise kind(
             f"{url} answered {status}: {_error_message(text) or text[:_MAX_DETAIL]}",
