@@ -41,7 +41,7 @@ from evalkit.llm import openai_http
 from evalkit.llm.breaker import CircuitBreaker
 from evalkit.llm.cache import CallCache, call_key, open_cache
 from evalkit.llm.classify import classify
-from evalkit.llm.limiter import ModelLimiter
+from evalkit.llm.limiter import ModelLimiter, RateGate
 from evalkit.llm.models import endpoint, parse_model_uri
 from evalkit.llm.pricing import PRICE_PARAMETERS, cost, has_price, unpriced_message
 from evalkit.llm.scope import CallScope, current_scope
@@ -378,12 +378,26 @@ def _unavailable(call: _Call, breaker: CircuitBreaker) -> ModelCallError:
     )
 
 
-def _attempt(call: _Call, limiter: ModelLimiter, breaker: CircuitBreaker) -> Any:
-    """One request (two when a ``response_format`` draws a 400), holding a limiter slot."""
+def _tokens_counted(call: _Call) -> int:
+    """The tokens a provider counts against its per-minute budget when the request arrives:
+    the prompt's (about four characters a token) plus ``max_tokens``."""
+    chars = sum(len(str(m.get("content") or "")) for m in call.messages)
+    params = call.request_params
+    most = params.get("max_tokens") or params.get("max_completion_tokens") or 0
+    return -(-chars // 4) + (most if isinstance(most, int) else 0)
+
+
+def _attempt(
+    call: _Call, limiter: ModelLimiter, breaker: CircuitBreaker, gate: RateGate | None = None
+) -> Any:
+    """One request (two when a ``response_format`` draws a 400), holding a limiter slot
+    and, with a per-minute budget, waiting until it fits."""
     if breaker.is_open():
         raise _unavailable(call, breaker)
-    limiter.acquire()
+    ticket = limiter.acquire()
     try:
+        if gate is not None:
+            gate.wait(_tokens_counted(call))
         try:
             raw = _send(call)
         except Exception as exc:
@@ -399,11 +413,13 @@ def _attempt(call: _Call, limiter: ModelLimiter, breaker: CircuitBreaker) -> Any
     except ModelCallError as error:
         breaker.record(error.code, str(error))
         if error.code == "RATE_LIMITED":  # every call to this model waits with this one
+            limiter.rate_limited(ticket)  # and fewer are let in flight at once
             limiter.pause(_wait_for(error, call, 1))
         raise
     finally:
         limiter.release()
     breaker.record(None)
+    limiter.succeeded()
     return raw
 
 
@@ -448,12 +464,13 @@ def _send_with_retries(call: _Call, scope: CallScope) -> tuple[Any, int]:
 
     limiter = scope.limiters.for_model(call.endpoint_key)
     breaker = scope.breakers.for_endpoint(call.endpoint_key)
+    gate = scope.limiters.gate_for(call.endpoint_key, call.litellm_model)
     attempts = 0
 
     def attempt() -> Any:
         nonlocal attempts
         attempts += 1
-        return _attempt(call, limiter, breaker)
+        return _attempt(call, limiter, breaker, gate)
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -30,7 +30,8 @@ from typing import Any
 from evalkit.errors import JudgeError
 from evalkit.llm.breaker import DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_THRESHOLD, BreakerRegistry
 from evalkit.llm.cache import ENV_CACHE_MODE, check_mode, evaluation_mode
-from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry
+from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry, parse_rate_limits
+from evalkit.llm.models import parse_model_uri
 from evalkit.llm.pricing import price_from, require_prices
 from evalkit.llm.usage import UsageMeter
 
@@ -114,6 +115,7 @@ def call_scope(
     cache: str | None = None,
     cache_path: str | os.PathLike[str] | None = None,
     max_concurrent_calls: int | None = None,
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
     max_cost: float | None = None,
     dry_run: bool = False,
     pricing: Mapping[str, Mapping[str, Any]] | None = None,
@@ -129,7 +131,12 @@ def call_scope(
         cache: Cache mode; ``None``: ``EVALKIT_CACHE``, else ``"on"`` (an evaluation's default).
         cache_path: The cache file (default beside the tracking store).
         max_concurrent_calls: Calls in flight per model (default
-            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`); a 429 halves it for
+            that model, successes grow it back (AIMD).
+        rate_limits: Per-minute budgets by model URI, as the provider states them:
+            ``{"openai:/gpt-4o": {"rpm": 500, "tpm": 200000}}`` (either key may be left
+            out). Calls wait, spread over the minute, until they fit; a request counts
+            its prompt's estimated tokens plus ``max_tokens`` against ``tpm``.
         max_cost: Stop starting new calls once this many USD have been paid.
         dry_run: Count what each call would cost instead of sending it.
         pricing: Prices of models litellm does not know, by model URI:
@@ -155,6 +162,7 @@ def call_scope(
         raise JudgeError(f"max_cost must be a number of USD >= 0, got {max_cost!r}")
     if max_answer_chars < 1:
         raise JudgeError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
+    limits = _rate_limits(rate_limits)
     prices = dict(pricing or {})
     for entry in prices.values():
         price_from(entry)  # a malformed price fails here, not on the first call
@@ -167,7 +175,7 @@ def call_scope(
     scope = CallScope(
         cache_mode=mode,
         cache_path=Path(cache_path).expanduser().resolve() if cache_path is not None else None,
-        limiters=LimiterRegistry(cap),
+        limiters=LimiterRegistry(cap, limits),
         breakers=breakers,
         meter=UsageMeter(max_cost, dry_run=dry_run),
         pricing=prices,
@@ -175,6 +183,13 @@ def call_scope(
     )
     with _entered(scope) as entered:
         yield entered
+
+
+def _rate_limits(rate_limits: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    try:
+        return parse_rate_limits(rate_limits, parse_model_uri)
+    except ValueError as exc:
+        raise JudgeError(str(exc)) from None
 
 
 # -- the narrower scopes of the first version: each replaces one field -----------------------
@@ -212,19 +227,26 @@ def current_registry() -> LimiterRegistry:
 
 
 @contextlib.contextmanager
-def limiter_scope(max_concurrent_calls: int | None = None) -> Iterator[LimiterRegistry]:
+def limiter_scope(
+    max_concurrent_calls: int | None = None,
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[LimiterRegistry]:
     """Give the calls made in this block (and in threads started with a copy of its
     context) their own per-model limiters (and circuit breakers).
 
     Args:
         max_concurrent_calls: Calls in flight per model (default
             :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+        rate_limits: Per-minute budgets by model URI (see :func:`call_scope`).
 
     Yields:
         The new registry.
+
+    Raises:
+        JudgeError: A rate limit is not a whole number >= 1, or has an unknown key.
     """
     cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
-    registry = LimiterRegistry(cap)
+    registry = LimiterRegistry(cap, _rate_limits(rate_limits))
     scope = dataclasses.replace(current_scope(), limiters=registry, breakers=BreakerRegistry())
     with _entered(scope):
         yield registry

@@ -6,7 +6,8 @@
 without leaving the machine. Answers are scripted by rule, latency is configurable, faults
 (429 with ``Retry-After``, 500, hangs, malformed or truncated JSON, wrong-type answers) are
 injected by rate, for the first N calls or for matching requests, and every request received
-is kept for the test to read back.
+is kept for the test to read back. :meth:`JudgeServer.enforce_rate_limit` makes it answer
+429 past a requests-per-minute budget, as a provider does.
 
 Example:
     >>> from evalkit.testing import JudgeServer
@@ -19,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -226,6 +228,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, _error_body("not_found", f"no route POST {request.path}"))
             return
         owner = self.server.owner
+        refused = owner._over_budget()
+        if refused is not None:
+            with contextlib.suppress(OSError):
+                self._send(*refused)
+            return
         owner._enter()
         try:
             status, body, headers = owner._respond(request)
@@ -314,6 +321,9 @@ class JudgeServer:
         self._in_flight = 0
         self._max_in_flight = 0
         self._last_usage: dict[str, int] = {}
+        self._rpm: tuple[int, float] | None = None
+        self._accepted: collections.deque[float] = collections.deque()
+        self._rate_limited = 0
         self._stopping = threading.Event()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -452,6 +462,41 @@ class JudgeServer:
         with self._lock:
             self._faults.append(fault)
         return fault
+
+    def enforce_rate_limit(self, rpm: int | None, *, window: float = 60.0) -> None:
+        """Answer 429 (with ``Retry-After``) to a chat request that would be more than
+        ``rpm`` accepted in the last ``window`` seconds, as a provider's per-minute limit does.
+
+        Args:
+            rpm: Requests accepted per ``window``; ``None`` lifts the limit.
+            window: The window in seconds (60: per minute; shorter scales a test down).
+        """
+        if rpm is not None and (rpm < 1 or window <= 0):
+            raise ValueError(f"rpm must be >= 1 and window > 0, got {rpm} and {window}")
+        with self._lock:
+            self._rpm = None if rpm is None else (rpm, window)
+            self._accepted.clear()
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many requests :meth:`enforce_rate_limit` answered with 429."""
+        return self._rate_limited
+
+    def _over_budget(self) -> tuple[int, bytes, dict[str, str]] | None:
+        with self._lock:
+            if self._rpm is None:
+                return None
+            rpm, window = self._rpm
+            now = time.monotonic()
+            while self._accepted and self._accepted[0] <= now - window:
+                self._accepted.popleft()
+            if len(self._accepted) < rpm:
+                self._accepted.append(now)
+                return None
+            self._rate_limited += 1
+            wait = self._accepted[0] + window - now
+        body = _error_body("rate_limit_exceeded", f"Rate limit reached: {rpm} per {window:g} s")
+        return 429, body, {"Retry-After": f"{max(wait, 0.001):.3f}"}
 
     def reset(self) -> None:
         """Forget rules, faults, requests and counters."""
