@@ -216,6 +216,19 @@ def classify(
 
     if has(NetworkBlockedError):
         return error("CONNECTION_ERROR", f"{model}: {detail}", retryable=False)
+    if type(exc).__name__ == "RouterRateLimitError":  # every deployment is cooling down
+        wait = getattr(exc, "cooldown_time", None)
+        return ModelCallError(
+            redact_text(
+                f"{model}: rate limited: every deployment answered 429 and is cooling down "
+                f"({detail})",
+                secrets,
+            ),
+            code="RATE_LIMITED",
+            model=model,
+            status_code=429,
+            retry_after=float(wait) if isinstance(wait, int | float) else None,
+        )
     credentials_missing = any(type(e) is openai.OpenAIError and "api_key" in str(e) for e in chain)
     if credentials_missing or status in (401, 403) or has(litellm.AuthenticationError):
         var = _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")

@@ -122,6 +122,8 @@ class _Call:
     """The ``api_base`` given to the call."""
     extra_headers: dict[str, str] | None
     """The headers given to the call."""
+    routed: bool = False
+    """Whether the call goes to one of several deployments through litellm's Router."""
     endpoint: str
     """The server called, without credentials (names it in messages; keys cache and limits)."""
     secrets: list[str]
@@ -202,6 +204,8 @@ def complete(
         max_backoff=max_backoff,
     )
     scope = current_scope()
+    if scope.deployments is not None and scope.deployments.covers(call.litellm_model):
+        _route(call, scope)
     cache = _open_cache(scope)
     hit = _lookup(cache, call, scope)
     if hit is not None:
@@ -287,6 +291,13 @@ def _prepare(
         initial_backoff=DEFAULT_INITIAL_BACKOFF if initial_backoff is None else initial_backoff,
         max_backoff=DEFAULT_MAX_BACKOFF if max_backoff is None else max_backoff,
     )
+
+
+def _route(call: _Call, scope: CallScope) -> None:
+    """Send this call through the scope's deployments of its model (litellm's Router)."""
+    call.fast = False
+    call.routed = True
+    call.endpoint = f"deployments of {call.litellm_model}"  # any of them answers alike
 
 
 def _open_cache(scope: CallScope) -> CallCache | None:
@@ -425,6 +436,8 @@ def _attempt(
 
 def _send(call: _Call) -> Any:
     """One request: the lean OpenAI-compatible path, or litellm for every other provider."""
+    if call.routed:
+        return send(call.kwargs, call.timeout, current_scope().deployments)
     if not call.fast:
         return send(call.kwargs, call.timeout)
     if call.resolved is None:

@@ -23,7 +23,7 @@ import contextvars
 import dataclasses
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,11 @@ from evalkit.llm.cache import ENV_CACHE_MODE, check_mode, evaluation_mode
 from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry, parse_rate_limits
 from evalkit.llm.models import parse_model_uri
 from evalkit.llm.pricing import price_from, require_prices
+from evalkit.llm.transport import Deployments
 from evalkit.llm.usage import UsageMeter
 
 __all__ = [
+    "DEFAULT_DEPLOYMENT_COOLDOWN",
     "DEFAULT_MAX_ANSWER_CHARS",
     "CallScope",
     "cache_mode",
@@ -50,6 +52,8 @@ __all__ = [
 
 DEFAULT_MAX_ANSWER_CHARS = 1_000_000
 """The longest answer accepted (characters); a longer one is the error ``ANSWER_TOO_LARGE``."""
+DEFAULT_DEPLOYMENT_COOLDOWN = 5.0
+"""Seconds a deployment that answered 429 is left out (see ``call_scope(deployments=...)``)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,8 @@ class CallScope:
     """Prices by model URI (``input_cost_per_token``, ``output_cost_per_token``)."""
     max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
     """The longest answer accepted."""
+    deployments: Deployments | None = None
+    """Models served by several deployments (servers, keys), spread by litellm's Router."""
 
     @property
     def mode(self) -> str:
@@ -116,6 +122,8 @@ def call_scope(
     cache_path: str | os.PathLike[str] | None = None,
     max_concurrent_calls: int | None = None,
     rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    deployment_cooldown: float = DEFAULT_DEPLOYMENT_COOLDOWN,
     max_cost: float | None = None,
     dry_run: bool = False,
     pricing: Mapping[str, Mapping[str, Any]] | None = None,
@@ -137,6 +145,14 @@ def call_scope(
             ``{"openai:/gpt-4o": {"rpm": 500, "tpm": 200000}}`` (either key may be left
             out). Calls wait, spread over the minute, until they fit; a request counts
             its prompt's estimated tokens plus ``max_tokens`` against ``tpm``.
+        deployments: Several deployments of one model, by model URI: a list of litellm
+            parameters per deployment (``api_base``, ``api_key``, ``api_version``, and
+            ``model`` when a deployment serves it under another name, e.g.
+            ``"azure/gpt-4o-eu"``; ``rpm``/``tpm``/``weight`` weigh the spread). Calls to
+            that model go through litellm's Router: spread over the deployments, and a
+            deployment that answers 429 is left out for ``deployment_cooldown`` seconds.
+            Example: ``{"openai:/gpt-4o": [{"api_key": KEY_A}, {"api_key": KEY_B}]}``.
+        deployment_cooldown: Seconds a deployment that answered 429 is left out.
         max_cost: Stop starting new calls once this many USD have been paid.
         dry_run: Count what each call would cost instead of sending it.
         pricing: Prices of models litellm does not know, by model URI:
@@ -163,6 +179,7 @@ def call_scope(
     if max_answer_chars < 1:
         raise JudgeError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
     limits = _rate_limits(rate_limits)
+    routed = _deployments(deployments, deployment_cooldown)
     prices = dict(pricing or {})
     for entry in prices.values():
         price_from(entry)  # a malformed price fails here, not on the first call
@@ -180,6 +197,7 @@ def call_scope(
         meter=UsageMeter(max_cost, dry_run=dry_run),
         pricing=prices,
         max_answer_chars=max_answer_chars,
+        deployments=routed,
     )
     with _entered(scope) as entered:
         yield entered
@@ -190,6 +208,35 @@ def _rate_limits(rate_limits: Mapping[str, Mapping[str, Any]] | None) -> dict[st
         return parse_rate_limits(rate_limits, parse_model_uri)
     except ValueError as exc:
         raise JudgeError(str(exc)) from None
+
+
+def _deployments(
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None, cooldown: float
+) -> Deployments | None:
+    """Check ``deployments`` and key them by ``provider/model`` (litellm's Router form)."""
+    if not deployments:
+        return None
+    if not cooldown >= 0:
+        raise JudgeError(f"deployment_cooldown must be seconds >= 0, got {cooldown!r}")
+    model_list: dict[str, list[dict[str, Any]]] = {}
+    for model, entries in deployments.items():
+        group = parse_model_uri(model)
+        if isinstance(entries, str | bytes | Mapping) or not entries:
+            raise JudgeError(
+                f"deployments[{model!r}] must be a non-empty list of deployments, e.g. "
+                "[{'api_base': 'https://a.example/v1', 'api_key': '...'}, {...}]"
+            )
+        model_list[group] = []
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                raise JudgeError(
+                    f"deployments[{model!r}][{position}] must be a mapping of litellm "
+                    f"parameters (api_base, api_key, model...), got {entry!r}"
+                )
+            params = dict(entry)
+            params["model"] = parse_model_uri(str(params.get("model") or model))
+            model_list[group].append(params)
+    return Deployments(model_list, cooldown)
 
 
 # -- the narrower scopes of the first version: each replaces one field -----------------------

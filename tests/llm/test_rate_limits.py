@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import itertools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -90,8 +89,8 @@ def test_rate_gate_paces_requests_evenly() -> None:
     for _ in range(21):
         gate.wait(1)
         starts.append(time.monotonic())
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.045  # no burst, not even at the start of the minute
+    # no burst, not even at the start of the minute: the i-th call starts i x 51 ms in
+    assert all(b - starts[0] >= i * 0.05 for i, b in enumerate(starts))
     assert 1.0 <= starts[-1] - starts[0] < 2.0
 
 
@@ -135,3 +134,59 @@ def test_without_a_budget_the_same_server_refuses_many(judge_server: JudgeServer
         limiter = scope.limiters.for_model(next(iter(scope.limiters.limiters)))
     assert judge_server.rate_limited_count >= 10
     assert limiter.cuts >= 1 and limiter.cap < 20  # the 429s halved the calls in flight
+
+
+def test_deployments_share_the_calls_and_a_429_one_is_cooled_down(
+    judge_server: JudgeServer,
+) -> None:
+    with JudgeServer() as second, JudgeServer() as third:
+        deployments = {
+            MODEL: [
+                {"api_base": judge_server.url, "api_key": "sk-key-one"},
+                {"api_base": second.url, "api_key": "sk-key-two"},
+            ]
+        }
+        with call_scope(cache="off", deployments=deployments):
+            answers = _in_threads(
+                20, 4, lambda i: complete(MODEL, [{"role": "user", "content": f"q{i}"}])
+            )
+        assert all(a.text for a in answers)
+        assert judge_server.request_count > 0 and second.request_count > 0
+        assert judge_server.request_count + second.request_count == 20
+        keys = {r.headers["authorization"] for r in judge_server.requests + second.requests}
+        assert keys == {"Bearer sk-key-one", "Bearer sk-key-two"}
+
+        third.inject("rate_limit", retry_after=0.01)  # this deployment always answers 429
+        deployments = {
+            MODEL: [
+                {"api_base": third.url, "api_key": "sk-key-three"},
+                {"api_base": second.url, "api_key": "sk-key-two"},
+            ]
+        }
+        before = second.request_count
+        with call_scope(cache="off", deployments=deployments, deployment_cooldown=30):
+            answers = [
+                complete(MODEL, [{"role": "user", "content": f"r{i}"}], initial_backoff=0.01)
+                for i in range(10)
+            ]
+        assert all(a.text for a in answers)
+        assert second.request_count - before == 10
+        assert third.request_count <= 1  # cooled down after its first 429
+
+
+@pytest.mark.parametrize(
+    ("deployments", "says"),
+    [
+        ({MODEL: []}, "must be a non-empty list of deployments"),
+        ({MODEL: {"api_key": "k"}}, "must be a non-empty list of deployments"),
+        ({MODEL: ["http://x"]}, "must be a mapping of litellm parameters"),
+        ({MODEL: [{"model": "no-provider"}]}, "names no provider"),
+    ],
+)
+def test_bad_deployments_are_refused_before_any_call(
+    judge_server: JudgeServer, deployments: dict[str, object], says: str
+) -> None:
+    with pytest.raises(JudgeError) as caught, call_scope(deployments=deployments):  # type: ignore[arg-type]
+        complete(MODEL, MESSAGES)
+    assert says in str(caught.value)
+    assert judge_server.request_count == 0
