@@ -43,6 +43,7 @@ __all__ = [
     "cache_mode",
     "cache_scope",
     "call_scope",
+    "check_provider_limits",
     "current_meter",
     "current_registry",
     "current_scope",
@@ -203,6 +204,20 @@ def call_scope(
         yield entered
 
 
+def check_provider_limits(
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> None:
+    """Check ``rate_limits`` and ``deployments`` as :func:`call_scope` takes them, before
+    any work (``evaluate()`` calls it with its other argument checks).
+
+    Raises:
+        JudgeError: What is wrong and how to write it.
+    """
+    _rate_limits(rate_limits)
+    _deployments(deployments, DEFAULT_DEPLOYMENT_COOLDOWN)
+
+
 def _rate_limits(rate_limits: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
     try:
         return parse_rate_limits(rate_limits, parse_model_uri)
@@ -277,6 +292,7 @@ def current_registry() -> LimiterRegistry:
 def limiter_scope(
     max_concurrent_calls: int | None = None,
     rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Iterator[LimiterRegistry]:
     """Give the calls made in this block (and in threads started with a copy of its
     context) their own per-model limiters (and circuit breakers).
@@ -285,16 +301,21 @@ def limiter_scope(
         max_concurrent_calls: Calls in flight per model (default
             :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
         rate_limits: Per-minute budgets by model URI (see :func:`call_scope`).
+        deployments: Several deployments of a model (see :func:`call_scope`).
 
     Yields:
         The new registry.
 
     Raises:
-        JudgeError: A rate limit is not a whole number >= 1, or has an unknown key.
+        JudgeError: A rate limit is not a whole number >= 1, or has an unknown key; a
+            deployment list is malformed.
     """
     cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
     registry = LimiterRegistry(cap, _rate_limits(rate_limits))
-    scope = dataclasses.replace(current_scope(), limiters=registry, breakers=BreakerRegistry())
+    routed = _deployments(deployments, DEFAULT_DEPLOYMENT_COOLDOWN)
+    scope = dataclasses.replace(
+        current_scope(), limiters=registry, breakers=BreakerRegistry(), deployments=routed
+    )
     with _entered(scope):
         yield registry
 
