@@ -196,6 +196,8 @@ def evaluate(
     *,
     max_workers: int | None = None,
     max_concurrent_calls: int | None = None,
+    rate_limits: dict[str, dict[str, int]] | None = None,
+    deployments: dict[str, list[dict[str, Any]]] | None = None,
     progress: bool | None = None,
     log: bool = True,
     cache: str | None = None,
@@ -224,7 +226,16 @@ def evaluate(
             (default 10, or ``EVALKIT_MAX_WORKERS``).
         max_concurrent_calls: The most LLM calls in flight at once per judge model, shared
             by every judge of this evaluation that uses that model (default 10). A 429 from
-            the provider pauses all calls to that model together.
+            the provider pauses all calls to that model together and halves the calls let
+            in flight (they grow back by one per round of successes).
+        rate_limits: Per-minute budgets of judge models, by model URI, as the provider
+            states them: ``{"openai:/gpt-4o": {"rpm": 500, "tpm": 200000}}`` (either key
+            may be left out). Calls are paced evenly to stay within them; a request counts
+            its prompt's estimated tokens plus ``max_tokens`` against ``tpm``.
+        deployments: Several deployments (servers, keys) of one judge model, by model URI:
+            ``{"openai:/gpt-4o": [{"api_key": KEY_A}, {"api_base": URL_B, "api_key": KEY_B}]}``
+            (litellm parameters each). Calls are spread over them through litellm's Router;
+            one that answers 429 is left out for a while.
         progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
             that take more than a second; ``True``/``False`` force it on/off.
         log: Log params, metrics, the per-row table and the dataset to the active run (or
@@ -299,6 +310,9 @@ def evaluate(
         raise ScorerError(f"max_concurrent_calls must be at least 1, got {max_concurrent_calls}")
     from evalkit.judges.cache import cache_scope, evaluation_mode
     from evalkit.judges.limiter import limiter_scope
+    from evalkit.llm.scope import check_provider_limits
+
+    check_provider_limits(rate_limits, deployments)  # an rpm of 0 fails here, before work
     from evalkit.judges.usage import usage_scope
 
     mode = evaluation_mode(cache)
@@ -321,7 +335,7 @@ def evaluate(
     n = len(rows)
     total = (n if predict_fn else 0) + len(batch) * n + len(per_row) * n
     with (
-        limiter_scope(max_concurrent_calls),
+        limiter_scope(max_concurrent_calls, rate_limits, deployments),
         cache_scope(mode),
         usage_scope(max_cost, dry_run=dry_run) as meter,
         progress_bar(total, enabled=progress) as tick,

@@ -6,6 +6,7 @@ import contextvars
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +191,41 @@ def test_bad_deployments_are_refused_before_any_call(
         complete(MODEL, MESSAGES)
     assert says in str(caught.value)
     assert judge_server.request_count == 0
+
+
+def test_evaluate_refuses_an_rpm_of_zero_before_any_work(
+    judge_server: JudgeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evalkit
+    from evalkit.judges import Safety
+
+    monkeypatch.setenv("EVALKIT_TRACKING_URI", str(tmp_path / "runs"))
+    data = [{"inputs": {"q": "hi"}, "outputs": "hello"}]
+    with pytest.raises(JudgeError, match=r"rate_limits\['openai:/gpt-4.1-mini'\]\['rpm'\]"):
+        evalkit.evaluate(data=data, scorers=[Safety(model=MODEL)], rate_limits={MODEL: {"rpm": 0}})
+    assert judge_server.request_count == 0
+    assert not (tmp_path / "runs").exists()  # no run was started either
+
+
+def test_evaluate_keeps_the_budget_and_spreads_over_deployments(
+    judge_server: JudgeServer,
+) -> None:
+    import evalkit
+    from evalkit.judges import Safety
+
+    data = [{"inputs": {"q": f"q{i}"}, "outputs": f"a{i}"} for i in range(12)]
+    with JudgeServer() as second:
+        deployments = {MODEL: [{"api_base": judge_server.url}, {"api_base": second.url}]}
+        started = time.monotonic()
+        result = evalkit.evaluate(
+            data=data,
+            scorers=[Safety(model=MODEL)],
+            rate_limits={MODEL: {"rpm": 600}},  # one call every 0.1 s
+            deployments=deployments,
+            cache="off",
+            log=False,
+        )
+        elapsed = time.monotonic() - started
+        assert judge_server.request_count > 0 and second.request_count > 0
+    assert result.metrics["safety/mean"] == 1.0
+    assert elapsed >= 1.1  # 12 calls paced 0.1 s apart
