@@ -199,6 +199,9 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
         "max_cost": args.max_cost if args.max_cost is not None else config.get("max_cost"),
         "retry_errors": args.retry_errors,
     }
+    for key in ("rate_limits", "deployments"):  # checked by evaluate() before any work
+        if config.get(key) is not None:
+            kwargs[key] = config.get(key)
     if args.resume:
         kwargs["resume"] = store.resolve_run_id(args.resume, name)
     try:
