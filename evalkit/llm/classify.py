@@ -32,6 +32,7 @@ ERROR_CODES = (
     "UNPRICED_MODEL",
     "BUDGET_EXCEEDED",
     "DRY_RUN",
+    "BATCH_PENDING",
     "UNKNOWN",
 )
 """The values of :attr:`ModelCallError.code`."""

@@ -210,6 +210,8 @@ def complete(
     hit = _lookup(cache, call, scope)
     if hit is not None:
         return hit
+    if scope.batch is not None and call.fast:
+        _collect(call, scope)
     _check_budget(call, scope)
     started = time.perf_counter()
     try:
@@ -336,6 +338,25 @@ def _lookup(cache: CallCache | None, call: _Call, scope: CallScope) -> ModelResp
         cached=True,
         cache_key=key,
     )
+
+
+def _collect(call: _Call, scope: CallScope) -> None:
+    """Batch mode's first pass: record the call for a batch; it ends ``BATCH_PENDING``."""
+    assert scope.batch is not None
+    try:
+        pending = scope.batch.add(
+            _key(call),
+            model=call.model,
+            litellm_model=call.litellm_model,
+            messages=call.messages,
+            parameters={k: v for k, v in call.request_params.items() if k not in PRICE_PARAMETERS},
+            response_format=call.kwargs.get("response_format"),
+            api_base=call.api_base,
+            extra_headers=call.extra_headers,
+        )
+    except openai_http.APIError as exc:  # no key for OpenAI's own API, say
+        raise classify(exc, call.model, call.litellm_model, call.secrets) from exc
+    raise pending
 
 
 def _check_budget(call: _Call, scope: CallScope) -> None:
