@@ -198,6 +198,7 @@ def evaluate(
     max_concurrent_calls: int | None = None,
     rate_limits: dict[str, dict[str, int]] | None = None,
     deployments: dict[str, list[dict[str, Any]]] | None = None,
+    judge_mode: str = "sync",
     progress: bool | None = None,
     log: bool = True,
     cache: str | None = None,
@@ -236,6 +237,12 @@ def evaluate(
             ``{"openai:/gpt-4o": [{"api_key": KEY_A}, {"api_base": URL_B, "api_key": KEY_B}]}``
             (litellm parameters each). Calls are spread over them through litellm's Router;
             one that answers 429 is left out for a while.
+        judge_mode: ``"sync"`` (default) sends each judge call when its row is scored;
+            ``"batch"`` sends them all through the OpenAI Batch API (half price, its own
+            quota; OpenAI-compatible endpoints only), waits for the batch, fills the call
+            cache and then scores every row from it. Needs ``cache="on"`` and outputs in the
+            data. A batch interrupted by a crash is polled, not resubmitted, by the next run.
+            See :mod:`evalkit.llm.batch`.
         progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
             that take more than a second; ``True``/``False`` force it on/off.
         log: Log params, metrics, the per-row table and the dataset to the active run (or
@@ -313,6 +320,20 @@ def evaluate(
     from evalkit.llm.scope import check_provider_limits
 
     check_provider_limits(rate_limits, deployments)  # an rpm of 0 fails here, before work
+    if judge_mode not in ("sync", "batch"):
+        raise ScorerError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
+    if judge_mode == "batch":
+        if predict_fn is not None or evaluation_mode(cache) != "on" or dry_run:
+            raise ScorerError(
+                "judge_mode='batch' scores outputs already in the data, with cache='on' (the "
+                "batch's answers fill the call cache) and without dry_run"
+            )
+        from evalkit.llm.batch import batch_collect, run_batches
+        from evalkit.llm.cache import open_cache
+
+        with batch_collect() as collector:  # the first pass records the judge calls
+            evaluate(data, resolved, max_workers=max_workers, cache="on", log=False)
+        run_batches(collector, open_cache())
     from evalkit.judges.usage import usage_scope
 
     mode = evaluation_mode(cache)
