@@ -33,14 +33,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpcore
 import orjson
 
 from evalkit._redact import REDACTED
 from evalkit.errors import EvalkitError, NetworkBlockedError
+
+if TYPE_CHECKING:
+    import httpcore
 
 __all__ = [
     "AZURE_DEFAULT_API_VERSION",
@@ -253,60 +255,67 @@ def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read and write stops at the request's deadline."""
+@functools.cache
+def _deadline_backend() -> httpcore.NetworkBackend:
+    """httpcore's socket backend with every operation bounded by the request's deadline
+    (httpcore is imported here, on the first call: ``import evalkit`` must not pay for it)."""
+    import httpcore
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
+    class _DeadlineStream(httpcore.NetworkStream):
+        """A connection whose every read and write stops at the request's deadline."""
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+        def __init__(self, stream: httpcore.NetworkStream) -> None:
+            self._stream = stream
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
-    def close(self) -> None:
-        self._stream.close()
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
 
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+        def close(self) -> None:
+            self._stream.close()
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+        def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
 
+        def get_extra_info(self, info: str) -> Any:
+            return self._stream.get_extra_info(info)
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend with every operation bounded by the request's deadline."""
+    class _DeadlineBackend(httpcore.NetworkBackend):
+        """httpcore's socket backend with every operation bounded by the request's deadline."""
 
-    def __init__(self) -> None:
-        self._backend = httpcore.SyncBackend()
+        def __init__(self) -> None:
+            self._backend = httpcore.SyncBackend()
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
-        return _DeadlineStream(stream)
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
+            return _DeadlineStream(stream)
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+        def connect_unix_socket(
+            self, path: str, timeout: float | None = None, socket_options: Any = None
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
 
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+        def sleep(self, seconds: float) -> None:
+            self._backend.sleep(seconds)
+
+    return _DeadlineBackend()
 
 
 # -- the pools --------------------------------------------------------------------------------
@@ -348,6 +357,8 @@ def _proxy_for(scheme: str, host: str) -> str | None:
 
 
 def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
+    import httpcore
+
     key = (scheme, host, port)
     pool = _pools.get(key)
     if pool is not None:
@@ -363,7 +374,7 @@ def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
                 max_connections=None,  # the limiter bounds concurrency, not the pool
                 max_keepalive_connections=1000,
                 keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=_DeadlineBackend(),
+                network_backend=_deadline_backend(),
             )
             _pools[key] = pool
     return pool
@@ -472,6 +483,8 @@ def send_chat(
         ...                    model="llama3", messages=[{"role": "user", "content": "2+2?"}])
         >>> answer.text, answer.input_tokens
     """
+    import httpcore  # loaded with the first pool; a dictionary lookup after that
+
     url = chat_url(base_url, model, azure=azure, api_version=api_version)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -25,7 +25,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evalkit.errors import JudgeError
 from evalkit.llm.breaker import DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_THRESHOLD, BreakerRegistry
@@ -35,9 +35,6 @@ from evalkit.llm.models import parse_model_uri
 from evalkit.llm.pricing import price_from, require_prices
 from evalkit.llm.transport import Deployments
 from evalkit.llm.usage import UsageMeter
-
-if TYPE_CHECKING:
-    from evalkit.llm.batch import BatchCollector
 
 __all__ = [
     "DEFAULT_DEPLOYMENT_COOLDOWN",
@@ -80,9 +77,9 @@ class CallScope:
     """The longest answer accepted."""
     deployments: Deployments | None = None
     """Models served by several deployments (servers, keys), spread by litellm's Router."""
-    batch: BatchCollector | None = None
-    """Batch mode's first pass: calls are recorded here instead of sent
-    (:func:`evalkit.llm.batch.batch_collect`)."""
+    batch: Any = None
+    """Batch mode's first pass: a :class:`evalkit.llm.batch.BatchCollector` that records
+    calls instead of sending them (:func:`evalkit.llm.batch.batch_collect`)."""
 
     @property
     def mode(self) -> str:
