@@ -50,3 +50,20 @@ def test_config_rate_limits_and_deployments_reach_the_judge_calls(
         assert first.request_count > 0 and second.request_count > 0
         assert first.request_count + second.request_count == 10
     assert json.loads(capsys.readouterr().out)["metrics"]["safety/mean"] == 1.0
+
+
+def test_judge_mode_batch_from_the_command_line(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalkit.llm import batch
+
+    monkeypatch.setattr(batch, "DEFAULT_POLL_INTERVAL", 0.05)
+    monkeypatch.setenv("EVALKIT_CACHE_PATH", str(project / "cache.db"))
+    (project / "evalkit.toml").write_text(
+        'scorers = ["Safety"]\njudge_model = "openai:/gpt-4.1-mini"\n'
+    )
+    with JudgeServer() as server, server.env():
+        assert main(["eval", "qa.jsonl", "--judge-mode", "batch", "--json"]) == 0
+        assert len(server.batches) == 1
+        assert not any(r.path.endswith("/chat/completions") for r in server.requests)
+    assert json.loads(capsys.readouterr().out)["metrics"]["safety/mean"] == 1.0

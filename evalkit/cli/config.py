@@ -13,6 +13,7 @@ Keys (all optional; command-line options win)::
     max_cost = 5.0                    # USD; no judge call starts once it is spent
     require = ["exact_match/mean>=0.6"]    # default thresholds of `evalkit gate`
     max_error_rate = 0.5              # `evalkit eval` exits 1 past this share of failed rows
+    judge_mode = "batch"              # judge calls through the OpenAI Batch API (half price)
 
     [rate_limits."openai:/gpt-4o"]    # the provider's per-minute limits of a judge model
     rpm = 500
@@ -58,6 +59,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "max_error_rate": (int, float),
     "rate_limits": dict,
     "deployments": dict,
+    "judge_mode": str,
 }
 
 
