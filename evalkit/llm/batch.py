@@ -11,7 +11,8 @@ cache; a request the batch could not answer is sent directly then.
 Resume after a crash: each batch is written to a small state file beside the cache
 (``cache.db.batches.json``) before it is polled; the next run with the same calls polls
 that batch instead of submitting again. Only OpenAI-compatible endpoints (the lean path,
-:mod:`evalkit.llm.openai_http`) take batches; calls to other providers are sent one by one.
+:mod:`evalkit.llm.openai_http`) take batches; calls to other providers, and to Azure OpenAI
+(whose batch routes differ), are sent one by one.
 """
 
 from __future__ import annotations
@@ -89,11 +90,14 @@ class BatchCollector:
         response_format: dict[str, Any] | None,
         api_base: str | None,
         extra_headers: dict[str, str] | None,
-    ) -> ModelCallError:
-        """Record one call; returns the error the call ends with in the first pass."""
+    ) -> ModelCallError | None:
+        """Record one call; returns the error the call ends with in the first pass (``None``
+        for an endpoint without OpenAI's Batch API routes, Azure OpenAI's: sent directly)."""
         endpoint, body = openai_http.resolve_endpoint(
             model, api_base=api_base, parameters=parameters, extra_headers=extra_headers
         )
+        if endpoint.azure:
+            return None
         body = {"model": endpoint.model, "messages": messages, **body}
         if response_format is not None:
             body["response_format"] = response_format

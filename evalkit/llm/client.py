@@ -356,7 +356,8 @@ def _collect(call: _Call, scope: CallScope) -> None:
         )
     except openai_http.APIError as exc:  # no key for OpenAI's own API, say
         raise classify(exc, call.model, call.litellm_model, call.secrets) from exc
-    raise pending
+    if pending is not None:
+        raise pending
 
 
 def _check_budget(call: _Call, scope: CallScope) -> None:
