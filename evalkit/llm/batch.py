@@ -70,6 +70,9 @@ class BatchReport:
     """The ids of the batches polled (resumed ones included)."""
     resumed: list[str] = field(default_factory=list)
     """Batches found in the state file of an earlier, interrupted run."""
+    cost: float = 0.0
+    """USD of the answers stored, at the Batch API's half price (answers of an unpriced
+    model count nothing)."""
 
 
 class BatchCollector:
@@ -218,11 +221,12 @@ def _poll(
     return [json.loads(line) for line in output.text.splitlines() if line.strip()]
 
 
-def _store(cache: CallCache, lines: list[dict[str, Any]], models: dict[str, str]) -> int:
+def _store(
+    cache: CallCache, lines: list[dict[str, Any]], models: dict[str, str], report: BatchReport
+) -> None:
     """Put the batch's answers in the cache, priced at half the listed price."""
     from evalkit.llm.pricing import cost
 
-    stored = 0
     for line in lines:
         key = line.get("custom_id")
         response = line.get("response") or {}
@@ -243,8 +247,8 @@ def _store(cache: CallCache, lines: list[dict[str, Any]], models: dict[str, str]
             price = None if full is None else full / 2  # the Batch API's half price
         answer = {"text": text, "input_tokens": prompt, "output_tokens": completion}
         cache.put_call(key, models[key], {**answer, "cost": price})
-        stored += 1
-    return stored
+        report.answered += 1
+        report.cost += price or 0.0
 
 
 def run_batches(
@@ -287,7 +291,7 @@ def run_batches(
         endpoint = wanted[keys[0]].endpoint
         left = max(0.0, timeout - (time.monotonic() - started))
         lines = _poll(endpoint, batch_id, interval, left)
-        report.answered += _store(cache, lines, {k: wanted[k].litellm_model for k in keys})
+        _store(cache, lines, {k: wanted[k].litellm_model for k in keys}, report)
         for key in info["keys"]:
             wanted.pop(key, None)
         del state["batches"][batch_id]
@@ -306,7 +310,14 @@ def run_batches(
         report.batches.append(batch_id)
         left = max(0.0, timeout - (time.monotonic() - started))
         lines = _poll(requests[0].endpoint, batch_id, interval, left)
-        report.answered += _store(cache, lines, {r.key: r.litellm_model for r in requests})
+        _store(cache, lines, {r.key: r.litellm_model for r in requests}, report)
         del state["batches"][batch_id]
         _save_state(state_path, state)
+    _log.info(
+        "batch mode: %d calls, %d answered by %d batch(es), $%.4f at half price",
+        report.requests,
+        report.answered,
+        len(report.batches),
+        report.cost,
+    )
     return report

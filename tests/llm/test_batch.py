@@ -84,6 +84,7 @@ def test_a_batch_interrupted_by_a_crash_is_polled_not_resubmitted(
         ({"judge_mode": "fast"}, "judge_mode must be 'sync' or 'batch'"),
         ({"judge_mode": "batch", "cache": "off"}, "with cache='on'"),
         ({"judge_mode": "batch", "predict_fn": lambda question: "x"}, "outputs already in"),
+        ({"judge_mode": "batch", "max_cost": 1.0}, "max_cost cannot stop it"),
     ],
 )
 def test_bad_judge_mode_use_is_refused_before_work(
@@ -94,3 +95,15 @@ def test_bad_judge_mode_use_is_refused_before_work(
         evalkit.evaluate(data=data, scorers=[Safety(model=MODEL)], log=False, **kwargs)  # type: ignore[arg-type]
     assert says in str(caught.value)
     assert judge_server.request_count == 0
+
+
+def test_run_batches_reports_the_half_price_cost(
+    judge_server: JudgeServer, cache_file: Path
+) -> None:
+    with batch_mode.batch_collect() as collector:
+        evalkit.evaluate(data=DATA[:2], scorers=[Safety(model=MODEL)], log=False)
+    report = batch_mode.run_batches(collector, open_cache(cache_file))
+    assert (report.requests, report.answered, len(report.batches)) == (2, 2, 1)
+    hits = [open_cache(cache_file).get_call(key) for key in collector.requests]
+    full = sum(h["input_tokens"] * 4e-7 + h["output_tokens"] * 1.6e-6 for h in hits if h)
+    assert report.cost == pytest.approx(full / 2)  # gpt-4.1-mini's listed price, halved
