@@ -328,6 +328,12 @@ def evaluate(
                 "judge_mode='batch' scores outputs already in the data, with cache='on' (the "
                 "batch's answers fill the call cache) and without dry_run"
             )
+        if max_cost is not None:
+            raise ScorerError(
+                "judge_mode='batch' sends every call at once, so max_cost cannot stop it part "
+                "way: check the cost first with evalkit.estimate(...) (the batch costs half "
+                "of it) and drop max_cost"
+            )
         from evalkit.llm.batch import batch_collect, run_batches
         from evalkit.llm.cache import open_cache
 
