@@ -107,10 +107,13 @@ def test_rate_gate_paces_tokens() -> None:
 
 
 def test_a_run_against_an_rpm_limited_server_draws_few_429s(judge_server: JudgeServer) -> None:
-    # the provider allows 60 requests in any 3 s (1,200 a minute, scaled down); 20 threads
+    # the provider allows 60 requests in any 3 s (1,200 a minute, scaled down); 20 threads.
+    # The budget is set a little under the limit: on this shared test machine the in-process
+    # server sees requests up to a few hundred ms late, which in a 3 s window (not a
+    # provider's 60 s) is several requests' worth of jitter.
     judge_server.enforce_rate_limit(60, window=3.0)
     calls = 100
-    with call_scope(cache="off", max_concurrent_calls=20, rate_limits={MODEL: {"rpm": 1200}}):
+    with call_scope(cache="off", max_concurrent_calls=20, rate_limits={MODEL: {"rpm": 1100}}):
         started = time.monotonic()
         answers = _in_threads(
             calls, 20, lambda i: complete(MODEL, [{"role": "user", "content": f"q{i}"}])
