@@ -338,7 +338,17 @@ def evaluate(
         from evalkit.llm.cache import open_cache
 
         with batch_collect() as collector:  # the first pass records the judge calls
-            evaluate(data, resolved, max_workers=max_workers, cache="on", log=False)
+            # calls that take no batch (other providers, Azure) are sent in it, within limits
+            evaluate(
+                data,
+                resolved,
+                max_workers=max_workers,
+                max_concurrent_calls=max_concurrent_calls,
+                rate_limits=rate_limits,
+                deployments=deployments,
+                cache="on",
+                log=False,
+            )
         run_batches(collector, open_cache())
     from evalkit.judges.usage import usage_scope
 
