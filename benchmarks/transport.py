@@ -4,8 +4,9 @@ Everything runs against evalkit.testing's JudgeServer on loopback, started in it
 process so that ``time.process_time`` here counts the client's CPU only.
 
 1. Cold start: a fresh interpreter imports evalkit, then makes its first call; the time from
-   the end of ``import evalkit`` to the answer (target: < 0.5 s), for
-   ``evalkit.judges.client.complete`` (litellm) and for ``evalkit.llm.openai_http``
+   the end of ``import evalkit`` to the answer (target: < 0.5 s), for ``evalkit.llm.complete``
+   (the whole pipeline, which takes the lean path for ``openai:/`` models), for
+   ``complete()`` forced onto litellm's path, and for ``evalkit.llm.openai_http`` alone
    (resolve the endpoint, send, price the answer).
 2. Client CPU per call: sequential calls at zero server latency (target: < 1 ms), for a bare
    ``httpx.Client`` loop (the ideal), a bare ``httpcore`` pool, evalkit's transport and
@@ -46,12 +47,22 @@ with JudgeServer(latency=float(sys.argv[1])) as server:
 """
 
 COLD = {
+    "complete()": """
+import json, sys, time
+started = time.perf_counter()
+import evalkit
+imported = time.perf_counter()
+from evalkit.llm import complete
+answer = complete(MODEL, MESSAGES, api_base=URL)
+assert answer.text and answer.cost is not None
+""",
     "litellm": """
 import json, sys, time
 started = time.perf_counter()
 import evalkit
 imported = time.perf_counter()
-from evalkit.judges.client import complete
+from evalkit.llm import complete, openai_http
+openai_http.handles = lambda *_: False  # force litellm's path, as before the lean one
 answer = complete(MODEL, MESSAGES, api_base=URL)
 assert answer.text and answer.cost is not None
 """,
@@ -147,14 +158,16 @@ def main() -> None:
                 f"{fastest:.2f} s)"
             )
         print(
-            f"  ratio litellm / openai_http (first answer): "
-            f"{cold['litellm'][1] / cold['openai_http'][1]:.1f}x\n"
+            f"  ratio litellm / complete() (first answer): "
+            f"{cold['litellm'][1] / cold['complete()'][1]:.1f}x\n"
         )
 
         import httpcore
         import httpx
 
-        from evalkit.judges.client import _litellm, complete
+        from evalkit.judges.client import _litellm
+        from evalkit.llm import complete
+        from evalkit.llm import openai_http as lean
         from evalkit.llm.openai_http import price_per_token, resolve_endpoint, send_chat
 
         _litellm()
@@ -191,8 +204,16 @@ def main() -> None:
             assert price is not None and answer.input_tokens is not None
             return answer
 
-        def litellm_path() -> object:
+        def pipeline() -> object:
             return complete(MODEL, MESSAGES, api_base=url)
+
+        def litellm_path() -> object:
+            handles = lean.handles
+            lean.handles = lambda *_: False  # type: ignore[assignment]
+            try:
+                return complete(MODEL, MESSAGES, api_base=url)
+            finally:
+                lean.handles = handles  # type: ignore[assignment]
 
         n = args.calls
         print(f"client CPU per call ({n} sequential calls, 0 ms server latency):")
@@ -200,6 +221,7 @@ def main() -> None:
             "bare httpx": cpu_per_call(bare_httpx, n),
             "bare httpcore": cpu_per_call(bare_httpcore, n),
             "openai_http": cpu_per_call(openai_http, n),
+            "complete()": cpu_per_call(pipeline, n),
             "litellm": cpu_per_call(litellm_path, n),
         }
         for name, (wall, cpu) in results.items():
@@ -207,7 +229,11 @@ def main() -> None:
         ideal = results["bare httpx"][1]
         ours = results["openai_http"][1]
         print(f"  ratio litellm / openai_http: {results['litellm'][1] / ours:5.1f}x")
-        print(f"  ratio openai_http / bare httpx: {ours / ideal:5.2f}x  (target < 1 ms/call)")
+        print(f"  ratio openai_http / bare httpx: {ours / ideal:5.2f}x")
+        print(
+            f"  complete() (cache lookup, limiter, breaker, retries, pricing, lean send): "
+            f"{results['complete()'][1]:.3f} ms CPU per call  (target < 1 ms)"
+        )
         http.close()
         pool.close()
     finally:
@@ -220,8 +246,10 @@ def main() -> None:
 
 def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
     """The transport alone (no limiter, cache or retries) with many calls in flight."""
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
+    from evalkit.llm import call_scope, complete
     from evalkit.llm.openai_http import send_chat
 
     server = subprocess.Popen(
@@ -255,16 +283,24 @@ def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
             answer = http.post(f"{url}/chat/completions", json=body, timeout=60.0).json()
             return str(answer["choices"][0]["message"]["content"])
 
+        def pipeline(_: int) -> str:
+            return complete(MODEL, MESSAGES, api_base=url).text
+
         print(
-            f"\nthroughput at {latency * 1e3:.0f} ms server latency (the transport alone, "
-            "no limiter/cache/retries; server in its own process):"
+            f"\nthroughput at {latency * 1e3:.0f} ms server latency (bare httpx; the transport "
+            "alone; complete() with its limiter, breaker and retries, cache off; server in "
+            "its own process; the wall time includes starting the threads):"
         )
         for n, in_flight in runs:
             ideal = n * latency / in_flight
-            for name, fn in (("bare httpx", bare), ("openai_http", call)):
-                with ThreadPoolExecutor(in_flight) as pool:
+            for name, fn in (("bare httpx", bare), ("openai_http", call), ("complete()", pipeline)):
+                with (
+                    call_scope(cache="off", max_concurrent_calls=in_flight),
+                    ThreadPoolExecutor(in_flight) as pool,
+                ):
                     wall, cpu = time.perf_counter(), time.process_time()
-                    answers = list(pool.map(fn, range(n)))
+                    futures = [pool.submit(contextvars.copy_context().run, fn, i) for i in range(n)]
+                    answers = [f.result() for f in futures]
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 assert all(answers)
                 print(

@@ -79,6 +79,8 @@ class ErrorCode(enum.StrEnum):
     """Not sent: a ``max_cost`` budget is set and the model has no known price."""
     BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
     """The call was not started: the evaluation's ``max_cost`` was spent."""
+    BATCH_PENDING = "BATCH_PENDING"
+    """Batch mode's first pass: the call was recorded for the OpenAI Batch API, not sent."""
     DRY_RUN = "DRY_RUN"
     """A dry run: the call was counted, not sent."""
     UNKNOWN = "UNKNOWN"

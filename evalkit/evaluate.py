@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from evalkit.data import EvalRow, normalize_data
@@ -146,6 +146,8 @@ def _model_call_scope(
     max_cost: float | None,
     dry_run: bool,
     scorers: Sequence[Scorer] = (),
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Iterator[Any]:
     """The model-call policy of one evaluation (one :func:`evalkit.llm.call_scope`); yields
     the usage meter. With ``max_cost``, a judge model without a known price is refused here,
@@ -158,8 +160,54 @@ def _model_call_scope(
         max_cost=max_cost,
         dry_run=dry_run,
         models=_judge_models(scorers),
+        rate_limits=rate_limits,
+        deployments=deployments,
     ) as scope:
         yield scope.meter
+
+
+def _run_batch_pass(
+    data: Any,
+    scorers: Sequence[Scorer],
+    predict_fn: Callable[..., Any] | None,
+    mode: str,
+    dry_run: bool,
+    max_cost: float | None,
+    workers: int,
+    max_concurrent_calls: int | None,
+    rate_limits: dict[str, dict[str, int]] | None,
+    deployments: dict[str, list[dict[str, Any]]] | None,
+) -> None:
+    """``judge_mode="batch"``: a first pass records every judge call, the OpenAI Batch API
+    answers them into the call cache, and the real pass then scores every row from it."""
+    if predict_fn is not None or mode != "on" or dry_run:
+        raise UsageError(
+            "judge_mode='batch' scores outputs already in the data, with cache='on' (the "
+            "batch's answers fill the call cache) and without dry_run"
+        )
+    if max_cost is not None:
+        raise UsageError(
+            "judge_mode='batch' sends every call at once, so max_cost cannot stop it part "
+            "way: check the cost first with evalkit.estimate(...) (the batch costs half "
+            "of it) and drop max_cost"
+        )
+    from evalkit.llm.batch import batch_collect, run_batches
+    from evalkit.llm.cache import open_cache
+
+    with batch_collect() as collector:  # the first pass records the judge calls
+        # calls that take no batch (other providers, Azure) are sent in it, within limits
+        evaluate(
+            data,
+            scorers,
+            max_workers=workers,
+            max_concurrent_calls=max_concurrent_calls,
+            rate_limits=rate_limits,
+            deployments=deployments,
+            cache="on",
+            log=False,
+            progress=False,
+        )
+    run_batches(collector, open_cache())
 
 
 def evaluate(
@@ -169,6 +217,9 @@ def evaluate(
     *,
     max_workers: int | None = None,
     max_concurrent_calls: int | None = None,
+    rate_limits: dict[str, dict[str, int]] | None = None,
+    deployments: dict[str, list[dict[str, Any]]] | None = None,
+    judge_mode: str = "sync",
     progress: bool | None = None,
     log: bool = True,
     cache: str | None = None,
@@ -198,7 +249,22 @@ def evaluate(
             (default 10, or ``EVALKIT_MAX_WORKERS``).
         max_concurrent_calls: The most LLM calls in flight at once per judge model, shared
             by every judge of this evaluation that uses that model (default 10). A 429 from
-            the provider pauses all calls to that model together.
+            the provider pauses all calls to that model together and halves the calls let
+            in flight (they grow back by one per round of successes).
+        rate_limits: Per-minute budgets of judge models, by model URI, as the provider
+            states them: ``{"openai:/gpt-4o": {"rpm": 500, "tpm": 200000}}`` (either key
+            may be left out). Calls are paced evenly to stay within them; a request counts
+            its prompt's estimated tokens plus ``max_tokens`` against ``tpm``.
+        deployments: Several deployments (servers, keys) of one judge model, by model URI:
+            ``{"openai:/gpt-4o": [{"api_key": KEY_A}, {"api_base": URL_B, "api_key": KEY_B}]}``
+            (litellm parameters each). Calls are spread over them through litellm's Router;
+            one that answers 429 is left out for a while.
+        judge_mode: ``"sync"`` (default) sends each judge call when its row is scored;
+            ``"batch"`` sends them all through the OpenAI Batch API (half price, its own
+            quota; OpenAI-compatible endpoints only), waits for the batch, fills the call
+            cache and then scores every row from it. Needs ``cache="on"`` and outputs in the
+            data. A batch interrupted by a crash is polled, not resubmitted, by the next run.
+            See :mod:`evalkit.llm.batch`.
         progress: Show a progress bar: ``None`` (default) shows one on a terminal for runs
             that take more than a second; ``True``/``False`` force it on/off.
         log: Log params, metrics, the per-row table and the dataset to the active run (or
@@ -243,6 +309,11 @@ def evaluate(
     """
     legacy = (model, targets, predictions, model_type, extra_metrics, evaluator_config)
     workers = _check_limits(max_workers, max_concurrent_calls, cache)
+    from evalkit.llm.scope import check_provider_limits
+
+    check_provider_limits(rate_limits, deployments)  # an rpm of 0 fails here, before work
+    if judge_mode not in ("sync", "batch"):
+        raise UsageError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
     if any(a is not None for a in legacy):
         if predict_fn is not None:
             raise UsageError(
@@ -276,6 +347,9 @@ def evaluate(
     from evalkit.llm.cache import evaluation_mode
 
     mode = evaluation_mode(cache)
+    if judge_mode == "batch":
+        _run_batch_pass(data, resolved, predict_fn, mode, dry_run, max_cost, workers,
+                        max_concurrent_calls, rate_limits, deployments)  # fmt: skip
     if dry_run:
         log, resume = False, None
         predict_fn = _empty_outputs if predict_fn is not None else None
@@ -299,7 +373,9 @@ def evaluate(
             known = journaling.known([s.name for s in resolved if "trace" in s.arguments])
 
     with (
-        _model_call_scope(mode, max_concurrent_calls, max_cost, dry_run, resolved) as meter,
+        _model_call_scope(
+            mode, max_concurrent_calls, max_cost, dry_run, resolved, rate_limits, deployments
+        ) as meter,
         progress_bar(plan.total, enabled=progress) as tick,
     ):
         try:

@@ -13,6 +13,17 @@ Keys (all optional; command-line options win)::
     max_cost = 5.0                    # USD; no judge call starts once it is spent
     require = ["exact_match/mean>=0.6"]    # default thresholds of `evalkit gate`
     max_error_rate = 0.5              # `evalkit eval` exits 1 past this share of failed rows
+    judge_mode = "batch"              # judge calls through the OpenAI Batch API (half price)
+
+    [rate_limits."openai:/gpt-4o"]    # the provider's per-minute limits of a judge model
+    rpm = 500
+    tpm = 200000
+
+    [[deployments."openai:/gpt-4o"]]  # several deployments/keys of one model (litellm Router)
+    api_key = "os.environ/OPENAI_KEY_A"    # litellm reads the key from this variable
+    [[deployments."openai:/gpt-4o"]]
+    api_base = "https://eu.example.com/v1"
+    api_key = "os.environ/OPENAI_KEY_B"
 
 ``tracking_uri`` is used only when neither ``--tracking-uri`` nor ``EVALKIT_TRACKING_URI``
 names a store: the file comes with a checkout, the environment with the machine.
@@ -42,6 +53,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "max_cost": (int, float),
     "require": list,
     "max_error_rate": (int, float),
+    "rate_limits": dict,
+    "deployments": dict,
+    "judge_mode": str,
 }
 
 

@@ -96,6 +96,12 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         "--max-cost", type=float, metavar="USD", help="start no judge call once this is spent"
     )
     ev.add_argument(
+        "--judge-mode",
+        choices=["sync", "batch"],
+        help="'batch': send the judge calls through the OpenAI Batch API (half price), wait "
+        "for the batch, then score (default: sync, or judge_mode in config)",
+    )
+    ev.add_argument(
         "--dry-run",
         action="store_true",
         help="print the estimated judge calls, tokens and cost; call nothing",
@@ -201,6 +207,11 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
         "max_cost": args.max_cost if args.max_cost is not None else config.get("max_cost"),
         "retry_errors": args.retry_errors,
     }
+    for key in ("rate_limits", "deployments", "judge_mode"):  # evaluate() checks them
+        if config.get(key) is not None:
+            kwargs[key] = config.get(key)
+    if args.judge_mode:
+        kwargs["judge_mode"] = args.judge_mode
     if args.resume:
         kwargs["resume"] = store.resolve_run_id(args.resume, name)
     try:

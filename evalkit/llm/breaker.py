@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 
+from evalkit.errors import ErrorCode
+
 __all__ = [
     "BREAKER_CODES",
     "DEFAULT_BREAKER_COOLDOWN",
@@ -24,7 +26,7 @@ DEFAULT_BREAKER_THRESHOLD = 10
 """Consecutive connection failures or 429s, over all calls to one endpoint, that open it."""
 DEFAULT_BREAKER_COOLDOWN = 60.0
 """Seconds an open breaker refuses calls before letting them try again."""
-BREAKER_CODES = frozenset({"CONNECTION_ERROR", "RATE_LIMITED"})
+BREAKER_CODES = frozenset({ErrorCode.CONNECTION_ERROR, ErrorCode.RATE_LIMITED})
 """The failure codes that count towards opening a breaker."""
 
 

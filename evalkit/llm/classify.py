@@ -1,4 +1,5 @@
-"""Turning what litellm and the provider's SDK raise into a :class:`ModelCallError`.
+"""Turning what the transport raises into a :class:`ModelCallError`: litellm and the
+provider's SDK, or :mod:`evalkit.llm.openai_http` (whose errors carry their code already).
 
 The error's ``code`` says what went wrong (:data:`ERROR_CODES`) and whether another
 attempt is worth it; its message says what to fix, with credentials cut out.
@@ -12,29 +13,13 @@ import time
 from collections.abc import Sequence
 
 from evalkit.errors import ErrorCode, ModelCallError
+from evalkit.llm import openai_http
 from evalkit.llm.transport import load_litellm
 from evalkit.redaction import redact_text
 
 __all__ = ["ERROR_CODES", "classify", "retry_after"]
 
-ERROR_CODES = tuple(
-    ErrorCode(name)
-    for name in (
-        "RATE_LIMITED",
-        "TIMEOUT",
-        "CONNECTION_ERROR",
-        "SERVER_ERROR",
-        "AUTHENTICATION_ERROR",
-        "BAD_REQUEST",
-        "MALFORMED_RESPONSE",
-        "ANSWER_TOO_LARGE",
-        "ENDPOINT_UNAVAILABLE",
-        "UNPRICED_MODEL",
-        "BUDGET_EXCEEDED",
-        "DRY_RUN",
-        "UNKNOWN",
-    )
-)
+ERROR_CODES = tuple(ErrorCode)
 """The values of :attr:`ModelCallError.code`."""
 
 _KEY_VARS = {
@@ -111,6 +96,67 @@ def _status_of(chain: list[BaseException]) -> tuple[int | None, BaseException]:
     return (status if isinstance(status, int) else None), chain[0]
 
 
+def _key_var(litellm_model: str) -> str:
+    provider = litellm_model.partition("/")[0]
+    return _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")
+
+
+def _message(code: str, model: str, litellm_model: str, status: int | None, detail: str) -> str:
+    """The message of each code, the same on both transports."""
+    if code == ErrorCode.AUTHENTICATION_ERROR:
+        return (
+            f"{model}: the provider refused the credentials ({detail}). Set "
+            f"{_key_var(litellm_model)} to a valid key (or pass api_key in parameters), and "
+            "check that api_base points at the right server."
+        )
+    if code == ErrorCode.MALFORMED_RESPONSE:
+        return f"{model}: the provider's answer is not valid JSON: {detail}"
+    if code == ErrorCode.TIMEOUT:
+        return f"{model}: no answer within the timeout: {detail}"
+    if code == ErrorCode.CONNECTION_ERROR:
+        return f"{model}: could not reach the provider: {detail}"
+    if code == ErrorCode.RATE_LIMITED:
+        return f"{model}: rate limited by the provider (429): {detail}"
+    if code == ErrorCode.BAD_REQUEST and status == 404:
+        return (
+            f"{model}: the provider does not know this model or endpoint (404: {detail}). "
+            "Check the model name and api_base/OPENAI_BASE_URL."
+        )
+    if code == ErrorCode.SERVER_ERROR:
+        return f"{model}: the provider failed ({status}): {detail}"
+    if code == ErrorCode.BAD_REQUEST:
+        return (
+            f"{model}: the provider rejected the request as invalid ({detail}). Check the "
+            "model name, the parameters and the prompt size."
+        )
+    return f"{model}: {detail}"
+
+
+def _classify_api_error(
+    exc: openai_http.APIError, model: str, litellm_model: str, secrets: Sequence[str]
+) -> ModelCallError:
+    """The lean transport's error as a :class:`ModelCallError` (no litellm import)."""
+    from evalkit.errors import NetworkBlockedError
+
+    code = exc.code if exc.code in ERROR_CODES else ErrorCode.UNKNOWN
+    detail = exc.detail
+    blocked = isinstance(exc, openai_http.APIConnectionError) and not exc.retryable
+    if blocked and any(
+        isinstance(e, NetworkBlockedError) for e in _chain(exc)
+    ):  # the network guard: said as it is, not "could not reach"
+        message = f"{model}: {detail}"
+    else:
+        message = _message(code, model, litellm_model, exc.status_code, detail)
+    return ModelCallError(
+        redact_text(message, secrets),
+        code=code,
+        model=model,
+        status_code=exc.status_code,
+        retry_after=exc.retry_after,
+        retryable=exc.retryable if code != ErrorCode.UNKNOWN else False,
+    )
+
+
 def classify(
     exc: BaseException, model: str, litellm_model: str, secrets: Sequence[str] = ()
 ) -> ModelCallError:
@@ -125,6 +171,8 @@ def classify(
     """
     if isinstance(exc, ModelCallError):
         return exc
+    if isinstance(exc, openai_http.APIError):
+        return _classify_api_error(exc, model, litellm_model, secrets)
     import json
 
     import httpx
@@ -153,38 +201,54 @@ def classify(
         return any(isinstance(e, types) for e in chain)
 
     if has(NetworkBlockedError):
-        return error("CONNECTION_ERROR", f"{model}: {detail}", retryable=False)
+        return error(ErrorCode.CONNECTION_ERROR, f"{model}: {detail}", retryable=False)
+    if type(exc).__name__ == "RouterRateLimitError":  # every deployment is cooling down
+        wait = getattr(exc, "cooldown_time", None)
+        return ModelCallError(
+            redact_text(
+                f"{model}: rate limited: every deployment answered 429 and is cooling down "
+                f"({detail})",
+                secrets,
+            ),
+            code=ErrorCode.RATE_LIMITED,
+            model=model,
+            status_code=429,
+            retry_after=float(wait) if isinstance(wait, int | float) else None,
+        )
     credentials_missing = any(type(e) is openai.OpenAIError and "api_key" in str(e) for e in chain)
     if credentials_missing or status in (401, 403) or has(litellm.AuthenticationError):
         var = _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")
         return error(
-            "AUTHENTICATION_ERROR",
+            ErrorCode.AUTHENTICATION_ERROR,
             f"{model}: the provider refused the credentials ({detail}). Set {var} to a valid "
             "key (or pass api_key in parameters), and check that api_base points at the "
             "right server.",
         )
     if has(json.JSONDecodeError, pydantic.ValidationError):
         return error(
-            "MALFORMED_RESPONSE", f"{model}: the provider's answer is not valid JSON: {detail}"
+            ErrorCode.MALFORMED_RESPONSE,
+            f"{model}: the provider's answer is not valid JSON: {detail}",
         )
     if has(openai.APITimeoutError, httpx.TimeoutException, TimeoutError) or status == 408:
-        return error("TIMEOUT", f"{model}: no answer within the timeout: {detail}")
+        return error(ErrorCode.TIMEOUT, f"{model}: no answer within the timeout: {detail}")
     if has(openai.APIConnectionError, httpx.TransportError, ConnectionError):
-        return error("CONNECTION_ERROR", f"{model}: could not reach the provider: {detail}")
+        return error(ErrorCode.CONNECTION_ERROR, f"{model}: could not reach the provider: {detail}")
     if status == 429 or has(litellm.RateLimitError):
-        return error("RATE_LIMITED", f"{model}: rate limited by the provider (429): {detail}")
+        return error(
+            ErrorCode.RATE_LIMITED, f"{model}: rate limited by the provider (429): {detail}"
+        )
     if status == 404:
         return error(
-            "BAD_REQUEST",
+            ErrorCode.BAD_REQUEST,
             f"{model}: the provider does not know this model or endpoint (404: {detail}). "
             "Check the model name and api_base/OPENAI_BASE_URL.",
         )
     if status == 409 or (status is not None and status >= 500):
-        return error("SERVER_ERROR", f"{model}: the provider failed ({status}): {detail}")
+        return error(ErrorCode.SERVER_ERROR, f"{model}: the provider failed ({status}): {detail}")
     if (status is not None and 400 <= status < 500) or has(litellm.BadRequestError):
         return error(
-            "BAD_REQUEST",
+            ErrorCode.BAD_REQUEST,
             f"{model}: the provider rejected the request as invalid ({detail}). Check the "
             "model name, the parameters and the prompt size.",
         )
-    return error("UNKNOWN", f"{model}: {type(exc).__name__}: {detail}", retryable=False)
+    return error(ErrorCode.UNKNOWN, f"{model}: {type(exc).__name__}: {detail}", retryable=False)

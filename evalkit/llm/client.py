@@ -4,6 +4,11 @@
   ``"openai/gpt-4.1-mini"``. The provider's usual environment variables work as with
   litellm: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` (or ``OPENAI_API_BASE``),
   ``ANTHROPIC_API_KEY``, ...
+* Two transports behind one pipeline: OpenAI-compatible endpoints (``openai``, ``azure`` with
+  an endpoint, ``hosted_vllm``/``lm_studio``/``llamafile`` with ``api_base``; see
+  :func:`evalkit.llm.openai_http.handles`) are sent by :mod:`evalkit.llm.openai_http`, one
+  pooled HTTP POST with no SDK (about 0.1 ms of client CPU, no import cost); every other
+  provider goes through litellm (:mod:`evalkit.llm.transport`), imported on its first use.
 * Temperature 0 and ``max_tokens`` :data:`DEFAULT_MAX_TOKENS` unless ``parameters`` say
   otherwise.
 * One pipeline per call, each step a function below: cache lookup -> budget check ->
@@ -30,11 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from evalkit.errors import ModelCallError
+from evalkit.errors import ErrorCode, ModelCallError
+from evalkit.llm import openai_http
 from evalkit.llm.breaker import CircuitBreaker
 from evalkit.llm.cache import CallCache, call_key, open_cache
 from evalkit.llm.classify import classify
-from evalkit.llm.limiter import ModelLimiter
+from evalkit.llm.limiter import ModelLimiter, RateGate
 from evalkit.llm.models import endpoint, parse_model_uri
 from evalkit.llm.pricing import PRICE_PARAMETERS, cost, has_price, unpriced_message
 from evalkit.llm.scope import CallScope, current_scope
@@ -109,7 +115,15 @@ class _Call:
     response_format: dict[str, Any] | None
     """The structured-answer schema asked for (whether or not it is sent)."""
     kwargs: dict[str, Any]
-    """What is passed to litellm."""
+    """What is passed to litellm (on the lean path: only its ``response_format``)."""
+    fast: bool
+    """Whether the call goes through :mod:`evalkit.llm.openai_http` instead of litellm."""
+    api_base: str | None
+    """The ``api_base`` given to the call."""
+    extra_headers: dict[str, str] | None
+    """The headers given to the call."""
+    routed: bool = False
+    """Whether the call goes to one of several deployments through litellm's Router."""
     endpoint: str
     """The server called, without credentials (names it in messages; keys cache and limits)."""
     secrets: list[str]
@@ -118,6 +132,9 @@ class _Call:
     retries: int
     initial_backoff: float
     max_backoff: float
+    resolved: tuple[openai_http.Endpoint, dict[str, Any]] | None = None
+    """The lean path's endpoint and body, resolved on the first attempt (not before, so that
+    a cache hit never needs a key)."""
 
     @property
     def endpoint_key(self) -> str:
@@ -187,10 +204,14 @@ def complete(
         max_backoff=max_backoff,
     )
     scope = current_scope()
+    if scope.deployments is not None and scope.deployments.covers(call.litellm_model):
+        _route(call, scope)
     cache = _open_cache(scope)
     hit = _lookup(cache, call, scope)
     if hit is not None:
         return hit
+    if scope.batch is not None and call.fast:
+        _collect(call, scope)
     _check_budget(call, scope)
     started = time.perf_counter()
     try:
@@ -248,8 +269,13 @@ def _prepare(
         kwargs["api_base"] = api_base
     if extra_headers:
         kwargs["extra_headers"] = dict(extra_headers)
-    if response_format is not None and supports_response_schema(litellm_model):
-        kwargs["response_format"] = response_format
+    given_base = api_base or request_params.get("api_base") or request_params.get("base_url")
+    fast = openai_http.handles(model, given_base)
+    if response_format is not None:
+        # the lean path reads litellm's model list as JSON: no litellm import for it
+        schema = openai_http.supports_response_schema if fast else supports_response_schema
+        if schema(litellm_model):
+            kwargs["response_format"] = response_format
     return _Call(
         model=model,
         litellm_model=litellm_model,
@@ -257,6 +283,9 @@ def _prepare(
         request_params=request_params,
         response_format=response_format,
         kwargs=kwargs,
+        fast=fast,
+        api_base=api_base,
+        extra_headers=dict(extra_headers) if extra_headers else None,
         endpoint=endpoint(litellm_model, api_base, request_params),
         secrets=secrets_in(request_params, extra_headers),
         timeout=attempt_timeout,
@@ -264,6 +293,13 @@ def _prepare(
         initial_backoff=DEFAULT_INITIAL_BACKOFF if initial_backoff is None else initial_backoff,
         max_backoff=DEFAULT_MAX_BACKOFF if max_backoff is None else max_backoff,
     )
+
+
+def _route(call: _Call, scope: CallScope) -> None:
+    """Send this call through the scope's deployments of its model (litellm's Router)."""
+    call.fast = False
+    call.routed = True
+    call.endpoint = f"deployments of {call.litellm_model}"  # any of them answers alike
 
 
 def _open_cache(scope: CallScope) -> CallCache | None:
@@ -304,6 +340,26 @@ def _lookup(cache: CallCache | None, call: _Call, scope: CallScope) -> ModelResp
     )
 
 
+def _collect(call: _Call, scope: CallScope) -> None:
+    """Batch mode's first pass: record the call for a batch; it ends ``BATCH_PENDING``."""
+    assert scope.batch is not None
+    try:
+        pending = scope.batch.add(
+            _key(call),
+            model=call.model,
+            litellm_model=call.litellm_model,
+            messages=call.messages,
+            parameters={k: v for k, v in call.request_params.items() if k not in PRICE_PARAMETERS},
+            response_format=call.kwargs.get("response_format"),
+            api_base=call.api_base,
+            extra_headers=call.extra_headers,
+        )
+    except openai_http.APIError as exc:  # no key for OpenAI's own API, say
+        raise classify(exc, call.model, call.litellm_model, call.secrets) from exc
+    if pending is not None:
+        raise pending
+
+
 def _check_budget(call: _Call, scope: CallScope) -> None:
     """Count a dry run's call instead of sending it; refuse a call ``max_cost`` forbids."""
     meter = scope.meter
@@ -319,7 +375,7 @@ def _check_budget(call: _Call, scope: CallScope) -> None:
         )
         raise ModelCallError(
             f"{call.model}: dry run: counted, not sent",
-            code="DRY_RUN",
+            code=ErrorCode.DRY_RUN,
             model=call.model,
             attempts=0,
         )
@@ -328,7 +384,7 @@ def _check_budget(call: _Call, scope: CallScope) -> None:
     if not has_price(call.model, parameters=call.request_params, pricing=scope.pricing):
         raise ModelCallError(
             unpriced_message(call.model),
-            code="UNPRICED_MODEL",
+            code=ErrorCode.UNPRICED_MODEL,
             model=call.model,
             attempts=0,
             retryable=False,
@@ -348,40 +404,87 @@ def _unavailable(call: _Call, breaker: CircuitBreaker) -> ModelCallError:
         f"(last: {breaker.last_failure}); further calls to this model are skipped for "
         f"{breaker.cooldown:g} s. Check that the server is up and the URL is right "
         "(api_base, or the provider's *_BASE_URL variable), or lower max_concurrent_calls.",
-        code="ENDPOINT_UNAVAILABLE",
+        code=ErrorCode.ENDPOINT_UNAVAILABLE,
         model=call.model,
         attempts=0,
         retryable=False,
     )
 
 
-def _attempt(call: _Call, limiter: ModelLimiter, breaker: CircuitBreaker) -> Any:
-    """One request (two when a ``response_format`` draws a 400), holding a limiter slot."""
+def _tokens_counted(call: _Call) -> int:
+    """The tokens a provider counts against its per-minute budget when the request arrives:
+    the prompt's (about four characters a token) plus ``max_tokens``."""
+    chars = sum(len(str(m.get("content") or "")) for m in call.messages)
+    params = call.request_params
+    most = params.get("max_tokens") or params.get("max_completion_tokens") or 0
+    return -(-chars // 4) + (most if isinstance(most, int) else 0)
+
+
+def _attempt(
+    call: _Call, limiter: ModelLimiter, breaker: CircuitBreaker, gate: RateGate | None = None
+) -> Any:
+    """One request (two when a ``response_format`` draws a 400), holding a limiter slot
+    and, with a per-minute budget, waiting until it fits."""
     if breaker.is_open():
         raise _unavailable(call, breaker)
-    limiter.acquire()
+    ticket = limiter.acquire()
     try:
+        if gate is not None:
+            gate.wait(_tokens_counted(call))
         try:
-            raw = send(call.kwargs, call.timeout)
+            raw = _send(call)
         except Exception as exc:
             error = classify(exc, call.model, call.litellm_model, call.secrets)
-            if error.code != "BAD_REQUEST" or "response_format" not in call.kwargs:
+            if error.code != ErrorCode.BAD_REQUEST or "response_format" not in call.kwargs:
                 raise error from exc
             _log.info("%s: 400 with response_format; asking once more without it", call.model)
             call.kwargs.pop("response_format")
             try:
-                raw = send(call.kwargs, call.timeout)
+                raw = _send(call)
             except Exception as again:
                 raise classify(again, call.model, call.litellm_model, call.secrets) from again
     except ModelCallError as error:
         breaker.record(error.code, str(error))
-        if error.code == "RATE_LIMITED":  # every call to this model waits with this one
+        if error.code == ErrorCode.RATE_LIMITED:  # every call to this model waits with this one
+            limiter.rate_limited(ticket)  # and fewer are let in flight at once
             limiter.pause(_wait_for(error, call, 1))
         raise
     finally:
         limiter.release()
     breaker.record(None)
+    limiter.succeeded()
     return raw
+
+
+def _send(call: _Call) -> Any:
+    """One request: the lean OpenAI-compatible path, or litellm for every other provider."""
+    if call.routed:
+        return send(call.kwargs, call.timeout, current_scope().deployments)
+    if not call.fast:
+        return send(call.kwargs, call.timeout)
+    if call.resolved is None:
+        params = {k: v for k, v in call.request_params.items() if k not in PRICE_PARAMETERS}
+        call.resolved = openai_http.resolve_endpoint(
+            call.model,
+            api_base=call.api_base,
+            parameters=params,
+            extra_headers=call.extra_headers,
+        )
+    ep, body = call.resolved
+    if "response_format" in call.kwargs:
+        body = {**body, "response_format": call.kwargs["response_format"]}
+    # send_chat holds the attempt to its deadline itself: no watchdog thread needed
+    return openai_http.send_chat(
+        base_url=ep.base_url,
+        api_key=ep.api_key,
+        model=ep.model,
+        messages=call.messages,
+        params=body,
+        timeout=call.timeout,
+        headers=ep.headers,
+        api_version=ep.api_version,
+        azure=ep.azure,
+    )
 
 
 def _wait_for(error: ModelCallError, call: _Call, attempts: int) -> float:
@@ -396,18 +499,19 @@ def _send_with_retries(call: _Call, scope: CallScope) -> tuple[Any, int]:
 
     limiter = scope.limiters.for_model(call.endpoint_key)
     breaker = scope.breakers.for_endpoint(call.endpoint_key)
+    gate = scope.limiters.gate_for(call.endpoint_key, call.litellm_model)
     attempts = 0
 
     def attempt() -> Any:
         nonlocal attempts
         attempts += 1
-        return _attempt(call, limiter, breaker)
+        return _attempt(call, limiter, breaker, gate)
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if not isinstance(exc, ModelCallError):
             return _backoff(attempts, call.initial_backoff, call.max_backoff)
-        if exc.code == "RATE_LIMITED":
+        if exc.code == ErrorCode.RATE_LIMITED:
             return limiter.paused_for()  # the joint pause set when the 429 arrived
         return _wait_for(exc, call, attempts)
 
@@ -420,7 +524,7 @@ def _send_with_retries(call: _Call, scope: CallScope) -> tuple[Any, int]:
     try:
         return retrying(attempt), attempts
     except ModelCallError as exc:
-        if exc.code == "ENDPOINT_UNAVAILABLE":
+        if exc.code == ErrorCode.ENDPOINT_UNAVAILABLE:
             attempts -= 1  # the refused attempt sent nothing
         exc.attempts = attempts
         if attempts > 1:
@@ -432,14 +536,21 @@ def _read_answer(
     raw: Any, call: _Call, scope: CallScope, latency: float, attempts: int
 ) -> ModelResponse:
     """The answer's text, token counts and cost; an empty or oversized answer is an error."""
-    try:
-        text = raw.choices[0].message.content
-    except (AttributeError, IndexError, TypeError):
-        text = None
+    if isinstance(raw, openai_http.RawResponse):
+        text: Any = raw.text
+        input_tokens, output_tokens = raw.input_tokens, raw.output_tokens
+    else:
+        try:
+            text = raw.choices[0].message.content
+        except (AttributeError, IndexError, TypeError):
+            text = None
+        usage = getattr(raw, "usage", None)
+        input_tokens = getattr(usage, "prompt_tokens", None)
+        output_tokens = getattr(usage, "completion_tokens", None)
     if not isinstance(text, str):
         raise ModelCallError(
             f"{call.model}: the provider's answer has no message content",
-            code="MALFORMED_RESPONSE",
+            code=ErrorCode.MALFORMED_RESPONSE,
             model=call.model,
             attempts=attempts,
         )
@@ -448,14 +559,11 @@ def _read_answer(
             f"{call.model}: the answer is {len(text):,} characters long, over the limit of "
             f"{scope.max_answer_chars:,}; it was not kept. Ask for a shorter answer "
             "(max_tokens) or raise max_answer_chars.",
-            code="ANSWER_TOO_LARGE",
+            code=ErrorCode.ANSWER_TOO_LARGE,
             model=call.model,
             attempts=attempts,
             retryable=False,
         )
-    usage = getattr(raw, "usage", None)
-    input_tokens = getattr(usage, "prompt_tokens", None)
-    output_tokens = getattr(usage, "completion_tokens", None)
     price: float | None = None
     if input_tokens is not None and output_tokens is not None:
         price = cost(

@@ -33,13 +33,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpcore
 import orjson
 
-from evalkit.errors import EvalkitError, NetworkBlockedError
+from evalkit.errors import ErrorCode, EvalkitError, NetworkBlockedError
+from evalkit.redaction import REDACTED
+
+if TYPE_CHECKING:
+    import httpcore
 
 __all__ = [
     "AZURE_DEFAULT_API_VERSION",
@@ -93,7 +96,7 @@ class APIError(EvalkitError):
         retryable: Whether another attempt may succeed.
     """
 
-    code = "UNKNOWN"
+    code = ErrorCode.UNKNOWN
     """The matching ``ModelCallError.code`` of ``evalkit.judges.client``."""
     default_retryable = False
 
@@ -127,40 +130,40 @@ class APIError(EvalkitError):
 class APIConnectionError(APIError, ConnectionError):
     """The server could not be reached, or dropped the connection before answering."""
 
-    code = "CONNECTION_ERROR"
+    code = ErrorCode.CONNECTION_ERROR
     default_retryable = True
 
 
 class APITimeoutError(APIError, TimeoutError):
     """No complete answer within the attempt's deadline (connect, send and read together)."""
 
-    code = "TIMEOUT"
+    code = ErrorCode.TIMEOUT
     default_retryable = True
 
 
 class MalformedResponseError(APIError):
     """A 2xx answer that is not a chat completion with message content."""
 
-    code = "MALFORMED_RESPONSE"
+    code = ErrorCode.MALFORMED_RESPONSE
     default_retryable = True
 
 
 class APIStatusError(APIError):
     """The server answered with an HTTP error status (the subclasses say which kind)."""
 
-    code = "UNKNOWN"
+    code = ErrorCode.UNKNOWN
 
 
 class AuthenticationError(APIStatusError):
     """401 or 403: the key is missing, wrong, or not allowed this model."""
 
-    code = "AUTHENTICATION_ERROR"
+    code = ErrorCode.AUTHENTICATION_ERROR
 
 
 class RateLimitError(APIStatusError):
     """429: too many requests or tokens; :attr:`retry_after` says how long to wait."""
 
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
     default_retryable = True
 
 
@@ -168,20 +171,20 @@ class BadRequestError(APIStatusError):
     """A 4xx other than 401/403/408/409/429, or a redirect: the request or its URL is wrong
     (404: unknown model or endpoint); another attempt will not help."""
 
-    code = "BAD_REQUEST"
+    code = ErrorCode.BAD_REQUEST
 
 
 class ServerError(APIStatusError):
     """5xx, 409 (conflict) or 408 (the server's own timeout): the server failed this time."""
 
-    code = "SERVER_ERROR"
+    code = ErrorCode.SERVER_ERROR
     default_retryable = True
 
 
 class _ServerTimeoutError(ServerError):
     """408: the server timed out waiting for the request (today's client calls it TIMEOUT)."""
 
-    code = "TIMEOUT"
+    code = ErrorCode.TIMEOUT
 
 
 def _status_error(status: int) -> type[APIStatusError]:
@@ -252,60 +255,67 @@ def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read and write stops at the request's deadline."""
+@functools.cache
+def _deadline_backend() -> httpcore.NetworkBackend:
+    """httpcore's socket backend with every operation bounded by the request's deadline
+    (httpcore is imported here, on the first call: ``import evalkit`` must not pay for it)."""
+    import httpcore
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
+    class _DeadlineStream(httpcore.NetworkStream):
+        """A connection whose every read and write stops at the request's deadline."""
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+        def __init__(self, stream: httpcore.NetworkStream) -> None:
+            self._stream = stream
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
-    def close(self) -> None:
-        self._stream.close()
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
 
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+        def close(self) -> None:
+            self._stream.close()
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+        def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
 
+        def get_extra_info(self, info: str) -> Any:
+            return self._stream.get_extra_info(info)
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend with every operation bounded by the request's deadline."""
+    class _DeadlineBackend(httpcore.NetworkBackend):
+        """httpcore's socket backend with every operation bounded by the request's deadline."""
 
-    def __init__(self) -> None:
-        self._backend = httpcore.SyncBackend()
+        def __init__(self) -> None:
+            self._backend = httpcore.SyncBackend()
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
-        return _DeadlineStream(stream)
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
+            return _DeadlineStream(stream)
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+        def connect_unix_socket(
+            self, path: str, timeout: float | None = None, socket_options: Any = None
+        ) -> httpcore.NetworkStream:
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
 
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+        def sleep(self, seconds: float) -> None:
+            self._backend.sleep(seconds)
+
+    return _DeadlineBackend()
 
 
 # -- the pools --------------------------------------------------------------------------------
@@ -347,6 +357,8 @@ def _proxy_for(scheme: str, host: str) -> str | None:
 
 
 def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
+    import httpcore
+
     key = (scheme, host, port)
     pool = _pools.get(key)
     if pool is not None:
@@ -362,7 +374,7 @@ def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
                 max_connections=None,  # the limiter bounds concurrency, not the pool
                 max_keepalive_connections=1000,
                 keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=_DeadlineBackend(),
+                network_backend=_deadline_backend(),
             )
             _pools[key] = pool
     return pool
@@ -471,6 +483,8 @@ def send_chat(
         ...                    model="llama3", messages=[{"role": "user", "content": "2+2?"}])
         >>> answer.text, answer.input_tokens
     """
+    import httpcore  # loaded with the first pool; a dictionary lookup after that
+
     url = chat_url(base_url, model, azure=azure, api_version=api_version)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -538,7 +552,7 @@ def send_chat(
         text = raw.decode("utf-8", errors="replace")
         for secret in (api_key, *(v for k, v in request_headers.items() if k in _SECRET_HEADERS)):
             if secret and len(secret) >= 8:  # servers echo a wrong key back: never keep it
-                text = text.replace(secret, "***")
+                text = text.replace(secret, REDACTED)
         kind = _status_error(status)
         raise kind(
             f"{url} answered {status}: {_error_message(text) or text[:_MAX_DETAIL]}",

@@ -78,7 +78,19 @@ def _given_price(
     return None
 
 
+_LISTED_PROVIDERS = frozenset({"openai", "azure", "hosted_vllm", "lm_studio", "llamafile"})
+"""Providers of the lean OpenAI-compatible path: their prices are read from litellm's list as
+JSON (:func:`evalkit.llm.openai_http.price_per_token`), without importing litellm."""
+
+
 def _litellm_cost(litellm_model: str, input_tokens: int, output_tokens: int) -> float | None:
+    if litellm_model.partition("/")[0] in _LISTED_PROVIDERS:
+        from evalkit.llm.openai_http import price_per_token
+
+        price = price_per_token(litellm_model)
+        if price is None:
+            return None
+        return input_tokens * price[0] + output_tokens * price[1]
     from evalkit.llm.transport import load_litellm
 
     litellm = load_litellm()

@@ -23,23 +23,27 @@ import contextvars
 import dataclasses
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import UsageError
+from evalkit.errors import JudgeError, UsageError
 from evalkit.llm.breaker import DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_THRESHOLD, BreakerRegistry
 from evalkit.llm.cache import ENV_CACHE_MODE, check_mode, evaluation_mode
-from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry
+from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS, LimiterRegistry, parse_rate_limits
+from evalkit.llm.models import parse_model_uri
 from evalkit.llm.pricing import price_from, require_prices
+from evalkit.llm.transport import Deployments
 from evalkit.llm.usage import UsageMeter
 
 __all__ = [
+    "DEFAULT_DEPLOYMENT_COOLDOWN",
     "DEFAULT_MAX_ANSWER_CHARS",
     "CallScope",
     "cache_mode",
     "cache_scope",
     "call_scope",
+    "check_provider_limits",
     "current_meter",
     "current_registry",
     "current_scope",
@@ -49,6 +53,8 @@ __all__ = [
 
 DEFAULT_MAX_ANSWER_CHARS = 1_000_000
 """The longest answer accepted (characters); a longer one is the error ``ANSWER_TOO_LARGE``."""
+DEFAULT_DEPLOYMENT_COOLDOWN = 5.0
+"""Seconds a deployment that answered 429 is left out (see ``call_scope(deployments=...)``)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -69,6 +75,11 @@ class CallScope:
     """Prices by model URI (``input_cost_per_token``, ``output_cost_per_token``)."""
     max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
     """The longest answer accepted."""
+    deployments: Deployments | None = None
+    """Models served by several deployments (servers, keys), spread by litellm's Router."""
+    batch: Any = None
+    """Batch mode's first pass: a :class:`evalkit.llm.batch.BatchCollector` that records
+    calls instead of sending them (:func:`evalkit.llm.batch.batch_collect`)."""
 
     @property
     def mode(self) -> str:
@@ -114,6 +125,9 @@ def call_scope(
     cache: str | None = None,
     cache_path: str | os.PathLike[str] | None = None,
     max_concurrent_calls: int | None = None,
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    deployment_cooldown: float = DEFAULT_DEPLOYMENT_COOLDOWN,
     max_cost: float | None = None,
     dry_run: bool = False,
     pricing: Mapping[str, Mapping[str, Any]] | None = None,
@@ -129,7 +143,20 @@ def call_scope(
         cache: Cache mode; ``None``: ``EVALKIT_CACHE``, else ``"on"`` (an evaluation's default).
         cache_path: The cache file (default beside the tracking store).
         max_concurrent_calls: Calls in flight per model (default
-            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+            :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`); a 429 halves it for
+            that model, successes grow it back (AIMD).
+        rate_limits: Per-minute budgets by model URI, as the provider states them:
+            ``{"openai:/gpt-4o": {"rpm": 500, "tpm": 200000}}`` (either key may be left
+            out). Calls wait, spread over the minute, until they fit; a request counts
+            its prompt's estimated tokens plus ``max_tokens`` against ``tpm``.
+        deployments: Several deployments of one model, by model URI: a list of litellm
+            parameters per deployment (``api_base``, ``api_key``, ``api_version``, and
+            ``model`` when a deployment serves it under another name, e.g.
+            ``"azure/gpt-4o-eu"``; ``rpm``/``tpm``/``weight`` weigh the spread). Calls to
+            that model go through litellm's Router: spread over the deployments, and a
+            deployment that answers 429 is left out for ``deployment_cooldown`` seconds.
+            Example: ``{"openai:/gpt-4o": [{"api_key": KEY_A}, {"api_key": KEY_B}]}``.
+        deployment_cooldown: Seconds a deployment that answered 429 is left out.
         max_cost: Stop starting new calls once this many USD have been paid.
         dry_run: Count what each call would cost instead of sending it.
         pricing: Prices of models litellm does not know, by model URI:
@@ -155,6 +182,8 @@ def call_scope(
         raise UsageError(f"max_cost must be a number of USD >= 0, got {max_cost!r}")
     if max_answer_chars < 1:
         raise UsageError(f"max_answer_chars must be at least 1, got {max_answer_chars}")
+    limits = _rate_limits(rate_limits)
+    routed = _deployments(deployments, deployment_cooldown)
     prices = dict(pricing or {})
     for entry in prices.values():
         price_from(entry)  # a malformed price fails here, not on the first call
@@ -167,14 +196,75 @@ def call_scope(
     scope = CallScope(
         cache_mode=mode,
         cache_path=Path(cache_path).expanduser().resolve() if cache_path is not None else None,
-        limiters=LimiterRegistry(cap),
+        limiters=LimiterRegistry(cap, limits),
         breakers=breakers,
         meter=UsageMeter(max_cost, dry_run=dry_run),
         pricing=prices,
         max_answer_chars=max_answer_chars,
+        deployments=routed,
+        batch=current_scope().batch,  # an evaluation inside batch mode's first pass records
     )
     with _entered(scope) as entered:
         yield entered
+
+
+def _model_key(model: str) -> str:
+    """``parse_model_uri`` for a model named in limits or deployments: misuse, so a bad URI is
+    a :class:`UsageError`."""
+    try:
+        return parse_model_uri(model)
+    except JudgeError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_provider_limits(
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> None:
+    """Check ``rate_limits`` and ``deployments`` as :func:`call_scope` takes them, before
+    any work (``evaluate()`` calls it with its other argument checks).
+
+    Raises:
+        UsageError: What is wrong and how to write it.
+    """
+    _rate_limits(rate_limits)
+    _deployments(deployments, DEFAULT_DEPLOYMENT_COOLDOWN)
+
+
+def _rate_limits(rate_limits: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    try:
+        return parse_rate_limits(rate_limits, _model_key)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _deployments(
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None, cooldown: float
+) -> Deployments | None:
+    """Check ``deployments`` and key them by ``provider/model`` (litellm's Router form)."""
+    if not deployments:
+        return None
+    if not cooldown >= 0:
+        raise UsageError(f"deployment_cooldown must be seconds >= 0, got {cooldown!r}")
+    model_list: dict[str, list[dict[str, Any]]] = {}
+    for model, entries in deployments.items():
+        group = _model_key(model)
+        if isinstance(entries, str | bytes | Mapping) or not entries:
+            raise UsageError(
+                f"deployments[{model!r}] must be a non-empty list of deployments, e.g. "
+                "[{'api_base': 'https://a.example/v1', 'api_key': '...'}, {...}]"
+            )
+        model_list[group] = []
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                raise UsageError(
+                    f"deployments[{model!r}][{position}] must be a mapping of litellm "
+                    f"parameters (api_base, api_key, model...), got {entry!r}"
+                )
+            params = dict(entry)
+            params["model"] = _model_key(str(params.get("model") or model))
+            model_list[group].append(params)
+    return Deployments(model_list, cooldown)
 
 
 # -- the narrower scopes of the first version: each replaces one field -----------------------
@@ -196,7 +286,7 @@ def cache_scope(mode: str | None) -> Iterator[str]:
         The mode in effect inside the block.
 
     Raises:
-        JudgeError: ``mode`` is not a known mode.
+        UsageError: ``mode`` is not a known mode.
     """
     if mode is None:
         yield cache_mode()
@@ -212,20 +302,33 @@ def current_registry() -> LimiterRegistry:
 
 
 @contextlib.contextmanager
-def limiter_scope(max_concurrent_calls: int | None = None) -> Iterator[LimiterRegistry]:
+def limiter_scope(
+    max_concurrent_calls: int | None = None,
+    rate_limits: Mapping[str, Mapping[str, Any]] | None = None,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Iterator[LimiterRegistry]:
     """Give the calls made in this block (and in threads started with a copy of its
     context) their own per-model limiters (and circuit breakers).
 
     Args:
         max_concurrent_calls: Calls in flight per model (default
             :data:`~evalkit.llm.limiter.DEFAULT_MAX_CONCURRENT_CALLS`).
+        rate_limits: Per-minute budgets by model URI (see :func:`call_scope`).
+        deployments: Several deployments of a model (see :func:`call_scope`).
 
     Yields:
         The new registry.
+
+    Raises:
+        UsageError: A rate limit is not a whole number >= 1, or has an unknown key; a
+            deployment list is malformed.
     """
     cap = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
-    registry = LimiterRegistry(cap)
-    scope = dataclasses.replace(current_scope(), limiters=registry, breakers=BreakerRegistry())
+    registry = LimiterRegistry(cap, _rate_limits(rate_limits))
+    routed = _deployments(deployments, DEFAULT_DEPLOYMENT_COOLDOWN)
+    scope = dataclasses.replace(
+        current_scope(), limiters=registry, breakers=BreakerRegistry(), deployments=routed
+    )
     with _entered(scope):
         yield registry
 

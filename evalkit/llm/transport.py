@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["AttemptTimeout", "load_litellm", "send", "supports_response_schema"]
+__all__ = ["AttemptTimeout", "Deployments", "load_litellm", "send", "supports_response_schema"]
 
 
 class AttemptTimeout(TimeoutError):
@@ -76,8 +76,67 @@ def _completion(kwargs: dict[str, Any]) -> Any:
             quiet.reset(token)
 
 
-def send(kwargs: dict[str, Any], deadline: float) -> Any:
+class Deployments:
+    """Several deployments (servers, keys, regions) of one model behind litellm's Router.
+
+    Calls are spread over the deployments (litellm's ``simple-shuffle``, weighted by a
+    deployment's ``rpm``/``tpm``/``weight`` when given); a deployment that answers 429 (or
+    401/404) is cooled down for ``cooldown`` seconds and the next attempt goes to another.
+    The Router is built, and litellm imported, on the first call.
+
+    Args:
+        model_list: ``{"provider/model": [litellm_params, ...]}``: each deployment's
+            ``model`` (litellm form), ``api_base``, ``api_key``... as litellm takes them.
+        cooldown: Seconds a deployment is left out after a 429.
+    """
+
+    def __init__(self, model_list: dict[str, list[dict[str, Any]]], cooldown: float) -> None:
+        self.model_list = model_list
+        self.cooldown = cooldown
+        self._router: Any = None
+        self._lock = threading.Lock()
+
+    def covers(self, litellm_model: str) -> bool:
+        """Whether calls to ``litellm_model`` go through the deployments."""
+        return litellm_model in self.model_list
+
+    def router(self) -> Any:
+        """The litellm Router (built on first use)."""
+        if self._router is None:
+            with self._lock:
+                if self._router is None:
+                    litellm = load_litellm()
+                    self._router = litellm.Router(
+                        model_list=[
+                            {"model_name": group, "litellm_params": dict(params)}
+                            for group, deployments in self.model_list.items()
+                            for params in deployments
+                        ],
+                        routing_strategy="simple-shuffle",
+                        num_retries=0,  # evalkit retries (and the next try picks anew)
+                        cooldown_time=self.cooldown,
+                        allowed_fails=0,
+                        set_verbose=False,
+                    )
+        return self._router
+
+    def completion(self, kwargs: dict[str, Any]) -> Any:
+        """``Router.completion`` for the model of ``kwargs`` (its group name)."""
+        router = self.router()
+        quiet = _quiet_flag()
+        token = quiet.set(True) if quiet is not None else None
+        call = {k: v for k, v in kwargs.items() if k not in ("api_base", "num_retries")}
+        try:
+            return router.completion(**call)
+        finally:
+            if token is not None:
+                quiet.reset(token)
+
+
+def send(kwargs: dict[str, Any], deadline: float, deployments: Deployments | None = None) -> Any:
     """``litellm.completion(**kwargs)``, given up after ``deadline`` seconds in all.
+
+    With ``deployments``, the call goes through their litellm Router instead.
 
     The HTTP client's own ``timeout`` bounds each read, so a server that drips a byte at a
     time never trips it; this deadline bounds the whole attempt. The request runs in a
@@ -89,13 +148,16 @@ def send(kwargs: dict[str, Any], deadline: float) -> Any:
         Exception: Whatever litellm raised.
     """
     load_litellm()  # a cold import takes seconds: it must not count against the deadline
+    target = _completion if deployments is None else deployments.completion
+    if deployments is not None:
+        deployments.router()  # built before the deadline starts, like the import
     outcome: list[Any] = []
     done = threading.Event()
     context = contextvars.copy_context()
 
     def run() -> None:
         try:
-            outcome.append((True, context.run(_completion, kwargs)))
+            outcome.append((True, context.run(target, kwargs)))
         except BaseException as exc:  # handed to the caller
             outcome.append((False, exc))
         finally:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.errors import BudgetExceededError
+from evalkit.errors import BudgetExceededError, ErrorCode
 
 __all__ = [
     "BUDGET_EXCEEDED",
@@ -22,9 +22,9 @@ __all__ = [
     "UsageMeter",
 ]
 
-BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+BUDGET_EXCEEDED = ErrorCode.BUDGET_EXCEEDED
 """The error code of rows left unscored because ``max_cost`` was reached."""
-DRY_RUN = "DRY_RUN"
+DRY_RUN = ErrorCode.DRY_RUN
 """The error code of the calls a dry run counted instead of sending."""
 ESTIMATED_OUTPUT_TOKENS = 150
 """Output tokens a dry run assumes per judge call (a verdict and a short rationale), or the

@@ -6,7 +6,11 @@
 without leaving the machine. Answers are scripted by rule, latency is configurable, faults
 (429 with ``Retry-After``, 500, hangs, malformed or truncated JSON, wrong-type answers) are
 injected by rate, for the first N calls or for matching requests, and every request received
-is kept for the test to read back.
+is kept for the test to read back. :meth:`JudgeServer.enforce_rate_limit` makes it answer
+429 past a requests-per-minute budget, as a provider does. The Batch API's endpoints
+(``POST /v1/files``, ``GET /v1/files/{id}/content``, ``POST /v1/batches``,
+``GET /v1/batches/{id}``) answer batches of chat requests with the same rules, after
+:attr:`JudgeServer.batch_delay` seconds.
 
 Example:
     >>> from evalkit.testing import JudgeServer
@@ -19,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -214,6 +219,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         request = self._record("GET")
+        batch_api = self.server.owner._batch_get(request.path)
+        if batch_api is not None:
+            self._send(*batch_api)
+            return
         if request.path.rstrip("/") in ("/v1/models", "/models"):
             data = [{"id": m, "object": "model", "owned_by": "evalkit"} for m in ("gpt-4.1-mini",)]
             self._send(200, json.dumps({"object": "list", "data": data}).encode())
@@ -222,10 +231,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         request = self._record("POST")
+        batch_api = self.server.owner._batch_post(request)
+        if batch_api is not None:
+            self._send(*batch_api)
+            return
         if request.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send(404, _error_body("not_found", f"no route POST {request.path}"))
             return
         owner = self.server.owner
+        refused = owner._over_budget()
+        if refused is not None:
+            with contextlib.suppress(OSError):
+                self._send(*refused)
+            return
         owner._enter()
         try:
             status, body, headers = owner._respond(request)
@@ -257,6 +275,27 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _DRIP = -1  # _respond's status for a body the handler sends a byte at a time
+
+
+def _public(batch: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in batch.items() if not k.startswith("_")}
+
+
+def _multipart_file(request: RecordedRequest) -> bytes | None:
+    """The ``file`` part of a multipart/form-data body."""
+    import email.parser
+    import email.policy
+
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {kind}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.raw_body)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
 
 
 def _error_body(kind: str, message: str) -> bytes:
@@ -314,6 +353,13 @@ class JudgeServer:
         self._in_flight = 0
         self._max_in_flight = 0
         self._last_usage: dict[str, int] = {}
+        self._rpm: tuple[int, float] | None = None
+        self._accepted: collections.deque[float] = collections.deque()
+        self._rate_limited = 0
+        self._files: dict[str, bytes] = {}
+        self._batches: dict[str, dict[str, Any]] = {}
+        self.batch_delay = 0.0
+        """Seconds a batch stays ``in_progress`` before it is ``completed``."""
         self._stopping = threading.Event()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -452,6 +498,131 @@ class JudgeServer:
         with self._lock:
             self._faults.append(fault)
         return fault
+
+    def enforce_rate_limit(self, rpm: int | None, *, window: float = 60.0) -> None:
+        """Answer 429 (with ``Retry-After``) to a chat request that would be more than
+        ``rpm`` accepted in the last ``window`` seconds, as a provider's per-minute limit does.
+
+        Args:
+            rpm: Requests accepted per ``window``; ``None`` lifts the limit.
+            window: The window in seconds (60: per minute; shorter scales a test down).
+        """
+        if rpm is not None and (rpm < 1 or window <= 0):
+            raise ValueError(f"rpm must be >= 1 and window > 0, got {rpm} and {window}")
+        with self._lock:
+            self._rpm = None if rpm is None else (rpm, window)
+            self._accepted.clear()
+
+    # -- the Batch API -------------------------------------------------------------------
+    @property
+    def batches(self) -> list[dict[str, Any]]:
+        """The batches created so far (OpenAI's batch objects, a copy)."""
+        with self._lock:
+            return [dict(b) for b in self._batches.values()]
+
+    def _batch_post(self, request: RecordedRequest) -> tuple[int, bytes] | None:
+        path = request.path.rstrip("/").removeprefix("/v1")
+        if path == "/files":
+            content = _multipart_file(request)
+            if content is None:
+                return 400, _error_body("invalid_request_error", "expected a multipart 'file'")
+            with self._lock:
+                file_id = f"file-evalkit-{len(self._files) + 1}"
+                self._files[file_id] = content
+            info = {"id": file_id, "object": "file", "bytes": len(content), "purpose": "batch"}
+            return 200, json.dumps(info).encode()
+        if path == "/batches":
+            body = request.body or {}
+            with self._lock:
+                if body.get("input_file_id") not in self._files:
+                    return 400, _error_body("invalid_request_error", "unknown input_file_id")
+                batch_id = f"batch-evalkit-{len(self._batches) + 1}"
+                batch = {
+                    "id": batch_id,
+                    "object": "batch",
+                    "endpoint": body.get("endpoint"),
+                    "input_file_id": body["input_file_id"],
+                    "completion_window": body.get("completion_window"),
+                    "status": "in_progress",
+                    "output_file_id": None,
+                    "created_at": int(time.time()),
+                    "_due": time.monotonic() + self.batch_delay,
+                }
+                self._batches[batch_id] = batch
+            return 200, json.dumps(_public(batch)).encode()
+        return None
+
+    def _batch_get(self, path: str) -> tuple[int, bytes] | None:
+        path = path.split("?", 1)[0].rstrip("/").removeprefix("/v1")
+        if path.startswith("/batches/"):
+            batch_id = path.removeprefix("/batches/")
+            with self._lock:
+                batch = self._batches.get(batch_id)
+            if batch is None:
+                return 404, _error_body("not_found", f"no batch {batch_id}")
+            if batch["status"] == "in_progress" and time.monotonic() >= batch["_due"]:
+                self._finish(batch)
+            return 200, json.dumps(_public(batch)).encode()
+        if path.startswith("/files/") and path.endswith("/content"):
+            file_id = path.removeprefix("/files/").removesuffix("/content")
+            with self._lock:
+                content = self._files.get(file_id)
+            if content is None:
+                return 404, _error_body("not_found", f"no file {file_id}")
+            return 200, content
+        return None
+
+    def _finish(self, batch: dict[str, Any]) -> None:
+        """Answer every request of the batch's input file and store the output file."""
+        with self._lock:
+            lines = self._files[batch["input_file_id"]].decode().splitlines()
+        out = []
+        for line in lines:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            raw = json.dumps(item["body"]).encode()
+            request = RecordedRequest(
+                method="POST", path=item["url"], headers={}, body=item["body"], raw_body=raw
+            )
+            _, rule = self._pick(request)
+            reply = rule.reply if rule is not None else self.default_reply
+            if callable(reply):
+                reply = reply(request)
+            content = reply if isinstance(reply, str) else json.dumps(reply)
+            response = {
+                "status_code": 200,
+                "request_id": "req",
+                "body": _completion(request, content),
+            }
+            out.append(
+                json.dumps({"id": "r", "custom_id": item["custom_id"], "response": response})
+            )
+        with self._lock:
+            file_id = f"file-evalkit-{len(self._files) + 1}"
+            self._files[file_id] = ("\n".join(out) + "\n").encode()
+            batch.update(status="completed", output_file_id=file_id)
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many requests :meth:`enforce_rate_limit` answered with 429."""
+        return self._rate_limited
+
+    def _over_budget(self) -> tuple[int, bytes, dict[str, str]] | None:
+        with self._lock:
+            if self._rpm is None:
+                return None
+            rpm, window = self._rpm
+            now = time.monotonic()
+            while self._accepted and self._accepted[0] <= now - window:
+                self._accepted.popleft()
+            if len(self._accepted) < rpm:
+                self._accepted.append(now)
+                return None
+            self._rate_limited += 1
+            wait = self._accepted[0] + window - now
+        body = _error_body("rate_limit_exceeded", f"Rate limit reached: {rpm} per {window:g} s")
+        return 429, body, {"Retry-After": f"{max(wait, 0.001):.3f}"}
 
     def reset(self) -> None:
         """Forget rules, faults, requests and counters."""

@@ -285,13 +285,26 @@ def test_401_fails_at_once_and_names_the_env_var(judge_server: JudgeServer) -> N
 def test_missing_api_key_fails_at_once_without_a_request(
     judge_server: JudgeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # OpenAI's own API without a key: refused before any request (nothing reaches the net)
     monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_BASE")
     with pytest.raises(ModelCallError) as caught:
         complete(MODEL, MESSAGES, **FAST)
     assert caught.value.code == "AUTHENTICATION_ERROR"
     assert caught.value.attempts == 1
     assert "OPENAI_API_KEY" in str(caught.value)
     assert judge_server.request_count == 0
+
+
+def test_a_local_openai_compatible_server_needs_no_key(
+    judge_server: JudgeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # vLLM, Ollama, LM Studio...: no key set, the request goes without credentials
+    monkeypatch.delenv("OPENAI_API_KEY")
+    answer = complete(MODEL, MESSAGES, **FAST)
+    assert answer.text
+    assert "authorization" not in judge_server.requests[0].headers
 
 
 def test_400_fails_at_once(judge_server: JudgeServer) -> None:

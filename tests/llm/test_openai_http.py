@@ -201,7 +201,7 @@ def test_an_echoed_key_is_cut_out_of_the_error(scripted: Any) -> None:
         send(base(httpd), api_key="sk-secret-123456")
     error = caught.value
     assert "sk-secret-123456" not in f"{error} {error.body} {error.detail}"
-    assert error.detail == "Incorrect API key provided: ***"
+    assert error.detail == "Incorrect API key provided: <redacted>"
 
 
 def test_429_carries_retry_after(server: JudgeServer) -> None:

@@ -174,7 +174,7 @@ def test_cache_is_shared_across_processes(judge_server: JudgeServer, tmp_path: P
 
     judge_server.add_rule(None, verdict)
     code = (
-        "from evalkit.llm import cache_scope\n"
+        "from evalkit.llm.scope import cache_scope\n"
         "from evalkit.judges.client import complete\n"
         "with cache_scope('on'):\n"
         f"    print(complete({MODEL!r}, {MESSAGES!r}).cached)\n"
