@@ -51,7 +51,7 @@ _log = logging.getLogger("evalkit.tracing")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ExportStats:
-    """What the exporter did since the process started (or since :func:`enable`)."""
+    """What the exporter did since the process started."""
 
     exported: int
     """Traces the sink stored."""
@@ -80,7 +80,7 @@ class _Exporter:
     def __init__(self) -> None:
         self.enabled = False
         self.sample_ratio = 1.0
-        self.batch_size = 100
+        self.batch_size = 500
         self.flush_timeout_s = 5.0
         self.experiment_id: str | None = None
         self.store_sink: Sink | None = None
@@ -148,6 +148,7 @@ class _Exporter:
         good = []
         for trace in batch:
             try:
+                trace.finish_info()
                 trace.validate()
             except EvalkitError as exc:
                 self.dropped_invalid += 1
@@ -224,7 +225,7 @@ def enable(
     *,
     sample_ratio: float | None = None,
     max_queue_size: int = 10_000,
-    batch_size: int = 100,
+    batch_size: int = 500,
     flush_timeout_s: float = 5.0,
 ) -> None:
     """Export every finished trace (``@evalkit.trace`` / ``start_span``) to the tracking store.
