@@ -5,7 +5,8 @@ blocks: a full queue drops the trace and counts it). One daemon thread wakes eve
 when a batch is full), takes batches off the queue and hands them to the sink -- the
 tracking store, which registers itself (:func:`register_sink`), since tracing sits below
 tracking and must not import it. A sink that fails (store down, disk full) loses that batch,
-counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded by ``flush_timeout_s``).
+counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded
+by ``flush_timeout_s``).
 """
 
 from __future__ import annotations

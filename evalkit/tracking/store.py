@@ -237,6 +237,11 @@ class TraceStore(Protocol):
         """Attach a feedback or expectation to a trace; return it with its id and times."""
         ...
 
+    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+        """Attach many assessments (each names its ``trace_id``) in one transaction; those
+        whose trace is not stored are skipped. Returns the stored ones."""
+        ...
+
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
         """One assessment of a trace. Raises TrackingError if there is none."""
         ...

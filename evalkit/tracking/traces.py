@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit import tracing as _tracing
@@ -382,24 +383,20 @@ def delete_assessment(trace_id: str, assessment_id: str) -> None:
 def attach_feedback(trace_id: str, feedbacks: Iterable[Feedback]) -> list[Assessment]:
     """Attach the feedback an evaluation produced for a stored trace (for ``evaluate``).
 
-    Feedback without a name or whose trace is not stored is skipped, so a judged row never
-    fails because of its trace. The active run's id goes in each one's metadata.
+    Feedback without a name, and any feedback when the trace is not stored, is skipped, so a
+    judged row never fails because of its trace. The active run's id goes in each one's
+    metadata (``mlflow.sourceRun``). One transaction.
 
     Returns:
         The stored assessments.
     """
-    store = _store()
-    if store.get_trace(trace_id) is None:
-        return []
     run_id = _active_run_id()
-    stored = []
+    items = []
     for feedback in feedbacks:
         if not isinstance(feedback, Feedback) or not feedback.name:
             continue
         metadata = dict(feedback.metadata or {})
         if run_id is not None:
             metadata.setdefault(SOURCE_RUN_METADATA_KEY, run_id)
-        from dataclasses import replace
-
-        stored.append(store.create_assessment(trace_id, replace(feedback, metadata=metadata)))
-    return stored
+        items.append(replace(feedback, trace_id=trace_id, metadata=metadata))
+    return _store().log_assessments(items) if items else []

@@ -307,3 +307,32 @@ def test_search_over_10000_traces_is_fast(tmp_path: Path) -> None:
         assert took < 3.0, f"search_traces took {took:.2f} s over 10,000 traces"
     finally:
         evalkit.set_tracking_uri(None)
+
+
+def test_evaluate_attaches_scores_to_the_stored_traces_it_judged(five: list[str]) -> None:
+    traces = evalkit.search_traces(return_type="list", max_results=2)  # traces 4 and 3
+
+    @evalkit.scorer
+    def used_tool(trace: Trace) -> bool:
+        return bool(trace.search_spans(span_type="TOOL"))
+
+    @evalkit.scorer
+    def broken(outputs: str) -> int:
+        raise KeyError("nope")
+
+    data = [{"inputs": t.root.inputs, "outputs": t.root.outputs, "trace": t} for t in traces]  # type: ignore[union-attr]
+    data.append({"inputs": {"q": "fresh"}, "outputs": "x", "trace": _trace(99)})  # not stored
+    result = evalkit.evaluate(data=data, scorers=[used_tool, broken])
+    assert result.run_id is not None
+    stored = evalkit.get_trace(five[4])
+    assert stored is not None
+    by_name = {a.name: a for a in stored.info.assessments}
+    assert set(by_name) == {"used_tool", "broken"}
+    ok, failed = by_name["used_tool"], by_name["broken"]
+    assert isinstance(ok, Feedback) and ok.value is True
+    assert ok.source == AssessmentSource(source_type="CODE", source_id="used_tool")
+    assert ok.metadata["mlflow.sourceRun"] == result.run_id
+    assert isinstance(failed, Feedback) and failed.error is not None
+    assert failed.error.error_code == "KeyError"
+    assert evalkit.get_trace(five[0]).info.assessments == []  # type: ignore[union-attr]
+    assert evalkit.get_trace(_trace(99).info.trace_id) is None

@@ -629,6 +629,10 @@ class SqlStore:
         """Attach a feedback or expectation to a trace."""
         return _traces.create_assessment(self, trace_id, assessment)
 
+    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+        """Attach many assessments (each with its ``trace_id``) in one transaction."""
+        return _traces.log_assessments(self, assessments)
+
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
         """One assessment of a trace."""
         return _traces.get_assessment(self, trace_id, assessment_id)

@@ -62,6 +62,7 @@ __all__ = [
     "delete_traces",
     "get_assessment",
     "get_traces",
+    "log_assessments",
     "log_traces",
     "search_traces",
     "set_trace_tag",
@@ -521,6 +522,30 @@ def create_assessment(store: SqlStore, trace_id: str, assessment: Assessment) ->
         _require(conn, trace_id)
         conn.execute(t.assessments.insert().values(**row))
     return _assessment(row)
+
+
+def log_assessments(store: SqlStore, assessments: Sequence[Assessment]) -> list[Assessment]:
+    """Attach many assessments (each names its ``trace_id``) in one transaction; those whose
+    trace is not stored are skipped. Returns the stored ones, with ids and times."""
+    wanted = [a for a in assessments if a.trace_id]
+    if not wanted:
+        return []
+    rows = [_assessment_row(str(a.trace_id), replace(a, assessment_id=None)) for a in wanted]
+    ids = sorted({r["trace_id"] for r in rows})
+    with store.write() as conn:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            known.update(
+                r[0]
+                for r in conn.execute(
+                    sa.select(t.trace_info.c.trace_id).where(t.trace_info.c.trace_id.in_(chunk))
+                )
+            )
+        rows = [r for r in rows if r["trace_id"] in known]
+        if rows:
+            conn.execute(t.assessments.insert(), rows)
+    return [_assessment(r) for r in rows]
 
 
 def get_assessment(store: SqlStore, trace_id: str, assessment_id: str) -> Assessment:
