@@ -124,3 +124,9 @@ def test_validate_names_what_is_wrong(spans: list[tuple[str, str | None]], messa
 def test_bad_state_is_a_clear_error() -> None:
     with pytest.raises(DataError, match="not one of OK, ERROR"):
         TraceInfo(state="DONE")
+
+
+def test_a_trace_without_a_root_is_refused() -> None:
+    t = Trace(spans=[Span(name="a", span_id="1", parent_id="1")])
+    with pytest.raises(DataError, match="no root span"):
+        t.validate()

@@ -233,3 +233,14 @@ def test_env_variable_turns_tracing_on_and_exit_flushes(tmp_path: Path) -> None:
         assert sorted(t.root.outputs for t in traces) == ["A", "B", "C"]  # type: ignore[union-attr]
     finally:
         evalkit.set_tracking_uri(None)
+
+
+def test_set_destination_picks_the_experiment() -> None:
+    experiment_id = evalkit.create_experiment("elsewhere")
+    tracing.set_destination(experiment_id=experiment_id)
+    assert tracing.is_enabled()
+    agent("routed")
+    tracing.flush(10)
+    assert evalkit.search_traces(return_type="list") == []  # not the active experiment
+    (trace,) = evalkit.search_traces(experiment_ids=[experiment_id], return_type="list")
+    assert trace.root is not None and trace.root.inputs == {"question": "routed"}

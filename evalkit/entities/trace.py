@@ -587,8 +587,8 @@ class Trace:
             while node.parent_id is not None:
                 if node.parent_id in seen:
                     raise DataError(
-                        f"{where}: spans {sorted(seen)} form a cycle of parent ids; "
-                        "a span cannot run inside itself"
+                        f"{where}: spans {sorted(seen)} form a cycle of parent ids, so the "
+                        "trace has no root span; a span cannot run inside itself"
                     )
                 seen.add(node.parent_id)
                 node = by_id[node.parent_id]
