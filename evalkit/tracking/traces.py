@@ -158,6 +158,7 @@ def search_traces(
     return_type: Literal["pandas", "list"] = "pandas",
     *,
     experiment_names: Sequence[str] | None = None,
+    model_id: str | None = None,
 ) -> Any:
     """Find stored traces, as a DataFrame (default) or a list of :class:`Trace` (MLflow's).
 
@@ -174,6 +175,8 @@ def search_traces(
         run_id: Only traces logged in this run.
         return_type: ``"pandas"`` or ``"list"``.
         experiment_names: Or the experiments to search, by name.
+        model_id: Only traces whose metadata ``mlflow.modelId`` is this (MLflow's
+            ``search_traces(model_id=...)``).
 
     Returns:
         With ``"pandas"``: one row per trace, columns :data:`TRACE_COLUMNS` (``trace`` holds
@@ -194,6 +197,10 @@ def search_traces(
         ids.append(experiment.experiment_id)
     if experiment_ids is None and experiment_names is None:
         ids = [_experiment(store)]
+    if model_id is not None:
+        quoted = str(model_id).replace("'", "''")
+        clause = f"metadata.`mlflow.modelId` = '{quoted}'"
+        filter_string = f"{filter_string} AND {clause}" if filter_string else clause
     traces = store.search_traces(ids, filter_string, max_results, order_by, run_id)
     return traces if return_type == "list" else traces_to_frame(traces)
 

@@ -114,6 +114,15 @@ def test_filters(five: list[str], filter_string: str, expected: list[int]) -> No
     assert _ids(got) == expected
 
 
+def test_model_id_selects_by_mlflow_model_id_metadata(backend: str) -> None:
+    tagged = _trace(1)
+    tagged.info.trace_metadata["mlflow.modelId"] = "m-o'brien"
+    evalkit.log_traces([tagged, _trace(2)])
+    got = evalkit.search_traces(model_id="m-o'brien", return_type="list")
+    assert _ids(got) == [1]
+    assert evalkit.search_traces(model_id="m-x", filter_string="attributes.status = 'OK'").empty
+
+
 def test_order_and_max_results(five: list[str]) -> None:
     assert _ids(evalkit.search_traces(return_type="list")) == [4, 3, 2, 1, 0]  # newest first
     got = evalkit.search_traces(
