@@ -134,7 +134,8 @@ class _Exporter:
             return
         items.append(trace)
         if self.thread is None or not self.thread.is_alive():
-            self._start()
+            with contextlib.suppress(RuntimeError):  # no new threads at interpreter shutdown
+                self._start()
         elif len(items) >= self.batch_size and not pending.wake.is_set():
             pending.wake.set()
 
