@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 
 from evalkit.entities.assessments import (
@@ -143,9 +144,13 @@ def spans_json(spans: Sequence[Span], limit: int = MAX_SPAN_FIELD_CHARS) -> str:
     One ``json.dumps`` of the whole trace when it is small (the usual case: no field can
     exceed ``limit`` if the whole does not); field by field, capped, otherwise.
     """
-    try:
-        text = json.dumps([_raw_record(s) for s in spans], default=str, ensure_ascii=False)
-    except (TypeError, ValueError):  # e.g. a circular structure: the careful path below
+    try:  # orjson: the export thread's main cost is this encode (5-10x json's speed)
+        text = orjson.dumps(
+            [_raw_record(s) for s in spans],
+            default=str,
+            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY,
+        ).decode()
+    except (TypeError, ValueError):  # a circular structure, a huge int: the careful path
         text = None
     if text is not None and len(text) <= limit:
         return text
@@ -346,7 +351,7 @@ def get_traces(conn: sa.Connection, trace_ids: Sequence[str]) -> list[Trace]:
                 tags=tags.get(tid, {}),
                 assessments=assessments.get(tid, []),
             )
-            spans = [Span.from_dict(s) for s in json.loads(row["spans"])]
+            spans = [Span.from_dict(s) for s in orjson.loads(row["spans"])]
             found[tid] = Trace(info=info, data=TraceData(spans=spans))
     return [found[i] for i in trace_ids if i in found]
 
