@@ -130,3 +130,5 @@ def test_a_trace_without_a_root_is_refused() -> None:
     t = Trace(spans=[Span(name="a", span_id="1", parent_id="1")])
     with pytest.raises(DataError, match="no root span"):
         t.validate()
+    with pytest.raises(DataError, match="no spans, so no root span"):
+        Trace().validate()

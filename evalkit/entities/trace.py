@@ -559,7 +559,7 @@ class Trace:
         return {a.name: a.value for a in self.info.assessments if isinstance(a, Expectation)}
 
     def validate(self) -> None:
-        """Check the spans form one tree: ids unique, parents known, no cycle, one root.
+        """Check the spans form one tree: some spans, ids unique, parents known, no cycle.
 
         Raises:
             DataError: Naming the trace, the span and what is wrong.
@@ -573,7 +573,7 @@ class Trace:
                 raise DataError(f"{where}: span_id {s.span_id!r} is used by two spans")
             by_id[s.span_id] = s
         if not self.data.spans:
-            return
+            raise DataError(f"{where}: no spans, so no root span; a stored trace needs one")
         roots = [s for s in self.data.spans if s.parent_id is None]
         for s in self.data.spans:
             if s.parent_id is not None and s.parent_id not in by_id:
