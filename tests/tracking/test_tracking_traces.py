@@ -345,3 +345,17 @@ def test_evaluate_attaches_scores_to_the_stored_traces_it_judged(five: list[str]
     assert failed.error.error_code == "KeyError"
     assert evalkit.get_trace(five[0]).info.assessments == []  # type: ignore[union-attr]
     assert evalkit.get_trace(_trace(99).info.trace_id) is None
+
+
+def test_the_logged_results_table_keeps_each_rows_trace(backend: str) -> None:
+    @evalkit.scorer
+    def spans(trace: Trace) -> int:
+        return len(trace.spans)
+
+    trace = _trace(5)
+    result = evalkit.evaluate(
+        data=[{"inputs": {"q": "x"}, "outputs": "y", "trace": trace}], scorers=[spans]
+    )
+    table = evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])
+    (cell,) = table["trace"]
+    assert Trace.from_dict(cell) == trace
