@@ -33,6 +33,8 @@ _PRIMITIVES = (bool, int, float, str)
 _NO_METADATA: Any = MappingProxyType({})
 _new = object.__new__
 _set = object.__setattr__
+_STORED_FIELDS = ("trace_id", "assessment_id", "span_id", "create_time_ms", "last_update_time_ms")
+"""Feedback's fields that only a stored assessment has (all ``None`` here)."""
 
 
 def _value_feedback(name: str, value: Any) -> Feedback:
@@ -45,6 +47,8 @@ def _value_feedback(name: str, value: Any) -> Feedback:
     _set(fb, "source", None)
     _set(fb, "error", None)
     _set(fb, "metadata", _NO_METADATA)
+    for field in _STORED_FIELDS:
+        _set(fb, field, None)
     return fb
 
 

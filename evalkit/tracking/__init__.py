@@ -10,9 +10,9 @@ first use, not on ``import evalkit``.
 Modules: :mod:`.store` (the protocol, ``open_store``), :mod:`.sql` (its SQL implementation),
 :mod:`.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
 :mod:`.client` (``MlflowClient``), :mod:`.prompts` and :mod:`.prompt_registry` (the prompt
-registry),
-:mod:`.datasets` (EvaluationDataset), :mod:`.artifacts`, :mod:`.evaluation` (logging an
-evaluation), :mod:`.journal` (resume), :mod:`.filters` (the search syntax).
+registry), :mod:`.datasets` (EvaluationDataset), :mod:`.traces` (traces and assessments),
+:mod:`.artifacts`, :mod:`.evaluation` (logging an evaluation), :mod:`.journal` (resume),
+:mod:`.filters` (the search syntax).
 
 The fluent API keeps MLflow's names and meanings::
 
@@ -98,6 +98,21 @@ from evalkit.tracking.runs import (
     ViewType,
 )
 from evalkit.tracking.store import TrackingStore, open_store
+from evalkit.tracking.traces import (
+    attach_feedback,
+    delete_assessment,
+    delete_trace_tag,
+    delete_traces,
+    get_assessment,
+    get_trace,
+    log_assessment,
+    log_expectation,
+    log_feedback,
+    log_traces,
+    search_traces,
+    set_trace_tag,
+    update_assessment,
+)
 
 __all__ = [
     "ActiveRun",
@@ -123,22 +138,28 @@ __all__ = [
     "ViewType",
     "active_run",
     "add_dataset_to_experiments",
+    "attach_feedback",
     "create_dataset",
     "create_experiment",
+    "delete_assessment",
     "delete_dataset",
     "delete_dataset_tag",
     "delete_prompt_alias",
     "delete_prompt_tag",
     "delete_prompt_version_tag",
     "delete_run",
+    "delete_trace_tag",
+    "delete_traces",
     "end_run",
     "get_artifact_uri",
+    "get_assessment",
     "get_dataset",
     "get_experiment",
     "get_experiment_by_name",
     "get_metric_history",
     "get_prompt_tags",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "last_active_run",
     "load_prompt",
@@ -146,7 +167,10 @@ __all__ = [
     "local_store_folder",
     "log_artifact",
     "log_artifacts",
+    "log_assessment",
     "log_dict",
+    "log_expectation",
+    "log_feedback",
     "log_input",
     "log_metric",
     "log_metrics",
@@ -154,6 +178,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "log_traces",
     "open_store",
     "register_prompt",
     "remove_dataset_from_experiments",
@@ -162,6 +187,7 @@ __all__ = [
     "search_experiments",
     "search_prompts",
     "search_runs",
+    "search_traces",
     "set_dataset_tags",
     "set_experiment",
     "set_prompt_alias",
@@ -169,6 +195,8 @@ __all__ = [
     "set_prompt_version_tag",
     "set_tag",
     "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_run",
+    "update_assessment",
 ]

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ def copy_in(local_path: str | os.PathLike[str], destination_dir: Path) -> None:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, Trace):  # a per-row trace: MLflow's dict form, spans and all
+        return value.to_dict()
     if hasattr(value, "tolist"):  # numpy arrays (any dtype, nested ones too) and scalars
         return value.tolist()
     if hasattr(value, "isoformat"):

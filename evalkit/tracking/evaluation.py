@@ -12,7 +12,9 @@ What a logged evaluation holds:
 * artifacts: ``eval_results_table.json`` (the per-row table, read it back with
   ``evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])``) and
   ``scorers.json`` (the full configurations, which params would truncate);
-* the dataset as the run's input (context ``"evaluation"``).
+* the dataset as the run's input (context ``"evaluation"``);
+* for rows whose trace came from the store, each score attached to that trace as a
+  ``Feedback`` (:func:`attach_trace_feedback`).
 
 It goes to the active run, or to a new run that ends when the evaluation is logged. If the
 active run already has params that disagree (a second evaluation in one run), the
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
     from evalkit.tracking.store import TrackingStore
 
-__all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "open_evaluation_log"]
+__all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "attach_trace_feedback", "open_evaluation_log"]
 
 TABLE_ARTIFACT = "eval_results_table.json"
 """The artifact name of the per-row table."""
@@ -301,4 +303,94 @@ class EvaluationLogger:
             raise
         if own_run:
             self.store.update_run(run_id, status=RunStatus.FINISHED)
+        try:
+            attach_trace_feedback(self.store, table, scorers, run_id)
+        except (EvalkitError, OSError) as exc:
+            warnings.warn(
+                f"evaluate(): the scores could not be attached to the stored traces ({exc})",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         return run_id
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars -> Python values
+    value = item() if callable(item) and not isinstance(value, str | bytes) else value
+    if isinstance(value, float) and value != value:  # NaN: no value
+        return None
+    return value
+
+
+def attach_trace_feedback(
+    store: TrackingStore, table: Any, scorers: Sequence[Scorer], run_id: str
+) -> int:
+    """Attach each row's scores to its trace, for rows whose trace came from the store.
+
+    A row's trace counts as stored when it has an ``experiment_id`` (traces captured while
+    predicting have none); each metric column ``M/value`` becomes a :class:`Feedback` named
+    ``M`` with its rationale or error, sourced ``LLM_JUDGE`` / the judge's model for judges
+    and ``CODE`` / the scorer's name otherwise, and ``mlflow.sourceRun`` = the run. One
+    transaction. Returns how many were attached.
+    """
+    from evalkit.entities import (
+        AssessmentError,
+        AssessmentSource,
+        AssessmentSourceType,
+        Feedback,
+    )
+
+    if "trace" not in getattr(table, "columns", ()):
+        return 0
+    traces = list(table["trace"])
+    stored = [
+        i
+        for i, t in enumerate(traces)
+        if getattr(getattr(t, "info", None), "experiment_id", None) is not None
+    ]
+    if not stored:
+        return 0
+    metrics = [c[: -len("/value")] for c in table.columns if str(c).endswith("/value")]
+    by_name = {s.name: s for s in scorers}
+
+    def source(metric: str) -> AssessmentSource:
+        scorer = by_name.get(metric) or next(
+            (s for s in scorers if metric.startswith(f"{s.name}/")), None
+        )
+        model = getattr(scorer, "model", None)
+        if model:
+            return AssessmentSource(
+                source_type=AssessmentSourceType.LLM_JUDGE, source_id=str(model)
+            )
+        name = scorer.name if scorer else metric
+        return AssessmentSource(source_type=AssessmentSourceType.CODE, source_id=name)
+
+    sources = {m: source(m) for m in metrics}
+    columns = {
+        c: list(table[c]) for c in table.columns if str(c).split("/")[0] in by_name or "/" in str(c)
+    }
+    items = []
+    for i in stored:
+        trace_id = traces[i].info.trace_id
+        for m in metrics:
+            value = _plain(columns[f"{m}/value"][i])
+            code = _plain(columns.get(f"{m}/error_code", [None] * len(traces))[i])
+            rationale = _plain(columns.get(f"{m}/rationale", [None] * len(traces))[i])
+            if value is None and code is None:
+                continue
+            error = None
+            if code is not None:
+                message = _plain(columns.get(f"{m}/error_message", [None] * len(traces))[i])
+                error = AssessmentError(error_code=str(code), error_message=message)
+            items.append(
+                Feedback(
+                    name=m,
+                    value=value,
+                    rationale=rationale,
+                    error=error,
+                    source=sources[m],
+                    metadata={"mlflow.sourceRun": run_id},
+                    trace_id=trace_id,
+                )
+            )
+    return len(store.log_assessments(items)) if items else 0

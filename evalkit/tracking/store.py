@@ -6,9 +6,11 @@ a :class:`TrackingStore`; only the implementation knows how things are kept. Tod
 implements the protocol and adds its URI scheme to :data:`_SCHEMES`.
 
 The protocol is made of small parts, one per kind of thing stored, so that traces,
-assessments and prompts can be added as parts of their own::
+assessments and prompts are parts of their own::
 
-    class TrackingStore(ExperimentStore, RunStore, DatasetStore, PromptStore, Protocol): ...
+    class TrackingStore(
+        ExperimentStore, RunStore, DatasetStore, PromptStore, TraceStore, Protocol
+    ): ...
 
 Artifacts are files under each run's ``artifact_uri`` (see :mod:`evalkit.tracking.artifacts`);
 a store says where that folder is (:attr:`TrackingStore.artifact_root`).
@@ -20,6 +22,8 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from evalkit.entities.assessments import Assessment
+from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
@@ -40,6 +44,7 @@ __all__ = [
     "PromptStore",
     "RunStore",
     "StoreBackend",
+    "TraceStore",
     "TrackingStore",
     "open_store",
     "resolve_uri",
@@ -266,11 +271,75 @@ class PromptStore(Protocol):
 
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with all its versions, tags and aliases (permanently)."""
+
+
+class TraceStore(Protocol):
+    """Traces (info, spans, tags, metadata) and their assessments (feedback, expectations)."""
+
+    def log_traces(self, traces: Sequence[Trace]) -> None:
+        """Store whole traces (each names its experiment), all or nothing; a trace id stored
+        before is replaced. Raises DataError for a malformed trace, before writing."""
+        ...
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """The trace with its spans and assessments, or ``None``."""
+        ...
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        run_id: str | None = None,
+    ) -> list[Trace]:
+        """The traces that match (MLflow's trace filter syntax), default newest first."""
+        ...
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Delete traces older than a time, or by id; return how many were deleted."""
+        ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: Any) -> None:
+        """Set one tag of a stored trace."""
+        ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete one tag of a stored trace."""
+        ...
+
+    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+        """Attach a feedback or expectation to a trace; return it with its id and times."""
+        ...
+
+    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+        """Attach many assessments (each names its ``trace_id``) in one transaction; those
+        whose trace is not stored are skipped. Returns the stored ones."""
+        ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """One assessment of a trace. Raises TrackingError if there is none."""
+        ...
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Change fields of an assessment; return the new version."""
+        ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Delete one assessment of a trace."""
         ...
 
 
 @runtime_checkable
-class TrackingStore(ExperimentStore, RunStore, DatasetStore, PromptStore, Protocol):
+class TrackingStore(ExperimentStore, RunStore, DatasetStore, PromptStore, TraceStore, Protocol):
     """Everything evalkit keeps: experiments, runs, datasets, prompts (traces and
     assessments join as parts of their own).
 

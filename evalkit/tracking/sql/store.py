@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalkit.entities.assessments import Assessment
+from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.runs import (
@@ -39,6 +41,7 @@ from evalkit.tracking.sql import engine as _engine
 from evalkit.tracking.sql import prompts as _prompts
 from evalkit.tracking.sql import queries as _queries
 from evalkit.tracking.sql import schema as t
+from evalkit.tracking.sql import traces as _traces
 from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID
 
 __all__ = ["SqlStore"]
@@ -664,6 +667,73 @@ class SqlStore:
     def delete_prompt(self, name: str) -> None:
         """Delete a prompt with all its versions, tags and aliases (permanently)."""
         _prompts.delete_prompt(self, name)
+
+    # -- traces and assessments ------------------------------------------------------------
+
+    def log_traces(self, traces: Sequence[Trace]) -> None:
+        """Store whole traces in one transaction (see :mod:`evalkit.tracking.sql.traces`)."""
+        _traces.log_traces(self, traces)
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """The trace with its spans and assessments, or ``None``."""
+        with self.read() as conn:
+            found = _traces.get_traces(conn, [trace_id])
+        return found[0] if found else None
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        run_id: str | None = None,
+    ) -> list[Trace]:
+        """The traces that match, in order (default newest first)."""
+        return _traces.search_traces(
+            self, experiment_ids, filter_string, max_results, order_by, run_id
+        )
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Delete traces older than a time, or by id; return how many."""
+        return _traces.delete_traces(
+            self, experiment_id, max_timestamp_millis, max_traces, trace_ids
+        )
+
+    def set_trace_tag(self, trace_id: str, key: str, value: Any) -> None:
+        """Set one tag of a stored trace."""
+        _traces.set_trace_tag(self, trace_id, key, value)
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete one tag of a stored trace."""
+        _traces.delete_trace_tag(self, trace_id, key)
+
+    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+        """Attach a feedback or expectation to a trace."""
+        return _traces.create_assessment(self, trace_id, assessment)
+
+    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+        """Attach many assessments (each with its ``trace_id``) in one transaction."""
+        return _traces.log_assessments(self, assessments)
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """One assessment of a trace."""
+        return _traces.get_assessment(self, trace_id, assessment_id)
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Change fields of an assessment."""
+        return _traces.update_assessment(self, trace_id, assessment_id, changes)
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Delete one assessment of a trace."""
+        _traces.delete_assessment(self, trace_id, assessment_id)
 
 
 def _param_value(key: str, value: Any) -> str:
