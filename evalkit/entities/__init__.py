@@ -8,25 +8,46 @@ against MLflow reads the same here. Tracking's records (runs, experiments, ...) 
 * :mod:`evalkit.entities.assessments` -- ``Feedback``, ``AssessmentError``, ``AssessmentSource``;
 * :mod:`evalkit.entities.metric_value` -- ``MetricValue``;
 * :mod:`evalkit.entities.usage` -- ``Usage``;
+* :mod:`evalkit.entities.trace` -- ``Trace``, ``TraceInfo``, ``TraceData``, ``Span``;
 * :mod:`evalkit.entities.result` -- ``EvaluationResult``.
 """
 
 from evalkit.entities.assessments import (
+    Assessment,
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
+    Expectation,
     Feedback,
 )
 from evalkit.entities.metric_value import MetricValue
 from evalkit.entities.result import EvaluationResult
+from evalkit.entities.trace import (
+    Span,
+    SpanEvent,
+    SpanType,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceState,
+)
 from evalkit.entities.usage import Usage
 
 __all__ = [
+    "Assessment",
     "AssessmentError",
     "AssessmentSource",
     "AssessmentSourceType",
     "EvaluationResult",
+    "Expectation",
     "Feedback",
     "MetricValue",
+    "Span",
+    "SpanEvent",
+    "SpanType",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceState",
     "Usage",
 ]

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AssessmentError", "AssessmentSource", "AssessmentSourceType", "Feedback"]
+__all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
+    "Expectation",
+    "Feedback",
+]
 
 
 class AssessmentSourceType(enum.StrEnum):
@@ -85,7 +92,58 @@ class Feedback:
     """Set instead of a value when the assessment failed for this record."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Free-form extra information, e.g. token usage of a judge call."""
+    trace_id: str | None = None
+    """The trace this assessment is attached to, once stored with one."""
+    assessment_id: str | None = None
+    """The store's id of this assessment (``None`` until stored)."""
+    span_id: str | None = None
+    """The span of the trace it assesses, when it assesses one step only."""
+    create_time_ms: int | None = None
+    """When it was stored, in milliseconds since the epoch."""
+    last_update_time_ms: int | None = None
+    """When it was last changed, in milliseconds since the epoch."""
 
     def __post_init__(self) -> None:
         if isinstance(self.error, BaseException):
             object.__setattr__(self, "error", AssessmentError.from_exception(self.error))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Expectation:
+    """What a record should produce (a ground truth), attached to a trace: MLflow's Expectation.
+
+    ``evaluate`` reads a trace's expectations as the row's ``expectations``.
+    """
+
+    name: str
+    """What is expected, e.g. ``"expected_response"`` or ``"expected_facts"``."""
+    value: Any = None
+    """The expected value."""
+    source: AssessmentSource | None = None
+    """Who stated it (usually a human)."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form extra information."""
+    trace_id: str | None = None
+    """The trace this expectation is attached to, once stored with one."""
+    assessment_id: str | None = None
+    """The store's id of this expectation (``None`` until stored)."""
+    span_id: str | None = None
+    """The span of the trace it is about, when about one step only."""
+    create_time_ms: int | None = None
+    """When it was stored, in milliseconds since the epoch."""
+    last_update_time_ms: int | None = None
+    """When it was last changed, in milliseconds since the epoch."""
+
+    @property
+    def rationale(self) -> None:
+        """Expectations carry no rationale (present so both kinds read alike)."""
+        return None
+
+    @property
+    def error(self) -> None:
+        """Expectations carry no error (present so both kinds read alike)."""
+        return None
+
+
+Assessment = Feedback | Expectation
+"""An assessment of a trace: a :class:`Feedback` or an :class:`Expectation`."""
