@@ -6,8 +6,12 @@
 * Built-in judges (scorers): :class:`Correctness`, :class:`RelevanceToQuery`,
   :class:`Safety`, :class:`Guidelines`, :class:`ExpectationsGuidelines`,
   :class:`RetrievalGroundedness`, :class:`RetrievalRelevance`,
-  :class:`RetrievalSufficiency`; :func:`get_all_scorers`. Also importable from
-  ``evalkit.scorers``.
+  :class:`RetrievalSufficiency`; :func:`get_all_scorers` (the single-turn ones). Also
+  importable from ``evalkit.scorers``.
+* Conversation judges (session-level, once per conversation; :mod:`.conversation`):
+  :class:`ConversationCompleteness`, :class:`UserFrustration`, :class:`KnowledgeRetention`,
+  :class:`RoleAdherence`.
+* Agent judges (:mod:`.agent`): :class:`ToolCallCorrectness`, :class:`GoalCompletion`.
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -18,6 +22,7 @@ The judge model: the one a judge is given, else :func:`set_default_model`'s, els
 (litellm, loaded on first call); point tests at :class:`evalkit.testing.JudgeServer`.
 """
 
+from evalkit.judges.agent import GoalCompletion, ToolCallCorrectness
 from evalkit.judges.base import Judge
 from evalkit.judges.builtin_scorers import (
     Correctness,
@@ -29,6 +34,12 @@ from evalkit.judges.builtin_scorers import (
     RetrievalSufficiency,
     Safety,
     get_all_scorers,
+)
+from evalkit.judges.conversation import (
+    ConversationCompleteness,
+    KnowledgeRetention,
+    RoleAdherence,
+    UserFrustration,
 )
 from evalkit.judges.functions import (
     custom_prompt_judge,
@@ -45,16 +56,22 @@ from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_mod
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ConversationCompleteness",
     "Correctness",
     "ExpectationsGuidelines",
+    "GoalCompletion",
     "Guidelines",
     "InstructionsJudge",
     "Judge",
+    "KnowledgeRetention",
     "RelevanceToQuery",
     "RetrievalGroundedness",
     "RetrievalRelevance",
     "RetrievalSufficiency",
+    "RoleAdherence",
     "Safety",
+    "ToolCallCorrectness",
+    "UserFrustration",
     "custom_prompt_judge",
     "get_all_scorers",
     "get_default_model",

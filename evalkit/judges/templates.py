@@ -32,6 +32,7 @@ __all__ = [
     "Turns",
     "format_value",
     "load_prompt",
+    "packaged_template",
 ]
 
 JUDGE_VARIABLES: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace", "conversation")
@@ -197,6 +198,14 @@ def _explain_undefined(exc: Exception, values: Mapping[str, Any]) -> str:
     ]
     have = f" (this record's {'; '.join(fields)})" if fields else ""
     return f"the template reads a value this record does not have: {exc}{have}"
+
+
+@functools.cache
+def packaged_template(package: str, name: str, allowed: tuple[str, ...]) -> Template:
+    """The checked template of prompt file ``<name>.jinja`` inside ``package`` (a built-in
+    judge's prompt kept beside its module)."""
+    text = resources.files(package).joinpath(f"{name}.jinja").read_text("utf-8")
+    return Template(text, allowed=allowed, owner=f"built-in prompt {name!r}")
 
 
 @functools.cache
