@@ -177,7 +177,9 @@ def test_tool_call_correctness_reads_tool_spans_in_evaluate(judge_server: JudgeS
     assert result.metrics["tool_call_correctness/mean"] == 1.0
     assert result.metrics["goal_completion/mean"] == 1.0
     (task,) = [
-        r.messages[1]["content"] for r in judge_server.requests if "Tool calls the agent made" in r.prompt
+        r.messages[1]["content"]
+        for r in judge_server.requests
+        if "Tool calls the agent made" in r.prompt
     ]
     assert '1. get_weather(city="Paris")' in task and '2. get_time(tz="CET") -> FAILED' in task
 
