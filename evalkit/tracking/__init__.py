@@ -9,8 +9,9 @@ first use, not on ``import evalkit``.
 
 Modules: :mod:`.store` (the protocol, ``open_store``), :mod:`.sql` (its SQL implementation),
 :mod:`.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
-:mod:`.datasets` (EvaluationDataset), :mod:`.artifacts`, :mod:`.evaluation` (logging an
-evaluation), :mod:`.journal` (resume), :mod:`.filters` (the search syntax).
+:mod:`.datasets` (EvaluationDataset), :mod:`.traces` (traces and assessments),
+:mod:`.artifacts`, :mod:`.evaluation` (logging an evaluation), :mod:`.journal` (resume),
+:mod:`.filters` (the search syntax).
 
 The fluent API keeps MLflow's names and meanings::
 
@@ -74,6 +75,21 @@ from evalkit.tracking.runs import (
     ViewType,
 )
 from evalkit.tracking.store import TrackingStore, open_store
+from evalkit.tracking.traces import (
+    attach_feedback,
+    delete_assessment,
+    delete_trace_tag,
+    delete_traces,
+    get_assessment,
+    get_trace,
+    log_assessment,
+    log_expectation,
+    log_feedback,
+    log_traces,
+    search_traces,
+    set_trace_tag,
+    update_assessment,
+)
 
 __all__ = [
     "ActiveRun",
@@ -90,40 +106,53 @@ __all__ = [
     "TrackingStore",
     "ViewType",
     "active_run",
+    "attach_feedback",
     "create_dataset",
     "create_experiment",
+    "delete_assessment",
     "delete_dataset",
     "delete_dataset_tag",
     "delete_run",
+    "delete_trace_tag",
+    "delete_traces",
     "end_run",
     "get_artifact_uri",
+    "get_assessment",
     "get_dataset",
     "get_experiment",
     "get_experiment_by_name",
     "get_metric_history",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "last_active_run",
     "load_table",
     "local_store_folder",
     "log_artifact",
     "log_artifacts",
+    "log_assessment",
     "log_dict",
+    "log_expectation",
+    "log_feedback",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
     "log_table",
     "log_text",
+    "log_traces",
     "open_store",
     "restore_run",
     "search_datasets",
     "search_experiments",
     "search_runs",
+    "search_traces",
     "set_dataset_tags",
     "set_experiment",
     "set_tag",
     "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_run",
+    "update_assessment",
 ]

@@ -20,7 +20,14 @@ from typing import Any
 
 from evalkit.errors import TrackingError
 
-__all__ = ["Clause", "OrderBy", "compare", "parse_filter", "parse_order_by"]
+__all__ = [
+    "TRACE_ENTITIES",
+    "Clause",
+    "OrderBy",
+    "compare",
+    "parse_filter",
+    "parse_order_by",
+]
 
 _ENTITIES = {
     "metric": "metric",
@@ -37,6 +44,20 @@ _ENTITIES = {
     "run": "attribute",
     "dataset": "attribute",
 }
+
+TRACE_ENTITIES = {
+    "tag": "tag",
+    "tags": "tag",
+    "metadata": "metadata",
+    "request_metadata": "metadata",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "trace": "attribute",
+    "run": "attribute",
+}
+"""The entities of a trace filter (MLflow's ``search_traces`` syntax): ``attributes.status``,
+``trace.name``, ``tags.<key>``, ``metadata.<key>`` (also ``request_metadata.<key>``)."""
 
 _IDENT = r"""(?:`[^`]+`|"[^"]+"|[A-Za-z_][\w.\-/:]*)(?:\.(?:`[^`]+`|"[^"]+"))?"""
 _OP = (
@@ -80,9 +101,10 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _identifier(text: str, where: str) -> tuple[str, str]:
+def _identifier(text: str, where: str, entities: dict[str, str] | None = None) -> tuple[str, str]:
     head, dot, rest = text.partition(".")
-    entity = _ENTITIES.get(head.lower()) if dot and not head.startswith(("`", '"')) else None
+    known = _ENTITIES if entities is None else entities
+    entity = known.get(head.lower()) if dot and not head.startswith(("`", '"')) else None
     if entity is None:
         return "attribute", _unquote(text)
     if not rest:
@@ -115,8 +137,11 @@ def _scalar(raw: str) -> Any:
     )
 
 
-def parse_filter(filter_string: str | None) -> list[Clause]:
+def parse_filter(filter_string: str | None, entities: dict[str, str] | None = None) -> list[Clause]:
     """Parse a filter string into clauses (all must hold).
+
+    ``entities`` maps identifier prefixes to entities (default: a run's; traces pass
+    :data:`TRACE_ENTITIES`).
 
     Raises:
         TrackingError: The filter does not parse; the message shows where.
@@ -136,7 +161,7 @@ def parse_filter(filter_string: str | None) -> list[Clause]:
         where = f"filter_string clause {m.group(0).strip()!r}"
         op = re.sub(r"\s+", " ", m.group("op").upper())
         op = {"==": "=", "<>": "!="}.get(op, op)
-        entity, key = _identifier(m.group("ident"), where)
+        entity, key = _identifier(m.group("ident"), where, entities)
         clauses.append(Clause(entity, key, op, _value(m.group("value"), op, where)))
         pos = m.end()
         if pos >= len(text):
@@ -153,7 +178,9 @@ def parse_filter(filter_string: str | None) -> list[Clause]:
 _ORDER = re.compile(rf"\s*(?P<ident>{_IDENT})\s*(?P<dir>ASC|DESC)?\s*$", re.IGNORECASE)
 
 
-def parse_order_by(order_by: list[str] | None) -> list[OrderBy]:
+def parse_order_by(
+    order_by: list[str] | None, entities: dict[str, str] | None = None
+) -> list[OrderBy]:
     """Parse order-by entries such as ``"metrics.loss ASC"`` or ``"start_time DESC"``."""
     out: list[OrderBy] = []
     for entry in order_by or []:
@@ -162,7 +189,7 @@ def parse_order_by(order_by: list[str] | None) -> list[OrderBy]:
             raise TrackingError(
                 f"order_by entry {entry!r} does not parse; write e.g. 'metrics.loss ASC'"
             )
-        entity, key = _identifier(m.group("ident"), f"order_by entry {entry!r}")
+        entity, key = _identifier(m.group("ident"), f"order_by entry {entry!r}", entities)
         out.append(OrderBy(entity, key, (m.group("dir") or "ASC").upper() == "ASC"))
     return out
 

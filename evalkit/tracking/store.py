@@ -8,7 +8,7 @@ implements the protocol and adds its URI scheme to :data:`_SCHEMES`.
 The protocol is made of small parts, one per kind of thing stored, so that traces,
 assessments and prompts can be added as parts of their own::
 
-    class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol): ...
+    class TrackingStore(ExperimentStore, RunStore, DatasetStore, TraceStore, Protocol): ...
 
 Artifacts are files under each run's ``artifact_uri`` (see :mod:`evalkit.tracking.artifacts`);
 a store says where that folder is (:attr:`TrackingStore.artifact_root`).
@@ -20,6 +20,8 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from evalkit.entities.assessments import Assessment
+from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.runs import (
     DatasetInfo,
@@ -38,6 +40,7 @@ __all__ = [
     "ExperimentStore",
     "RunStore",
     "StoreBackend",
+    "TraceStore",
     "TrackingStore",
     "open_store",
     "resolve_uri",
@@ -189,9 +192,70 @@ class DatasetStore(Protocol):
 
 
 @runtime_checkable
-class TrackingStore(ExperimentStore, RunStore, DatasetStore, Protocol):
-    """Everything evalkit keeps: experiments, runs, datasets (traces, assessments and
-    prompts join as parts of their own).
+class TraceStore(Protocol):
+    """Traces (info, spans, tags, metadata) and their assessments (feedback, expectations)."""
+
+    def log_traces(self, traces: Sequence[Trace]) -> None:
+        """Store whole traces (each names its experiment), all or nothing; a trace id stored
+        before is replaced. Raises DataError for a malformed trace, before writing."""
+        ...
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """The trace with its spans and assessments, or ``None``."""
+        ...
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        run_id: str | None = None,
+    ) -> list[Trace]:
+        """The traces that match (MLflow's trace filter syntax), default newest first."""
+        ...
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Delete traces older than a time, or by id; return how many were deleted."""
+        ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: Any) -> None:
+        """Set one tag of a stored trace."""
+        ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete one tag of a stored trace."""
+        ...
+
+    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+        """Attach a feedback or expectation to a trace; return it with its id and times."""
+        ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """One assessment of a trace. Raises TrackingError if there is none."""
+        ...
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Change fields of an assessment; return the new version."""
+        ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Delete one assessment of a trace."""
+        ...
+
+
+@runtime_checkable
+class TrackingStore(ExperimentStore, RunStore, DatasetStore, TraceStore, Protocol):
+    """Everything evalkit keeps: experiments, runs, datasets, traces and assessments
+    (prompts join as a part of their own).
 
     Attributes:
         url: The store's canonical location (for SQL, the database URL); one store per URL.

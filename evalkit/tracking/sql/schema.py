@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 __all__ = ["SCHEMA_VERSION", "metadata"]
 
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0003_traces"
 """The Alembic revision this code expects: the head of the shipped migrations."""
 
 metadata = sa.MetaData()
@@ -168,4 +168,93 @@ dataset_records = sa.Table(
     sa.Column("created_time", sa.BigInteger(), nullable=False),
     sa.Column("last_update_time", sa.BigInteger(), nullable=False),
     sa.UniqueConstraint("dataset_id", "inputs_hash", name="uq_dataset_records_inputs"),
+)
+
+# -- traces (migration 0003_traces) ---------------------------------------------------------
+
+trace_info = sa.Table(
+    "trace_info",
+    metadata,
+    sa.Column("trace_id", sa.String(50), primary_key=True),
+    sa.Column(
+        "experiment_id",
+        _Id,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("request_time", sa.BigInteger(), nullable=False),
+    sa.Column("execution_duration", sa.BigInteger(), nullable=True),
+    sa.Column("state", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(250), nullable=True),
+    sa.Column("client_request_id", sa.String(250), nullable=True),
+    sa.Column("request_preview", sa.Text(), nullable=True),
+    sa.Column("response_preview", sa.Text(), nullable=True),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("span_count", sa.Integer(), nullable=False),
+    sa.Index("ix_trace_info_experiment_time", "experiment_id", "request_time"),
+    sa.Index("ix_trace_info_run_id", "run_id"),
+)
+
+trace_spans = sa.Table(
+    "trace_spans",
+    metadata,
+    sa.Column(
+        "trace_id",
+        sa.String(50),
+        sa.ForeignKey("trace_info.trace_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("spans", sa.Text(), nullable=False),
+)
+
+trace_tags = sa.Table(
+    "trace_tags",
+    metadata,
+    sa.Column(
+        "trace_id",
+        sa.String(50),
+        sa.ForeignKey("trace_info.trace_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+trace_metadata = sa.Table(
+    "trace_metadata",
+    metadata,
+    sa.Column(
+        "trace_id",
+        sa.String(50),
+        sa.ForeignKey("trace_info.trace_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Index("ix_trace_metadata_key_value", "key", "value"),
+)
+
+assessments = sa.Table(
+    "assessments",
+    metadata,
+    sa.Column("assessment_id", sa.String(50), primary_key=True),
+    sa.Column(
+        "trace_id",
+        sa.String(50),
+        sa.ForeignKey("trace_info.trace_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("value", sa.Text(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("rationale", sa.Text(), nullable=True),
+    sa.Column("source_type", sa.String(20), nullable=False),
+    sa.Column("source_id", sa.String(250), nullable=True),
+    sa.Column("span_id", sa.String(50), nullable=True),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("metadata", sa.Text(), nullable=True),
+    sa.Column("create_time_ms", sa.BigInteger(), nullable=False),
+    sa.Column("last_update_time_ms", sa.BigInteger(), nullable=False),
 )

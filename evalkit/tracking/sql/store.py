@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalkit.entities.assessments import Assessment
+from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.runs import (
     DatasetInfo,
@@ -36,6 +38,7 @@ from evalkit.tracking.sql import datasets as _datasets
 from evalkit.tracking.sql import engine as _engine
 from evalkit.tracking.sql import queries as _queries
 from evalkit.tracking.sql import schema as t
+from evalkit.tracking.sql import traces as _traces
 from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID
 
 __all__ = ["SqlStore"]
@@ -576,6 +579,69 @@ class SqlStore:
     ) -> list[DatasetInfo]:
         """Infos of the datasets that match, in order (default newest first)."""
         return _datasets.search(self, experiment_ids, filter_string, max_results, order_by)
+
+    # -- traces and assessments ------------------------------------------------------------
+
+    def log_traces(self, traces: Sequence[Trace]) -> None:
+        """Store whole traces in one transaction (see :mod:`evalkit.tracking.sql.traces`)."""
+        _traces.log_traces(self, traces)
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """The trace with its spans and assessments, or ``None``."""
+        with self.read() as conn:
+            found = _traces.get_traces(conn, [trace_id])
+        return found[0] if found else None
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        run_id: str | None = None,
+    ) -> list[Trace]:
+        """The traces that match, in order (default newest first)."""
+        return _traces.search_traces(
+            self, experiment_ids, filter_string, max_results, order_by, run_id
+        )
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Delete traces older than a time, or by id; return how many."""
+        return _traces.delete_traces(
+            self, experiment_id, max_timestamp_millis, max_traces, trace_ids
+        )
+
+    def set_trace_tag(self, trace_id: str, key: str, value: Any) -> None:
+        """Set one tag of a stored trace."""
+        _traces.set_trace_tag(self, trace_id, key, value)
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete one tag of a stored trace."""
+        _traces.delete_trace_tag(self, trace_id, key)
+
+    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+        """Attach a feedback or expectation to a trace."""
+        return _traces.create_assessment(self, trace_id, assessment)
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """One assessment of a trace."""
+        return _traces.get_assessment(self, trace_id, assessment_id)
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Change fields of an assessment."""
+        return _traces.update_assessment(self, trace_id, assessment_id, changes)
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Delete one assessment of a trace."""
+        _traces.delete_assessment(self, trace_id, assessment_id)
 
 
 def _param_value(key: str, value: Any) -> str:

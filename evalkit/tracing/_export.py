@@ -1,0 +1,322 @@
+"""Exporting finished traces: sampling, a bounded queue and one writer thread.
+
+The app's thread only samples and puts the finished trace on a bounded queue (never blocks:
+a full queue drops the trace and counts it). One daemon thread takes batches off the queue
+and hands them to the sink -- the tracking store, which registers itself
+(:func:`register_sink`), since tracing sits below tracking and must not import it. A sink
+that fails (store down, disk full) loses that batch, counted, and the app never sees it.
+Queued traces are flushed at interpreter exit (bounded by ``flush_timeout_s``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from evalkit.entities.trace import Trace
+from evalkit.errors import EvalkitError, UsageError
+
+__all__ = [
+    "ENV_SAMPLING_RATIO",
+    "ENV_TRACING",
+    "ExportStats",
+    "Sink",
+    "disable",
+    "enable",
+    "export_stats",
+    "flush",
+    "is_enabled",
+    "register_sink",
+    "set_destination",
+]
+
+ENV_TRACING = "EVALKIT_TRACING"
+"""Set to ``1`` to export traces from the start (as :func:`enable` does)."""
+ENV_SAMPLING_RATIO = "EVALKIT_TRACE_SAMPLING_RATIO"
+"""The share of traces exported, 0..1 (``MLFLOW_TRACE_SAMPLING_RATIO`` is read too)."""
+
+Sink = Callable[[list[Trace], "str | None"], None]
+"""Stores a batch of finished traces; the second argument is the destination experiment id."""
+
+_log = logging.getLogger("evalkit.tracing")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExportStats:
+    """What the exporter did since the process started (or since :func:`enable`)."""
+
+    exported: int
+    """Traces the sink stored."""
+    dropped_queue_full: int
+    """Traces dropped because the queue was full (the sink could not keep up)."""
+    dropped_sink_error: int
+    """Traces dropped because the sink failed (e.g. the store was down)."""
+    dropped_invalid: int
+    """Traces dropped because their spans were not one tree."""
+    sampled_out: int
+    """Traces not recorded because of the sampling ratio."""
+    queued: int
+    """Traces waiting to be exported now."""
+    last_error: str | None
+    """The last sink error, as ``"Type: message"``."""
+
+    @property
+    def dropped(self) -> int:
+        """Every trace lost: queue full, sink error or invalid."""
+        return self.dropped_queue_full + self.dropped_sink_error + self.dropped_invalid
+
+
+class _Exporter:
+    """The one exporter of the process: settings, counters, queue and writer thread."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.sample_ratio = 1.0
+        self.batch_size = 100
+        self.flush_timeout_s = 5.0
+        self.experiment_id: str | None = None
+        self.store_sink: Sink | None = None
+        self.user_sink: Callable[[list[Trace]], None] | None = None
+        self.capture: Callable[[], dict[str, str]] | None = None
+        self._lock = threading.Lock()
+        self._reset_queue(10_000)
+
+    def _reset_queue(self, max_queue_size: int) -> None:
+        self.queue: queue.Queue[Trace] = queue.Queue(maxsize=max_queue_size)
+        self.thread: threading.Thread | None = None
+        self.exported = self.dropped_queue_full = self.dropped_sink_error = 0
+        self.dropped_invalid = self.sampled_out = 0
+        self.last_error: str | None = None
+
+    def sampled(self) -> bool:
+        if self.sample_ratio >= 1.0 or random.random() < self.sample_ratio:
+            return True
+        with self._lock:
+            self.sampled_out += 1
+        return False
+
+    def submit(self, trace: Trace) -> None:
+        """Queue a finished trace (app thread): never blocks, never raises."""
+        capture = self.capture
+        if capture is not None:
+            with contextlib.suppress(Exception):  # the app must not notice a tracking problem
+                trace.info.trace_metadata.update(capture())
+        try:
+            self.queue.put_nowait(trace)
+        except queue.Full:
+            with self._lock:
+                self.dropped_queue_full += 1
+            return
+        if self.thread is None or not self.thread.is_alive():
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="evalkit-trace-export", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self) -> None:
+        q = self.queue
+        while True:
+            batch = [q.get()]
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(q.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._export(batch)
+            except BaseException as exc:  # the writer thread must survive anything
+                self.dropped_sink_error += len(batch)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            finally:
+                for _ in batch:
+                    q.task_done()
+
+    def _export(self, batch: list[Trace]) -> None:
+        good = []
+        for trace in batch:
+            try:
+                trace.validate()
+            except EvalkitError as exc:
+                self.dropped_invalid += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                good.append(trace)
+        if not good:
+            return
+        try:
+            if self.user_sink is not None:
+                self.user_sink(good)
+            elif self.store_sink is not None:
+                self.store_sink(good, self.experiment_id)
+            else:
+                raise RuntimeError("no trace sink: import evalkit (tracking registers one)")
+        except Exception as exc:
+            self.dropped_sink_error += len(good)
+            first = self.last_error is None
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            if first or self.dropped_sink_error % 1000 < len(good):
+                _log.warning(
+                    "evalkit tracing: %d trace(s) dropped, the sink failed (%s); "
+                    "the app is unaffected, see evalkit.tracing.export_stats()",
+                    len(good),
+                    self.last_error,
+                )
+            return
+        self.exported += len(good)
+
+    def flush(self, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if self.thread is None or not self.thread.is_alive():
+                self._start()
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    def stats(self) -> ExportStats:
+        return ExportStats(
+            exported=self.exported,
+            dropped_queue_full=self.dropped_queue_full,
+            dropped_sink_error=self.dropped_sink_error,
+            dropped_invalid=self.dropped_invalid,
+            sampled_out=self.sampled_out,
+            queued=self.queue.unfinished_tasks,
+            last_error=self.last_error,
+        )
+
+
+EXPORTER = _Exporter()
+"""The process's exporter (state lives here only)."""
+
+
+def _ratio_from_env() -> float:
+    raw = os.environ.get(ENV_SAMPLING_RATIO) or os.environ.get("MLFLOW_TRACE_SAMPLING_RATIO")
+    if raw is None:
+        return 1.0
+    try:
+        return _check_ratio(float(raw))
+    except (ValueError, UsageError):
+        _log.warning("%s=%r is not in [0, 1]; exporting every trace", ENV_SAMPLING_RATIO, raw)
+        return 1.0
+
+
+def _check_ratio(ratio: float) -> float:
+    if not 0.0 <= ratio <= 1.0:
+        raise UsageError(f"sample_ratio must be between 0 and 1, got {ratio}")
+    return float(ratio)
+
+
+def enable(
+    *,
+    sample_ratio: float | None = None,
+    max_queue_size: int = 10_000,
+    batch_size: int = 100,
+    flush_timeout_s: float = 5.0,
+) -> None:
+    """Export every finished trace (``@evalkit.trace`` / ``start_span``) to the tracking store.
+
+    Traces go to the active experiment (or :func:`set_destination`'s), with the active run's
+    id in their metadata, outside :func:`evalkit.evaluate` too -- that is how production
+    traces arrive. Export runs in one background thread and never blocks the app.
+
+    Args:
+        sample_ratio: The share of traces kept, 0..1 (default ``EVALKIT_TRACE_SAMPLING_RATIO``
+            or 1).
+        max_queue_size: Traces waiting beyond this many are dropped (and counted).
+        batch_size: Traces written per store transaction.
+        flush_timeout_s: How long interpreter exit waits for queued traces.
+
+    Raises:
+        UsageError: A setting is out of range.
+    """
+    if max_queue_size < 1 or batch_size < 1:
+        raise UsageError("max_queue_size and batch_size must be at least 1")
+    ratio = _ratio_from_env() if sample_ratio is None else _check_ratio(sample_ratio)
+    exporter = EXPORTER
+    exporter.flush(exporter.flush_timeout_s)
+    exporter.sample_ratio = ratio
+    exporter.batch_size = batch_size
+    exporter.flush_timeout_s = flush_timeout_s
+    if exporter.queue.maxsize != max_queue_size:
+        exporter._reset_queue(max_queue_size)
+    exporter.enabled = True
+
+
+def disable() -> None:
+    """Stop exporting traces (queued ones are still written)."""
+    EXPORTER.enabled = False
+
+
+def is_enabled() -> bool:
+    """Whether finished traces are exported."""
+    return EXPORTER.enabled
+
+
+def set_destination(
+    experiment_id: str | None = None,
+    *,
+    sink: Callable[[list[Trace]], None] | None = None,
+) -> None:
+    """Where exported traces go, and turn export on (MLflow's ``set_destination``).
+
+    Args:
+        experiment_id: The experiment of the current tracking store (default: the active one).
+        sink: Or a function that receives each batch of finished traces instead of the store.
+    """
+    EXPORTER.experiment_id = None if experiment_id is None else str(experiment_id)
+    EXPORTER.user_sink = sink
+    if not EXPORTER.enabled:
+        enable()
+
+
+def register_sink(sink: Sink, *, capture: Callable[[], dict[str, str]] | None = None) -> None:
+    """Register the store's sink (tracking calls this; users call :func:`set_destination`).
+
+    Args:
+        sink: Stores a batch of traces in an experiment (``None``: the active one); runs in
+            the export thread.
+        capture: Called in the app's thread when a trace ends: metadata to add (the active
+            run's id); must be cheap and must not block.
+    """
+    EXPORTER.store_sink = sink
+    EXPORTER.capture = capture
+
+
+def flush(timeout: float | None = 10.0) -> bool:
+    """Wait until every queued trace is exported (or dropped); ``True`` if all were."""
+    return EXPORTER.flush(timeout)
+
+
+def export_stats() -> ExportStats:
+    """Counts of exported, dropped (queue full, sink error, invalid) and sampled-out traces."""
+    return EXPORTER.stats()
+
+
+def _after_fork() -> None:  # a child must not share its parent's queue or thread
+    EXPORTER._reset_queue(EXPORTER.queue.maxsize)
+
+
+def _at_exit() -> None:
+    if EXPORTER.queue.unfinished_tasks:
+        EXPORTER.flush(EXPORTER.flush_timeout_s)
+
+
+if os.environ.get(ENV_TRACING, "").lower() in ("1", "true", "yes", "on"):
+    EXPORTER.enabled = True
+    EXPORTER.sample_ratio = _ratio_from_env()
+os.register_at_fork(after_in_child=_after_fork)
+atexit.register(_at_exit)

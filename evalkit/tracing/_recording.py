@@ -1,0 +1,245 @@
+"""Recording spans: ``@trace``, ``start_span``, ``collect_trace``.
+
+Spans attach to the active trace through :mod:`contextvars`. Inside :func:`collect_trace`
+(which :func:`evalkit.evaluate` opens around each ``predict_fn`` call) the spans go to the
+collected trace. Outside one, when export is on (:func:`evalkit.tracing.enable`), the first
+span opens a trace of its own and, when it ends, the finished trace is handed to the
+exporter; when export is off the spans are timed and kept nowhere.
+
+The hot path is kept small (a class-based context manager, the decorated function's
+signature read once), since apps trace inside request handlers: see
+``benchmarks/tracing.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from evalkit.entities.trace import Span, SpanEvent, SpanType, Trace
+from evalkit.tracing._export import EXPORTER
+
+__all__ = ["collect_trace", "current_span", "start_span", "to_trace", "trace"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ids = itertools.count(1)
+_UNSAMPLED = Trace()
+"""Marks a context whose trace was sampled out: its spans are timed, not kept."""
+
+_active_trace: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
+    "evalkit_active_trace", default=None
+)
+_active_span: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
+    "evalkit_active_span", default=None
+)
+
+
+@contextlib.contextmanager
+def collect_trace() -> Iterator[Trace]:
+    """Collect the spans started in this block (in this context) into a new :class:`Trace`.
+
+    :func:`evalkit.evaluate` wraps every ``predict_fn`` call in one; use it directly to see
+    what a function records. A collected trace is not exported: its collector owns it.
+    """
+    collected = Trace()
+    trace_token = _active_trace.set(collected)
+    span_token = _active_span.set(None)
+    try:
+        yield collected
+    finally:
+        _active_span.reset(span_token)
+        _active_trace.reset(trace_token)
+        collected.finish_info()
+
+
+def current_span() -> Span | None:
+    """The span of the innermost running step in this context, if any."""
+    return _active_span.get()
+
+
+class start_span:
+    """Record one step: a span that starts here and ends when the block ends.
+
+    Set ``span.outputs`` (or call ``span.set_outputs``) inside the block. An exception
+    marks the span ``ERROR`` (with an ``exception`` event) and propagates. Outside
+    :func:`collect_trace` the span is exported as (part of) a trace when tracing is on
+    (:func:`evalkit.tracing.enable`), and kept nowhere otherwise.
+
+    Args:
+        name: What the step is.
+        span_type: ``"RETRIEVER"``, ``"LLM"``, ``"TOOL"``, ``"CHAIN"``, ... (:class:`SpanType`).
+        inputs: What the step received.
+        attributes: Free-form details.
+
+    Yields:
+        The :class:`Span`.
+    """
+
+    __slots__ = ("_owned", "_span", "_span_token", "_trace_token")
+
+    def __init__(
+        self,
+        name: str,
+        span_type: str = SpanType.UNKNOWN,
+        *,
+        inputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._span = Span(
+            name=name,
+            span_type=span_type,
+            inputs=inputs,
+            attributes=dict(attributes) if attributes else {},
+        )
+        self._owned: Trace | None = None
+        self._trace_token: contextvars.Token[Trace | None] | None = None
+
+    def __enter__(self) -> Span:
+        span = self._span
+        collected = _active_trace.get()
+        if collected is None and EXPORTER.enabled:
+            collected = Trace() if EXPORTER.sampled() else _UNSAMPLED
+            self._trace_token = _active_trace.set(collected)
+            self._owned = collected
+        parent = _active_span.get()
+        span.span_id = f"span-{next(_ids)}"
+        if parent is not None:
+            span.parent_id = parent.span_id
+        if collected is not None and collected is not _UNSAMPLED:
+            span.trace_id = collected.info.trace_id
+            collected.data.spans.append(span)
+        self._span_token = _active_span.set(span)
+        span.start_time_ns = time.time_ns()
+        return span
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        span = self._span
+        span.end_time_ns = time.time_ns()
+        if exc is not None:
+            span.status = "ERROR"
+            span.error = f"{type(exc).__name__}: {exc}"
+            span.events.append(
+                SpanEvent(
+                    name="exception",
+                    timestamp_ns=span.end_time_ns,
+                    attributes={
+                        "exception.type": type(exc).__name__,
+                        "exception.message": str(exc),
+                    },
+                )
+            )
+        _active_span.reset(self._span_token)
+        owned = self._owned
+        if owned is not None:
+            assert self._trace_token is not None
+            _active_trace.reset(self._trace_token)
+            if owned is not _UNSAMPLED:
+                owned.finish_info()
+                EXPORTER.submit(owned)
+
+
+def _binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        signature = None
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if signature is None:
+            return {"args": list(args), "kwargs": kwargs}
+        try:
+            bound = signature.bind_partial(*args, **kwargs)
+        except TypeError:
+            return {"args": list(args), "kwargs": kwargs}
+        arguments = bound.arguments
+        if "self" in arguments or "cls" in arguments:
+            return {k: v for k, v in arguments.items() if k not in ("self", "cls")}
+        return dict(arguments)
+
+    return bind
+
+
+@overload
+def trace(func: F, /) -> F: ...
+
+
+@overload
+def trace(
+    func: None = None, /, *, name: str | None = None, span_type: str = SpanType.UNKNOWN
+) -> Callable[[F], F]: ...
+
+
+def trace(
+    func: F | None = None, /, *, name: str | None = None, span_type: str = SpanType.UNKNOWN
+) -> F | Callable[[F], F]:
+    """Record every call of a function as a span (its arguments in, its return value out).
+
+    Use bare (``@evalkit.trace``) or with options (``@evalkit.trace(span_type="RETRIEVER")``).
+    Works for plain and ``async`` functions.
+
+    Args:
+        func: The function, when used bare.
+        name: The span name; defaults to the function's name.
+        span_type: The kind of step (:class:`SpanType`); default ``"UNKNOWN"``.
+
+    Returns:
+        The wrapped function, or a decorator that wraps one.
+    """
+
+    def wrap(fn: F) -> F:
+        span_name: str = name or str(getattr(fn, "__name__", "span"))
+        bind = _binder(fn)
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with start_span(span_name, span_type, inputs=bind(args, kwargs)) as s:
+                    s.outputs = result = await fn(*args, **kwargs)
+                return result
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with start_span(span_name, span_type, inputs=bind(args, kwargs)) as s:
+                s.outputs = result = fn(*args, **kwargs)
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    if func is not None:
+        return wrap(func)
+    return wrap
+
+
+def to_trace(value: Any) -> Trace | None:
+    """A :class:`Trace` from a trace column value: a Trace, its dict or its JSON string.
+
+    Raises:
+        ValueError: The value is none of those.
+    """
+    if value is None or isinstance(value, Trace):
+        return value
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("a trace string must be the JSON of a trace") from None
+    if isinstance(value, Mapping):
+        return Trace.from_dict(value)
+    kind = type(value).__name__
+    raise ValueError(f"a trace must be a Trace, a dict or a JSON string, not {kind}")
