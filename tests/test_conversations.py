@@ -141,3 +141,19 @@ def test_without_session_ids_there_is_no_conversation_table() -> None:
         data=[{"inputs": {"q": 1}, "outputs": "a"}], scorers=[answered], log=False
     )
     assert set(result.tables) == {"eval_results_table"}
+
+
+def test_turns_are_in_the_order_their_traces_started() -> None:
+    def turn(text: str, start: int) -> Trace:
+        info = TraceInfo(trace_metadata={"mlflow.trace.session": "c"})
+        span = Span(name="chat", span_id="r", inputs={"m": text}, outputs=text, start_time_ns=start)
+        return Trace(info=info, spans=[span])
+
+    @scorer
+    def order(conversation: list[dict[str, Any]]) -> str:
+        return "".join(t["outputs"] for t in conversation)
+
+    newest_first = [turn("c", 30), turn("a", 10), turn("b", 20)]  # as search_traces returns
+    result = evalkit.evaluate(data=newest_first, scorers=[order], log=False)
+    assert result.tables["conversations"]["order/value"].tolist() == ["abc"]
+    assert result.tables["conversations"]["rows"].tolist() == [[1, 2, 0]]
