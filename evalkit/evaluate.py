@@ -342,7 +342,14 @@ def evaluate(
         )
         journaling = Journaling(tracking, rows, run_id, resume is not None, retry_errors)
         if resume is not None:
-            known = journaling.known([s.name for s in resolved if "trace" in s.arguments])
+            known = journaling.known(
+                [s.name for s in resolved if "trace" in s.arguments],
+                [
+                    s.name
+                    for s in resolved
+                    if s.is_session_level_scorer and {"session", "conversation"} & set(s.arguments)
+                ],
+            )
 
     with (
         _model_call_scope(mode, max_concurrent_calls, max_cost, dry_run, resolved) as meter,

@@ -157,3 +157,55 @@ def test_turns_are_in_the_order_their_traces_started() -> None:
     result = evalkit.evaluate(data=newest_first, scorers=[order], log=False)
     assert result.tables["conversations"]["order/value"].tolist() == ["abc"]
     assert result.tables["conversations"]["rows"].tolist() == [[1, 2, 0]]
+
+
+def test_resume_keeps_session_outcomes_and_retries_failed_ones() -> None:
+    calls: list[str] = []
+    fail = {"s1"}
+
+    @scorer(level="session")
+    def flaky(conversation: list[dict[str, Any]]) -> int:
+        sid = conversation[0]["inputs"]["question"]
+        calls.append(sid)
+        if sid == "hi" and "s1" in fail:
+            raise RuntimeError("judge down")
+        return len(conversation)
+
+    first = evalkit.evaluate(RECORDS, scorers=[flaky, answered], progress=False)
+    assert sorted(calls) == ["hi", "x"] and first.metrics["flaky/error_count"] == 1
+    again = evalkit.evaluate(RECORDS, scorers=[flaky, answered], resume=first.run_id)
+    assert sorted(calls) == ["hi", "x"]  # nothing missing: nothing run
+    assert again.metrics == first.metrics
+    fail.clear()
+    fixed = evalkit.evaluate(
+        RECORDS, scorers=[flaky, answered], resume=first.run_id, retry_errors=True
+    )
+    assert sorted(calls) == ["hi", "hi", "x"]  # only the failed conversation again
+    assert fixed.tables["conversations"]["flaky/value"].tolist() == [2, 1]
+
+
+def test_resume_predicts_again_the_turns_a_session_scorer_still_needs() -> None:
+    predicted: list[str] = []
+    down = {True}
+
+    def app(question: str) -> str:
+        predicted.append(question)
+        return question.upper()
+
+    @scorer
+    def traced_turns(session: list[Any]) -> int:
+        if down and len(session) > 1:
+            raise RuntimeError("judge down")
+        assert all(t is not None and t.spans for t in session)  # fresh traces, not None
+        return len(session)
+
+    data = [{k: v for k, v in r.items() if k != "outputs"} for r in RECORDS]
+    first = evalkit.evaluate(data, scorers=[traced_turns], predict_fn=app, progress=False)
+    assert first.metrics["traced_turns/error_count"] == 1
+    down.clear()
+    predicted.clear()
+    fixed = evalkit.evaluate(
+        data, scorers=[traced_turns], predict_fn=app, resume=first.run_id, retry_errors=True
+    )
+    assert sorted(predicted) == ["bye", "hi"]  # the failed conversation's turns only
+    assert fixed.tables["conversations"]["traced_turns/value"].tolist() == [2, 1]
