@@ -209,3 +209,12 @@ def test_resume_predicts_again_the_turns_a_session_scorer_still_needs() -> None:
     )
     assert sorted(predicted) == ["bye", "hi"]  # the failed conversation's turns only
     assert fixed.tables["conversations"]["traced_turns/value"].tolist() == [2, 1]
+
+
+def test_the_conversation_table_is_logged_with_the_run() -> None:
+    from evalkit.tracking.evaluation import CONVERSATIONS_ARTIFACT
+
+    result = evalkit.evaluate(RECORDS, scorers=[turns, answered], progress=False)
+    logged = evalkit.load_table(CONVERSATIONS_ARTIFACT, run_ids=[result.run_id])
+    assert logged["session_id"].tolist() == ["s1", "s2"]
+    assert logged["turns/value"].tolist() == [2, 1]
