@@ -1,20 +1,20 @@
 """Exporting finished traces: sampling, a bounded queue and one writer thread.
 
-The app's thread only samples and puts the finished trace on a bounded queue (never blocks:
-a full queue drops the trace and counts it). One daemon thread takes batches off the queue
-and hands them to the sink -- the tracking store, which registers itself
-(:func:`register_sink`), since tracing sits below tracking and must not import it. A sink
-that fails (store down, disk full) loses that batch, counted, and the app never sees it.
-Queued traces are flushed at interpreter exit (bounded by ``flush_timeout_s``).
+The app's thread only samples and appends the finished trace to a bounded queue (never
+blocks: a full queue drops the trace and counts it). One daemon thread wakes every 0.2 s (or
+when a batch is full), takes batches off the queue and hands them to the sink -- the
+tracking store, which registers itself (:func:`register_sink`), since tracing sits below
+tracking and must not import it. A sink that fails (store down, disk full) loses that batch,
+counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded by ``flush_timeout_s``).
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import logging
 import os
-import queue
 import random
 import threading
 import time
@@ -51,7 +51,7 @@ _log = logging.getLogger("evalkit.tracing")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ExportStats:
-    """What the exporter did since the process started (or since :func:`enable`)."""
+    """What the exporter did since the process started."""
 
     exported: int
     """Traces the sink stored."""
@@ -74,14 +74,26 @@ class ExportStats:
         return self.dropped_queue_full + self.dropped_sink_error + self.dropped_invalid
 
 
+class _Pending:
+    """The queue of one writer thread: its traces, its wake-up event, whether it is writing."""
+
+    __slots__ = ("busy", "items", "wake")
+
+    def __init__(self) -> None:
+        self.items: collections.deque[Trace] = collections.deque()
+        self.wake = threading.Event()
+        self.busy = False
+
+
 class _Exporter:
     """The one exporter of the process: settings, counters, queue and writer thread."""
 
     def __init__(self) -> None:
         self.enabled = False
         self.sample_ratio = 1.0
-        self.batch_size = 100
+        self.batch_size = 500
         self.flush_timeout_s = 5.0
+        self.interval_s = 0.2
         self.experiment_id: str | None = None
         self.store_sink: Sink | None = None
         self.user_sink: Callable[[list[Trace]], None] | None = None
@@ -90,7 +102,11 @@ class _Exporter:
         self._reset_queue(10_000)
 
     def _reset_queue(self, max_queue_size: int) -> None:
-        self.queue: queue.Queue[Trace] = queue.Queue(maxsize=max_queue_size)
+        # A deque, not queue.Queue: appending is one atomic call with no lock and no wake-up
+        # of the writer per trace; the writer wakes every ``interval_s`` or when a batch is
+        # full, so the app's thread hands over the GIL once per batch, not once per trace.
+        self.pending = _Pending()
+        self.max_queue_size = max_queue_size
         self.thread: threading.Thread | None = None
         self.exported = self.dropped_queue_full = self.dropped_sink_error = 0
         self.dropped_invalid = self.sampled_out = 0
@@ -109,14 +125,17 @@ class _Exporter:
         if capture is not None:
             with contextlib.suppress(Exception):  # the app must not notice a tracking problem
                 trace.info.trace_metadata.update(capture())
-        try:
-            self.queue.put_nowait(trace)
-        except queue.Full:
+        pending = self.pending
+        items = pending.items
+        if len(items) >= self.max_queue_size:
             with self._lock:
                 self.dropped_queue_full += 1
             return
+        items.append(trace)
         if self.thread is None or not self.thread.is_alive():
             self._start()
+        elif len(items) >= self.batch_size and not pending.wake.is_set():
+            pending.wake.set()
 
     def _start(self) -> None:
         with self._lock:
@@ -127,27 +146,33 @@ class _Exporter:
                 self.thread.start()
 
     def _run(self) -> None:
-        q = self.queue
-        while True:
-            batch = [q.get()]
-            while len(batch) < self.batch_size:
-                try:
-                    batch.append(q.get_nowait())
-                except queue.Empty:
+        pending = self.pending
+        items, wake = pending.items, pending.wake
+        while self.pending is pending:  # a reset (after fork, in tests) retires this thread
+            wake.wait(self.interval_s)
+            wake.clear()
+            while True:
+                pending.busy = True  # before taking items, so flush() never sees neither
+                batch: list[Trace] = []
+                while len(batch) < self.batch_size:
+                    try:
+                        batch.append(items.popleft())
+                    except IndexError:
+                        break
+                if not batch:
+                    pending.busy = False
                     break
-            try:
-                self._export(batch)
-            except BaseException as exc:  # the writer thread must survive anything
-                self.dropped_sink_error += len(batch)
-                self.last_error = f"{type(exc).__name__}: {exc}"
-            finally:
-                for _ in batch:
-                    q.task_done()
+                try:
+                    self._export(batch)
+                except BaseException as exc:  # the writer thread must survive anything
+                    self.dropped_sink_error += len(batch)
+                    self.last_error = f"{type(exc).__name__}: {exc}"
 
     def _export(self, batch: list[Trace]) -> None:
         good = []
         for trace in batch:
             try:
+                trace.finish_info()
                 trace.validate()
             except EvalkitError as exc:
                 self.dropped_invalid += 1
@@ -179,9 +204,11 @@ class _Exporter:
 
     def flush(self, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.queue.unfinished_tasks:
+        pending = self.pending
+        while pending.items or pending.busy:
             if self.thread is None or not self.thread.is_alive():
                 self._start()
+            pending.wake.set()
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.002)
@@ -194,7 +221,7 @@ class _Exporter:
             dropped_sink_error=self.dropped_sink_error,
             dropped_invalid=self.dropped_invalid,
             sampled_out=self.sampled_out,
-            queued=self.queue.unfinished_tasks,
+            queued=len(self.pending.items),
             last_error=self.last_error,
         )
 
@@ -224,7 +251,7 @@ def enable(
     *,
     sample_ratio: float | None = None,
     max_queue_size: int = 10_000,
-    batch_size: int = 100,
+    batch_size: int = 500,
     flush_timeout_s: float = 5.0,
 ) -> None:
     """Export every finished trace (``@evalkit.trace`` / ``start_span``) to the tracking store.
@@ -251,8 +278,7 @@ def enable(
     exporter.sample_ratio = ratio
     exporter.batch_size = batch_size
     exporter.flush_timeout_s = flush_timeout_s
-    if exporter.queue.maxsize != max_queue_size:
-        exporter._reset_queue(max_queue_size)
+    exporter.max_queue_size = max_queue_size
     exporter.enabled = True
 
 
@@ -307,11 +333,11 @@ def export_stats() -> ExportStats:
 
 
 def _after_fork() -> None:  # a child must not share its parent's queue or thread
-    EXPORTER._reset_queue(EXPORTER.queue.maxsize)
+    EXPORTER._reset_queue(EXPORTER.max_queue_size)
 
 
 def _at_exit() -> None:
-    if EXPORTER.queue.unfinished_tasks:
+    if EXPORTER.pending.items or EXPORTER.pending.busy:
         EXPORTER.flush(EXPORTER.flush_timeout_s)
 
 

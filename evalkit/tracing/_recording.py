@@ -148,15 +148,35 @@ class start_span:
             assert self._trace_token is not None
             _active_trace.reset(self._trace_token)
             if owned is not _UNSAMPLED:
-                owned.finish_info()
-                EXPORTER.submit(owned)
+                EXPORTER.submit(owned)  # the export thread fills in info (finish_info)
 
 
 def _binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
+    """A function that names a call's arguments, reading ``fn``'s signature once."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         signature = None
+    simple = signature is not None and all(
+        p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()
+    )
+    if simple:
+        assert signature is not None
+        names = tuple(signature.parameters)
+        skip = names[0] if names and names[0] in ("self", "cls") else None
+        count = len(names)
+
+        def bind_simple(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if len(args) > count or (kwargs and not kwargs.keys() <= set(names)):
+                return {"args": list(args), "kwargs": kwargs}
+            arguments = dict(zip(names, args, strict=False))
+            if kwargs:
+                arguments.update(kwargs)
+            if skip is not None:
+                arguments.pop(skip, None)
+            return arguments
+
+        return bind_simple
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if signature is None:
@@ -207,6 +227,8 @@ def trace(
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if _active_trace.get() is None and not EXPORTER.enabled:
+                    return await fn(*args, **kwargs)  # nothing would keep the span
                 with start_span(span_name, span_type, inputs=bind(args, kwargs)) as s:
                     s.outputs = result = await fn(*args, **kwargs)
                 return result
@@ -215,6 +237,8 @@ def trace(
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _active_trace.get() is None and not EXPORTER.enabled:
+                return fn(*args, **kwargs)  # nothing would keep the span
             with start_span(span_name, span_type, inputs=bind(args, kwargs)) as s:
                 s.outputs = result = fn(*args, **kwargs)
             return result

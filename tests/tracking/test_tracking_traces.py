@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import evalkit
@@ -114,7 +116,9 @@ def test_filters(five: list[str], filter_string: str, expected: list[int]) -> No
 
 def test_order_and_max_results(five: list[str]) -> None:
     assert _ids(evalkit.search_traces(return_type="list")) == [4, 3, 2, 1, 0]  # newest first
-    got = evalkit.search_traces(order_by=["execution_time_ms DESC"], max_results=2, return_type="list")
+    got = evalkit.search_traces(
+        order_by=["execution_time_ms DESC"], max_results=2, return_type="list"
+    )
     assert _ids(got) == [2, 1]
     got = evalkit.search_traces(order_by=["timestamp_ms ASC"], return_type="list")
     assert _ids(got) == [0, 1, 2, 3, 4]
@@ -278,3 +282,28 @@ def test_huge_span_payload_is_kept_up_to_the_limit_with_a_marker(backend: str) -
     assert got.spans[1].attributes["evalkit.truncated"] == ["outputs"]
     assert got.spans[0].outputs == "answer 1"  # the rest of the trace is whole
     assert got.spans[1].inputs == {"query": "x"}
+
+
+def test_search_over_10000_traces_is_fast(tmp_path: Path) -> None:
+    """A lenient bound (the benchmark's target is 1 s; this machine is shared): SQLite."""
+    import time
+
+    evalkit.set_tracking_uri(str(tmp_path))
+    try:
+        evalkit.set_experiment("many")
+        for start in range(0, 10_000, 2_000):
+            batch = [
+                _trace(n, state="ERROR" if n % 10 == 0 else "OK", duration=n % 1000)
+                for n in range(start, start + 2_000)
+            ]
+            evalkit.log_traces(batch)
+        t0 = time.perf_counter()
+        got = evalkit.search_traces(
+            filter_string="attributes.status = 'ERROR' AND attributes.execution_time_ms > 500",
+            return_type="list",
+        )
+        took = time.perf_counter() - t0
+        assert len(got) == 490 and all(t.info.state is TraceState.ERROR for t in got)
+        assert took < 3.0, f"search_traces took {took:.2f} s over 10,000 traces"
+    finally:
+        evalkit.set_tracking_uri(None)

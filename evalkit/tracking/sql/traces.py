@@ -117,6 +117,40 @@ def span_record(span: Span, limit: int = MAX_SPAN_FIELD_CHARS) -> dict[str, Any]
     return record
 
 
+def _raw_record(span: Span) -> dict[str, Any]:
+    record = {
+        "name": span.name,
+        "span_type": span.span_type,
+        "span_id": span.span_id,
+        "parent_id": span.parent_id,
+        "inputs": span.inputs,
+        "outputs": span.outputs,
+        "start_time_ns": span.start_time_ns,
+        "end_time_ns": span.end_time_ns,
+        "attributes": span.attributes,
+        "status": span.status,
+        "error": span.error,
+    }
+    if span.events:
+        record["events"] = [e.to_dict() for e in span.events]
+    return record
+
+
+def spans_json(spans: Sequence[Span], limit: int = MAX_SPAN_FIELD_CHARS) -> str:
+    """The spans of a trace as stored: a JSON list of :func:`span_record`.
+
+    One ``json.dumps`` of the whole trace when it is small (the usual case: no field can
+    exceed ``limit`` if the whole does not); field by field, capped, otherwise.
+    """
+    try:
+        text = json.dumps([_raw_record(s) for s in spans], default=str, ensure_ascii=False)
+    except (TypeError, ValueError):  # e.g. a circular structure: the careful path below
+        text = None
+    if text is not None and len(text) <= limit:
+        return text
+    return json.dumps([span_record(s, limit) for s in spans], ensure_ascii=False)
+
+
 def _experiment_ids(conn: sa.Connection) -> set[int]:
     return {r[0] for r in conn.execute(sa.select(t.experiments.c.experiment_id))}
 
@@ -147,14 +181,14 @@ def log_traces(store: SqlStore, traces: Sequence[Trace]) -> None:
         DataError: A trace's spans are not one tree (cycle, unknown parent, no span id).
         TrackingError: A trace names no experiment, or one that does not exist.
     """
-    rows: list[tuple[Trace, list[dict[str, Any]]]] = []
+    rows: list[tuple[Trace, str]] = []
     for trace in traces:
         if not isinstance(trace, Trace):
             raise DataError(f"log_traces takes Trace objects, got {type(trace).__name__}")
         trace.validate()
         if trace.info.experiment_id is None:
             raise TrackingError(f"trace {trace.info.trace_id}: no experiment_id to store it in")
-        rows.append((trace, [span_record(s) for s in trace.data.spans]))
+        rows.append((trace, spans_json(trace.data.spans)))
     if not rows:
         return
     with store.write() as conn:
@@ -168,9 +202,9 @@ def log_traces(store: SqlStore, traces: Sequence[Trace]) -> None:
         _insert(conn, rows)
 
 
-def _insert(conn: sa.Connection, rows: list[tuple[Trace, list[dict[str, Any]]]]) -> None:
+def _insert(conn: sa.Connection, rows: list[tuple[Trace, str]]) -> None:
     infos, spans, tags, metadata, assessments = [], [], [], [], []
-    for trace, records in rows:
+    for trace, spans_text in rows:
         info = trace.info
         root = trace.root
         infos.append(
@@ -185,10 +219,10 @@ def _insert(conn: sa.Connection, rows: list[tuple[Trace, list[dict[str, Any]]]])
                 "request_preview": info.request_preview,
                 "response_preview": info.response_preview,
                 "run_id": info.trace_metadata.get(SOURCE_RUN_METADATA_KEY),
-                "span_count": len(records),
+                "span_count": len(trace.data.spans),
             }
         )
-        spans.append({"trace_id": info.trace_id, "spans": json.dumps(records, ensure_ascii=False)})
+        spans.append({"trace_id": info.trace_id, "spans": spans_text})
         tags += [
             {"trace_id": info.trace_id, "key": _key(k, "trace tag"), "value": _text(v, k)}
             for k, v in info.tags.items()
