@@ -171,3 +171,59 @@ def test_make_judge_renders_the_trace_view(judge_server: JudgeServer) -> None:
         '    inputs: {"city": "Paris"}\n'
         '    outputs: {"sky": "sunny"}</data>'
     )
+
+
+def test_conversation_view_is_bounded_and_lists_tools() -> None:
+    from evalkit.judges.views import CONVERSATION_VIEW_CHARS, TURN_CHARS, conversation_view
+
+    long = "y" * (TURN_CHARS + 10)
+    turns = [{"inputs": {"question": long}, "outputs": "ok", "trace": _trace("q", "a")}] * 30
+    view = conversation_view(turns)
+    assert len(view) <= CONVERSATION_VIEW_CHARS + 100
+    assert view.startswith("(") and "earlier turns not shown)" in view.splitlines()[0]
+    assert f"User: {'y' * TURN_CHARS}... [10 more characters]" in view
+    assert "(tools called: get_weather)" in view
+    assert view.rstrip().endswith("Assistant: ok")
+
+
+def test_make_judge_conversation_in_evaluate(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(match=None, reply={"result": "yes", "rationale": "kept the goal"})
+    judge = make_judge(
+        name="goal_kept",
+        instructions="Goal: {{ expectations.goal | plain }}\n{{ conversation }}\nKept?",
+        feedback_value_type=bool,
+        model="openai:/gpt-4.1-mini",
+    )
+    traces = [
+        _trace("Weather in Paris?", "Sunny.", session="c1", goal="plan a trip"),
+        _trace("And tomorrow?", "Rain.", session="c1"),
+    ]
+    result = evalkit.evaluate(data=traces, scorers=[judge], log=False)
+    assert result.metrics["goal_kept/mean"] == 1.0
+    (request,) = judge_server.requests  # once for the conversation, not per turn
+    assert request.messages[1]["content"] == (
+        "Goal: plan a trip\n<data>Turn 1\nUser: Weather in Paris?\n"
+        "(tools called: get_weather)\nAssistant: Sunny.\n\nTurn 2\nUser: And tomorrow?\n"
+        "(tools called: get_weather)\nAssistant: Rain.</data>\nKept?"
+    )
+
+
+def test_a_record_fills_what_it_lacks_from_its_trace() -> None:
+    trace = _trace("From the trace?", "Traced answer.", expected_response="Traced answer.")
+    rows = [
+        {"inputs": {"question": "Given"}, "trace": trace},
+        {"inputs": {"question": "Given"}, "outputs": "Given answer.", "trace": trace},
+        {
+            "inputs": {"question": "Given"},
+            "expectations": {"expected_response": "x"},
+            "trace": trace,
+        },
+    ]
+    table = evalkit.evaluate(data=rows, scorers=[exact], log=False).tables["eval_results_table"]
+    assert table["inputs"].tolist() == [{"question": "Given"}] * 3  # given values win
+    assert table["outputs"].tolist() == ["Traced answer.", "Given answer.", "Traced answer."]
+    assert table["expectations"].tolist() == [
+        {"expected_response": "Traced answer."},
+        {"expected_response": "Traced answer."},
+        {"expected_response": "x"},
+    ]
