@@ -48,14 +48,26 @@ class Journaling:
         self.state = read_journal(path) if resume else JournalState()
         check_rows(self.state, self.digests, run_id)
         self.retry_errors = retry_errors
+        # a conversation's session-level outcomes are journaled under its first row
+        firsts: dict[str, int] = {}
+        for r in rows:
+            if r.session_id is not None:
+                firsts[r.session_id] = min(firsts.get(r.session_id, r.index), r.index)
+        self.conversation_first = {
+            r.index: firsts[r.session_id] for r in rows if r.session_id is not None
+        }
         self.journal = Journal(path, self.digests)
 
-    def known(self, trace_scorers: Sequence[str] = ()) -> Known:
+    def known(
+        self, trace_scorers: Sequence[str] = (), session_trace_scorers: Sequence[str] = ()
+    ) -> Known:
         """What the journal holds, as the engine takes it (errors left out with
         ``retry_errors``).
 
         Traces are not journaled, so a row that one of ``trace_scorers`` (scorers reading
-        the trace) has still to score is predicted again, for a fresh trace.
+        the trace) has still to score is predicted again, for a fresh trace; so is every
+        turn of a conversation that one of ``session_trace_scorers`` (session-level scorers
+        reading the turns' traces) has still to score.
         """
         known = Known()
         for (row, scorer), entry in self.state.scores.items():
@@ -67,6 +79,13 @@ class Journaling:
             if pe is not None and self.retry_errors:
                 continue
             if pe is None and not all((row, s) in known.outcomes for s in trace_scorers):
+                continue
+            first = self.conversation_first.get(row)
+            if (
+                pe is None
+                and first is not None
+                and not all((first, s) in known.outcomes for s in session_trace_scorers)
+            ):
                 continue
             error = (
                 None if pe is None else AssessmentError(error_code=pe["c"], error_message=pe["m"])

@@ -19,6 +19,7 @@ from typing import Any
 from evalkit.data import EvalRow, normalize_data
 from evalkit.engine import (
     Plan,
+    build_conversation_table,
     build_table,
     collect_metrics,
     default_workers,
@@ -71,7 +72,28 @@ def _check_fields(scorers: Sequence[Scorer], rows: Sequence[EvalRow], predicted:
     """Reject scorers that need a field no record has, before any work."""
     has_expectations = any(r.expectations is not None for r in rows)
     has_outputs = predicted or any(r.outputs is not None for r in rows)
+    has_sessions = any(r.session_id is not None for r in rows)
+    has_traces = predicted or any(r.trace is not None for r in rows)
     for s in scorers:
+        if s.is_session_level_scorer:
+            if not has_sessions:
+                raise DataError(
+                    f"scorer {s.name!r} scores conversations, but no row has a session id; "
+                    "add a 'session_id' column (or traces with session metadata) to group "
+                    "the records into conversations, or drop the scorer"
+                )
+            if "expectations" in s.required_arguments and not has_expectations:
+                raise DataError(
+                    f"scorer {s.name!r} needs expectations, but no row has any; add "
+                    "expectations to a turn of each conversation or drop the scorer"
+                )
+            continue
+        if "trace" in s.required_arguments and not has_traces:
+            raise DataError(
+                f"scorer {s.name!r} needs the 'trace' column, but no row has a trace; "
+                "evaluate traces (search_traces() or a list of Trace), add a 'trace' "
+                "column, or pass a predict_fn whose spans are recorded"
+            )
         if "expectations" in s.required_arguments and not has_expectations:
             raise DataError(
                 f"scorer {s.name!r} needs the 'expectations' column, but no row has "
@@ -239,8 +261,12 @@ def evaluate(
 
     Args:
         data: The records: a list of dicts, a pandas DataFrame, a dict of columns, a
-            ``.jsonl``/``.json``/``.csv``/``.parquet`` path or an ``EvaluationDataset``.
-            See :mod:`evalkit.data` for the columns.
+            ``.jsonl``/``.json``/``.csv``/``.parquet`` path or an ``EvaluationDataset``;
+            or traces: a list of ``Trace`` or ``search_traces()``'s DataFrame (each trace
+            is a record: inputs and outputs from its root span, expectations from its
+            expectation assessments). See :mod:`evalkit.data` for the columns. Records
+            sharing a ``session_id`` (a trace's session) form a conversation, which
+            session-level scorers score once.
         scorers: The scorers to run: ``@scorer`` functions, ``Scorer`` instances, judges.
         predict_fn: Called as ``predict_fn(**inputs)`` once per record to produce its
             outputs, when the data has none (an ``async def`` is awaited). Its latency and
@@ -291,7 +317,9 @@ def evaluate(
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
-        ``tables["eval_results_table"]`` with one row per record, ``run_id`` and ``usage``
+        ``tables["eval_results_table"]`` with one row per record (and
+        ``tables["conversations"]`` with one per conversation, when records have session
+        ids; session-level metrics aggregate over conversations), ``run_id`` and ``usage``
         (model calls, calls served from the cache, tokens and cost). Every (row, scorer)
         pair ends as a value or a coded error (``<metric>/error_code`` in the table).
 
@@ -370,7 +398,14 @@ def evaluate(
         )
         journaling = Journaling(tracking, rows, run_id, resume is not None, retry_errors)
         if resume is not None:
-            known = journaling.known([s.name for s in resolved if "trace" in s.arguments])
+            known = journaling.known(
+                [s.name for s in resolved if "trace" in s.arguments],
+                [
+                    s.name
+                    for s in resolved
+                    if s.is_session_level_scorer and {"session", "conversation"} & set(s.arguments)
+                ],
+            )
 
     with (
         _model_call_scope(
@@ -396,12 +431,23 @@ def evaluate(
 
     if dry_run:
         return EvaluationResult(metrics={}, tables={}, usage=Usage(meter.as_dict()))
-    columns = collect_metrics(resolved, outcomes, len(rows))
-    result = EvaluationResult(
-        metrics=metrics_of(columns),
-        tables={"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)},
-        usage=Usage(meter.as_dict()),
+    row_level = [k for k, s in enumerate(resolved) if not s.is_session_level_scorer]
+    session_level = [k for k, s in enumerate(resolved) if s.is_session_level_scorer]
+    columns = collect_metrics(
+        [resolved[k] for k in row_level], [outcomes[k] for k in row_level], len(rows)
     )
+    tables = {"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)}
+    metrics = metrics_of(columns)
+    if any(r.session_id is not None for r in rows):
+        conversations = plan.conversations
+        session_columns = collect_metrics(
+            [resolved[k] for k in session_level],
+            [outcomes[k] for k in session_level],
+            len(conversations),
+        )
+        metrics.update(metrics_of(session_columns))
+        tables["conversations"] = build_conversation_table(conversations, session_columns, columns)
+    result = EvaluationResult(metrics=metrics, tables=tables, usage=Usage(meter.as_dict()))
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
     return result

@@ -5,7 +5,9 @@ The bottom layer: it imports nothing of evalkit but :mod:`evalkit.errors` (and t
 
 Accepted ``data``: a list of dicts, a pandas DataFrame, a dict of columns
 (``{"inputs": [...], "ground_truth": [...]}``), a path to a ``.jsonl``, ``.json``,
-``.csv`` or ``.parquet`` file, or an :class:`~evalkit.EvaluationDataset`.
+``.csv`` or ``.parquet`` file, or an :class:`~evalkit.EvaluationDataset`; or traces: a list
+of :class:`~evalkit.Trace` or :func:`evalkit.search_traces`'s DataFrame (a row with
+``trace_id`` and ``trace`` columns is read from its trace alone; see :mod:`.traces`).
 
 Columns of a record:
 
@@ -15,8 +17,14 @@ Columns of a record:
 * ``outputs``: what the app answered (any JSON-like value).
 * ``expectations``: a dict of ground truth. A bare value ``v`` means
   ``{"expected_response": v}``.
-* ``trace``: an :class:`evalkit.Trace`, or its dict/JSON form (``Trace.to_dict()``).
+* ``trace``: an :class:`evalkit.Trace`, or its dict/JSON form (``Trace.to_dict()``). A
+  record with a trace needs nothing else: missing inputs and outputs are the root span's,
+  missing expectations the trace's expectation assessments. A trace whose every span names
+  a missing parent (no root) and no inputs is a ``DataError`` naming the row.
 * ``tags`` (a dict of strings).
+* ``session_id``: the conversation the record is a turn of (default: the trace's
+  ``mlflow.trace.session`` metadata); records sharing one are scored together by
+  session-level scorers.
 
 MLflow's aliases are understood: ``request`` for ``inputs``, ``response`` for ``outputs``,
 ``ground_truth`` and ``expected_response`` for ``expectations["expected_response"]``. In
@@ -26,7 +34,8 @@ are UTF-8 (a byte-order mark is fine); a malformed file is a ``DataError`` namin
 the line (see :mod:`evalkit.data.files`).
 
 Modules: :mod:`.files` (data files -> record dicts), :mod:`.records` (every shape -> record
-dicts), :mod:`.rows` (record dicts -> validated :class:`EvalRow`), :mod:`.values` (cells).
+dicts), :mod:`.rows` (record dicts -> validated :class:`EvalRow`), :mod:`.values` (cells),
+:mod:`.traces` (reading a trace's root, session and expectations).
 """
 
 from evalkit.data.files import FILE_SUFFIXES, read_file

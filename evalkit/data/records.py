@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from evalkit.data.files import frame_records, read_file
+from evalkit.data.traces import is_trace
 from evalkit.data.values import plain
 from evalkit.errors import DataError
 
@@ -56,6 +57,9 @@ def records_from(data: Any, where: str = "data") -> list[dict[str, Any]]:
         records = list(data)
         for i, r in enumerate(records):
             if type(r) is not dict:
+                if is_trace(r):  # a list of traces: each is a record of its own
+                    records[i] = {"trace": r}
+                    continue
                 if not isinstance(r, Mapping):
                     raise DataError(
                         f"{where}: row {i} is a {type(r).__name__}, not a record; each record "

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.data.records import records_from
+from evalkit.data.traces import expectations_of, is_trace, request_response, session_of
+from evalkit.data.traces import root_span as root_of
+from evalkit.data.traces import spans_of as trace_spans
 from evalkit.data.values import is_missing
 from evalkit.errors import DataError
 
 __all__ = ["COLUMNS", "EvalRow", "normalize_data"]
 
-COLUMNS: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace", "tags")
+COLUMNS: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace", "tags", "session_id")
 """The columns a record may have."""
 
 _ALIASES = {"request": "inputs", "response": "outputs"}
@@ -44,6 +47,9 @@ class EvalRow:
     """The :class:`~evalkit.AssessmentError` of a failed ``predict_fn`` call."""
     extra: dict[str, Any] | None = None
     """Columns beyond the standard ones, kept only when the caller allows them."""
+    session_id: str | None = None
+    """The conversation the record is a turn of (the ``session_id`` column, else the
+    trace's session metadata); ``None`` for a single-turn record."""
 
 
 def _unknown_column(i: int, key: str) -> DataError:
@@ -74,17 +80,28 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         or (type(outputs) is float and math.isnan(outputs))
     ):
         return None
+    trace = _trace_of(i, record.get("trace"))
+    if trace is not None and (outputs is None or expectations is None):
+        return None  # the trace fills them in: the general path
     return EvalRow(
         index=i,
         inputs=dict(inputs),
         outputs=outputs,
         expectations=dict(expectations) if expectations is not None else None,
-        trace=_trace_of(i, record.get("trace")),
+        trace=trace,
         tags=dict(tags) if tags is not None else None,
+        session_id=_session_id(i, record.get("session_id"), trace),
     )
 
 
+_TRACE_FRAME_KEEP = ("trace", "expectations", "session_id")
+
+
 def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> EvalRow:
+    if "trace_id" in record and "trace" in record:
+        # a row of search_traces()'s DataFrame: the trace holds the request, the response,
+        # the session and the expectations; the other columns are its previews
+        record = {k: record[k] for k in _TRACE_FRAME_KEEP if not is_missing(record.get(k))}
     fast = _fast_record(i, record)
     if fast is not None:
         return fast
@@ -120,10 +137,13 @@ def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> Eval
         else:
             rec[head] = {"expected_response": base, **fields} if head == "expectations" else base
 
+    trace = _trace_of(i, rec.get("trace"))
+    if trace is not None:
+        _fill_from_trace(i, rec, trace)
     if "inputs" not in rec:
         raise DataError(
             f"row {i}: column 'inputs' is missing; every record needs inputs, e.g. "
-            '{"inputs": {"question": "..."}}'
+            '{"inputs": {"question": "..."}} (or a trace, whose root span gives them)'
         )
     inputs = rec["inputs"]
     if isinstance(inputs, str):
@@ -146,16 +166,62 @@ def _normalize_record(i: int, record: dict[str, Any], allow_extra: bool) -> Eval
         inputs=dict(inputs),
         outputs=rec.get("outputs"),
         expectations=dict(expectations) if expectations is not None else None,
-        trace=_trace_of(i, rec.get("trace")),
+        trace=trace,
         tags=dict(tags) if tags is not None else None,
         extra=extra or None,
+        session_id=_session_id(i, rec.get("session_id"), trace),
     )
+
+
+def _fill_from_trace(i: int, rec: dict[str, Any], trace: Any) -> None:
+    """Inputs, outputs and expectations a record lacks, from its trace."""
+    if "inputs" in rec and "outputs" in rec and "expectations" in rec:
+        return
+    request, response = request_response(trace)
+    if "inputs" not in rec:
+        if request is None and not trace_spans(trace):
+            raise DataError(
+                f"row {i}: the trace has no spans and the record no inputs; give inputs, "
+                "or a trace with a root span that recorded them"
+            )
+        if request is None and root_of(trace) is None:
+            raise DataError(
+                f"row {i}: the trace has no root span (every span names a parent that is "
+                "not in the trace), so it has no request; give inputs, or the whole trace"
+            )
+        if isinstance(request, Mapping):
+            rec["inputs"] = dict(request)
+        elif request is None:
+            rec["inputs"] = {}
+        elif isinstance(request, str):
+            rec["inputs"] = {"question": request}
+        else:
+            rec["inputs"] = {"request": request}
+    if "outputs" not in rec and response is not None:
+        rec["outputs"] = response
+    if "expectations" not in rec:
+        expected = expectations_of(trace)
+        if expected is not None:
+            rec["expectations"] = expected
+
+
+def _session_id(i: int, value: Any, trace: Any) -> str | None:
+    if value is None or is_missing(value):
+        return session_of(trace) if trace is not None else None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise DataError(
+            f"row {i}: column 'session_id' is a {type(value).__name__}; it must be a string "
+            "naming the conversation the record belongs to"
+        )
+    return str(value)
 
 
 def _trace_of(i: int, value: Any) -> Any:
     """A ``trace`` cell as a :class:`~evalkit.tracing.Trace` (from the object, dict or JSON)."""
     if value is None:
         return None
+    if is_trace(value):  # a Trace object of either shape: used as it is
+        return value
     from evalkit.tracing import to_trace
 
     try:

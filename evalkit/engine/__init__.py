@@ -6,7 +6,9 @@ model-call scope, attaches the journal and hands the engine a :class:`Plan`.
 
 * :mod:`evalkit.engine.run` -- :func:`run_plan`, the pool, async apps and scorers;
 * :mod:`evalkit.engine.outcomes` -- every scorer return as ``list[Feedback]``;
-* :mod:`evalkit.engine.collect` -- outcomes -> metric columns, aggregates, the per-row table;
+* :mod:`evalkit.engine.collect` -- outcomes -> metric columns, aggregates, the per-row and
+  conversation tables;
+* :mod:`evalkit.engine.conversations` -- rows grouped by session id;
 * :mod:`evalkit.engine.table_cells` -- reading cells of a per-row table;
 * :mod:`evalkit.engine.progress` -- the progress bar.
 
@@ -18,7 +20,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from evalkit.engine.collect import MetricColumn, build_table, collect_metrics, metrics_of
+from evalkit.engine.collect import (
+    MetricColumn,
+    build_conversation_table,
+    build_table,
+    collect_metrics,
+    metrics_of,
+)
+from evalkit.engine.conversations import Conversation, group_conversations
 from evalkit.engine.outcomes import Outcome, error_outcome, failure, to_feedbacks
 from evalkit.engine.run import (
     DEFAULT_MAX_WORKERS,
@@ -34,17 +43,20 @@ from evalkit.engine.run import (
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
+    "Conversation",
     "Known",
     "MetricColumn",
     "Observer",
     "Outcome",
     "Plan",
     "Prediction",
+    "build_conversation_table",
     "build_table",
     "collect_metrics",
     "default_workers",
     "error_outcome",
     "failure",
+    "group_conversations",
     "metrics_of",
     "resolve_awaitable",
     "run_plan",

@@ -3,9 +3,20 @@
 Per-row table columns (``result.tables["eval_results_table"]``, one row per record, in
 input order, indexed by the record's position):
 
-* ``inputs``, ``outputs``, and ``expectations`` / ``trace`` / ``tags`` when any record has them;
+* ``inputs``, ``outputs``, and ``expectations`` / ``trace`` / ``tags`` / ``session_id`` when
+  any record has them;
 * ``latency`` (seconds) and ``prediction_error`` when a ``predict_fn`` produced the outputs;
 * for every metric ``M``: ``M/value``, ``M/rationale``, ``M/error_code``, ``M/error_message``.
+
+Conversation table (``result.tables["conversations"]``, one row per session id, in order of
+first appearance; only when some record has a session id):
+
+* ``session_id``, ``turns`` (how many records), ``rows`` (their positions in the per-row
+  table);
+* for every session-level metric ``S``: ``S/value``, ``S/rationale``, ``S/error_code``,
+  ``S/error_message``;
+* for every per-row metric ``M``: ``M/mean``, the mean of its numeric values over the
+  conversation's turns (``"yes"``/``"no"`` and bools as 1/0; ``None`` when none has one).
 """
 
 from __future__ import annotations
@@ -21,9 +32,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from evalkit.data import EvalRow
+    from evalkit.engine.conversations import Conversation
     from evalkit.scorers.base import Scorer
 
-__all__ = ["MetricColumn", "build_table", "collect_metrics", "metrics_of"]
+__all__ = [
+    "MetricColumn",
+    "build_conversation_table",
+    "build_table",
+    "collect_metrics",
+    "metrics_of",
+]
 
 
 @dataclass
@@ -106,13 +124,11 @@ def build_table(
     rows: Sequence[EvalRow], columns: dict[str, MetricColumn], *, predicted: bool
 ) -> pd.DataFrame:
     """The per-row table described in the module docstring."""
-    import pandas as pd
-
     data: dict[str, list[Any]] = {
         "inputs": [r.inputs for r in rows],
         "outputs": [r.outputs for r in rows],
     }
-    for optional in ("expectations", "trace", "tags"):
+    for optional in ("expectations", "trace", "tags", "session_id"):
         col = [getattr(r, optional) for r in rows]
         if any(v is not None for v in col):
             data[optional] = col
@@ -121,6 +137,11 @@ def build_table(
         data["prediction_error"] = [
             None if r.prediction_error is None else r.prediction_error.error_message for r in rows
         ]
+    _metric_cells(data, columns)
+    return _frame(data, {"latency"} | {f"{name}/value" for name in columns}, len(rows))
+
+
+def _metric_cells(data: dict[str, list[Any]], columns: dict[str, MetricColumn]) -> None:
     for name, metric in columns.items():
         data[f"{name}/value"] = metric.values
         data[f"{name}/rationale"] = metric.rationales
@@ -130,13 +151,47 @@ def build_table(
         data[f"{name}/error_message"] = [
             None if e is None else e.error_message for e in metric.errors
         ]
+
+
+def _frame(data: dict[str, list[Any]], inferred: set[str], n: int) -> pd.DataFrame:
+    import pandas as pd
+
     # Text and record columns keep their Python values (None stays None); values and
     # latency let pandas infer a numeric dtype where they are numeric.
-    inferred = {"latency"} | {f"{name}/value" for name in columns}
     return pd.DataFrame(
         {
             key: pd.Series(col, dtype=None if key in inferred else object)
             for key, col in data.items()
         },
-        index=pd.RangeIndex(len(rows)),
+        index=pd.RangeIndex(n),
     )
+
+
+def build_conversation_table(
+    conversations: Sequence[Conversation],
+    session_columns: dict[str, MetricColumn],
+    row_columns: dict[str, MetricColumn],
+) -> pd.DataFrame:
+    """The conversation table described in the module docstring."""
+    from evalkit.engine.table_cells import row_number
+
+    data: dict[str, list[Any]] = {
+        "session_id": [c.session_id for c in conversations],
+        "turns": [len(c.rows) for c in conversations],
+        "rows": [[r.index for r in c.rows] for c in conversations],
+    }
+    _metric_cells(data, session_columns)
+    for name, metric in row_columns.items():
+        means: list[float | None] = []
+        for c in conversations:
+            numbers = [
+                x
+                for r in c.rows
+                if metric.errors[r.index] is None
+                and (x := row_number(metric.values[r.index])) is not None
+            ]
+            means.append(sum(numbers) / len(numbers) if numbers else None)
+        data[f"{name}/mean"] = means
+    inferred = {"turns"} | {f"{name}/value" for name in session_columns}
+    inferred |= {f"{name}/mean" for name in row_columns}
+    return _frame(data, inferred, len(conversations))

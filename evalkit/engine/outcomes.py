@@ -31,10 +31,14 @@ Read-only: equal outcomes may be one shared object (see :class:`Shared`)."""
 
 _PRIMITIVES = (bool, int, float, str)
 _NO_METADATA: Any = MappingProxyType({})
+_UNSET_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(Feedback)
+    if f.name not in ("name", "value", "rationale", "source", "error", "metadata")
+)
+"""The Feedback fields a plain value's outcome leaves at ``None`` (trace and store ids)."""
 _new = object.__new__
 _set = object.__setattr__
-_STORED_FIELDS = ("trace_id", "assessment_id", "span_id", "create_time_ms", "last_update_time_ms")
-"""Feedback's fields that only a stored assessment has (all ``None`` here)."""
 
 
 def _value_feedback(name: str, value: Any) -> Feedback:
@@ -47,8 +51,8 @@ def _value_feedback(name: str, value: Any) -> Feedback:
     _set(fb, "source", None)
     _set(fb, "error", None)
     _set(fb, "metadata", _NO_METADATA)
-    for field in _STORED_FIELDS:
-        _set(fb, field, None)
+    for unset in _UNSET_FIELDS:
+        _set(fb, unset, None)
     return fb
 
 

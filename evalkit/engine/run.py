@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from evalkit.data import EvalRow
+from evalkit.engine.conversations import Conversation, group_conversations
 from evalkit.engine.outcomes import Outcome, Shared, error_outcome, failure, to_feedbacks
 from evalkit.entities import AssessmentError
 from evalkit.errors import ErrorCode, ScorerError, UsageError
@@ -104,10 +105,19 @@ class Plan:
     """The size of the one thread pool."""
 
     @property
+    def conversations(self) -> list[Conversation]:
+        """The rows grouped by session id (what session-level scorers score)."""
+        return group_conversations(self.rows)
+
+    @property
     def total(self) -> int:
-        """Units of progress: one per prediction and per (row, scorer) pair."""
+        """Units of progress: one per prediction, per (row, scorer) pair and per
+        (conversation, session-level scorer) pair."""
         n = len(self.rows)
-        return (n if self.predict_fn is not None else 0) + n * len(self.scorers)
+        n_session = sum(s.is_session_level_scorer for s in self.scorers)
+        n_row = len(self.scorers) - n_session
+        n_conversations = len(self.conversations) if n_session else 0
+        return (n if self.predict_fn is not None else 0) + n * n_row + n_conversations * n_session
 
 
 def resolve_awaitable(value: Any) -> Any:
@@ -208,7 +218,8 @@ def run_plan(
         tick: Called with units of progress done.
 
     Returns:
-        ``outcomes[k][i]``: the outcome of ``plan.scorers[k]`` on row ``i``. Rows are
+        ``outcomes[k][i]``: the outcome of ``plan.scorers[k]`` on row ``i``; for a
+        session-level scorer, on conversation ``i`` of ``plan.conversations``. Rows are
         updated in place with their outputs, latency, trace and prediction error.
     """
     known = known or Known()
@@ -289,7 +300,11 @@ def _score(
     rows, scorers = plan.rows, plan.scorers
     n = len(rows)
     predicted = plan.predict_fn is not None
-    outcomes: list[list[Outcome]] = [[[]] * n for _ in scorers]
+    session_level = [k for k, s in enumerate(scorers) if s.is_session_level_scorer]
+    conversations = plan.conversations if session_level else []
+    outcomes: list[list[Outcome]] = [
+        [[]] * (len(conversations) if s.is_session_level_scorer else n) for s in scorers
+    ]
     # Pairs that are not run say why in their row (a failed prediction, no outputs).
     scorable: list[list[EvalRow]] = []
     n_skipped = 0
@@ -297,6 +312,9 @@ def _score(
         r.prediction_error is None and (predicted or r.outputs is not None) for r in rows
     )
     for k, s in enumerate(scorers):
+        if s.is_session_level_scorer:
+            scorable.append([])
+            continue
         if everything:  # the common case: nothing to skip
             scorable.append(rows)
             continue
@@ -313,7 +331,11 @@ def _score(
         tick(n_skipped)
 
     batch = [k for k, s in enumerate(scorers) if isinstance(s, BatchScorer)]
-    per_row = [k for k, s in enumerate(scorers) if not isinstance(s, BatchScorer)]
+    per_row = [
+        k
+        for k, s in enumerate(scorers)
+        if not isinstance(s, BatchScorer) and not s.is_session_level_scorer
+    ]
     resuming = bool(known.outcomes)
     notify = observer.outcome if observer is not None else None
 
@@ -371,7 +393,42 @@ def _score(
     shares = [Shared() for _ in scorers]  # per scorer: a dict only its pairs write
     n_batch = len(batch)
 
+    # (session-level scorer, conversation) pairs: journaled under the conversation's first row
+    session_pairs: list[tuple[int, int]] = []
+    for c, conversation in enumerate(conversations):
+        for k in session_level:
+            before = known.outcomes.get((conversation.first, scorers[k].name))
+            if before is not None:
+                outcomes[k][c] = before
+            else:
+                session_pairs.append((k, c))
+    if resuming and tick is not None:
+        tick(len(conversations) * len(session_level) - len(session_pairs))
+    arguments_of = [c.arguments() for c in conversations] if session_pairs else []
+
+    def session_task(t: int) -> int:
+        k, c = session_pairs[t]
+        name, conversation = names[k], conversations[c]
+        outcome = _turn_failed(name, conversation)
+        if outcome is None:
+            given = arguments_of[c]
+            try:
+                raw = calls[k](**{a: given[a] for a in argument_names[k]})
+                if type(raw) not in _PLAIN and inspect.isawaitable(raw):
+                    raw = resolve_awaitable(raw)
+                outcome = to_feedbacks(name, raw)
+            except Exception as exc:
+                outcome = failure(name, exc)
+        outcomes[k][c] = outcome
+        if notify is not None:
+            notify(conversation.first, name, outcome)
+        return 1
+
+    n_row_tasks = n_batch + n_pairs
+
     def task(t: int) -> int:
+        if t >= n_row_tasks:
+            return session_task(t - n_row_tasks)
         if t < n_batch:
             return batch_task(batch[t])
         if pairs is None:
@@ -392,5 +449,20 @@ def _score(
             notify(row.index, name, outcome)
         return 1
 
-    run_tasks(n_batch + n_pairs, task, pool, workers, tick)
+    run_tasks(n_row_tasks + len(session_pairs), task, pool, workers, tick)
     return outcomes
+
+
+def _turn_failed(name: str, conversation: Conversation) -> Outcome | None:
+    """The outcome of a session-level scorer on a conversation with a failed turn."""
+    for turn, r in enumerate(conversation.rows, 1):
+        if r.prediction_error is not None:
+            err = r.prediction_error
+            return error_outcome(
+                name,
+                ErrorCode.PREDICTION_FAILED,
+                f"not scored: turn {turn} (row {r.index}) of conversation "
+                f"{conversation.session_id!r} failed: predict_fn raised {err.error_code}: "
+                f"{err.error_message}",
+            )
+    return None

@@ -9,6 +9,10 @@
   :class:`RetrievalSufficiency`; :func:`get_all_scorers`. Also importable from
   ``evalkit.scorers``. One module each in :mod:`evalkit.judges.builtin`, with its prompt
   file beside it; a judge added there is reachable here by its class name too.
+* Conversation judges (session-level, once per conversation; :mod:`.conversation`):
+  :class:`ConversationCompleteness`, :class:`UserFrustration`, :class:`KnowledgeRetention`,
+  :class:`RoleAdherence`.
+* Agent judges (:mod:`.agent`): :class:`ToolCallCorrectness`, :class:`GoalCompletion`.
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -21,6 +25,7 @@ The judge model: the one a judge is given, else :func:`set_default_model`'s, els
 
 from typing import Any
 
+from evalkit.judges.agent import GoalCompletion, ToolCallCorrectness
 from evalkit.judges.base import Judge
 from evalkit.judges.builtin import get_all_scorers
 from evalkit.judges.builtin.correctness import Correctness
@@ -31,6 +36,12 @@ from evalkit.judges.builtin.retrieval_groundedness import RetrievalGroundedness
 from evalkit.judges.builtin.retrieval_relevance import RetrievalRelevance
 from evalkit.judges.builtin.retrieval_sufficiency import RetrievalSufficiency
 from evalkit.judges.builtin.safety import Safety
+from evalkit.judges.conversation import (
+    ConversationCompleteness,
+    KnowledgeRetention,
+    RoleAdherence,
+    UserFrustration,
+)
 from evalkit.judges.instructions import InstructionsJudge, make_judge
 from evalkit.judges.judge_functions import (
     custom_prompt_judge,
@@ -46,16 +57,22 @@ from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_mod
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ConversationCompleteness",
     "Correctness",
     "ExpectationsGuidelines",
+    "GoalCompletion",
     "Guidelines",
     "InstructionsJudge",
     "Judge",
+    "KnowledgeRetention",
     "RelevanceToQuery",
     "RetrievalGroundedness",
     "RetrievalRelevance",
     "RetrievalSufficiency",
+    "RoleAdherence",
     "Safety",
+    "ToolCallCorrectness",
+    "UserFrustration",
     "custom_prompt_judge",
     "get_all_scorers",
     "get_default_model",

@@ -8,17 +8,21 @@ from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
 from evalkit.judges.base import Judge
 from evalkit.judges.parsing import check_value_type
-from evalkit.judges.templates import Template
+from evalkit.judges.templates import Template, Turns
 from evalkit.stats import Aggregation
 
 __all__ = ["InstructionsJudge", "make_judge"]
+
+_SESSION_VARIABLES = ("conversation", "expectations")
 
 
 class InstructionsJudge(Judge):
     """A judge made by :func:`make_judge`: instructions rendered with the record's fields.
 
     Call it like a scorer, with the fields its instructions use:
-    ``judge(inputs=..., outputs=..., expectations=..., trace=...)``.
+    ``judge(inputs=..., outputs=..., expectations=..., trace=...)``; a judge whose
+    instructions use ``{{ conversation }}`` is session-level and is called with
+    ``conversation=[{"inputs": ..., "outputs": ...}, ...]`` (one dict per turn).
     """
 
     instructions: str = ""
@@ -28,12 +32,25 @@ class InstructionsJudge(Judge):
     description: str | None = None
     """What the judge assesses, for people reading the results."""
 
+    def _check_level(self) -> None:
+        pass  # the template decides: see __post_init__
+
     def __post_init__(self) -> None:
         super().__post_init__()
         self.feedback_value_type = check_value_type(self.feedback_value_type)
         self._template = Template(self.instructions, owner=f"judge {self.name!r}")
         # the record fields this judge needs are exactly the variables its template uses
         self._arguments = self._required = self._template.variables
+        if "conversation" in self._template.variables:
+            record_only = [v for v in self._template.variables if v not in _SESSION_VARIABLES]
+            if record_only:
+                raise JudgeError(
+                    f"judge {self.name!r} uses {{{{ conversation }}}}, so it scores whole "
+                    "conversations, and cannot also use "
+                    f"{', '.join('{{ %s }}' % v for v in record_only)} (one record's fields); "  # noqa: UP031
+                    "use {{ conversation }} and {{ expectations }} only"
+                )
+            self.level = "session"
 
     @property
     def template_variables(self) -> tuple[str, ...]:
@@ -48,6 +65,7 @@ class InstructionsJudge(Judge):
         outputs: Any = None,
         expectations: Any = None,
         trace: Any = None,
+        conversation: Any = None,
     ) -> str:
         """The task message this judge sends for a record (evaluated text in ``<data>`` tags).
 
@@ -55,7 +73,13 @@ class InstructionsJudge(Judge):
             JudgeError: A variable the instructions use was not given, or a field they read
                 is missing from the record.
         """
-        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        given = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "expectations": expectations,
+            "trace": trace,
+            "conversation": None if conversation is None else Turns(conversation),
+        }
         missing = [v for v in self._template.variables if given[v] is None]
         if missing:
             raise JudgeError(
@@ -72,6 +96,7 @@ class InstructionsJudge(Judge):
         outputs: Any = None,
         expectations: Any = None,
         trace: Any = None,
+        conversation: Any = None,
     ) -> Feedback:
         """Assess one record: ``Feedback(value, rationale, source=LLM_JUDGE/<model>)``.
 
@@ -82,7 +107,13 @@ class InstructionsJudge(Judge):
             JudgeError: A variable the instructions use was not given, or a field they read
                 is missing from the record.
         """
-        task = self.render(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace)
+        task = self.render(
+            inputs=inputs,
+            outputs=outputs,
+            expectations=expectations,
+            trace=trace,
+            conversation=conversation,
+        )
         return self._assess(task, self.feedback_value_type)
 
 
@@ -101,7 +132,12 @@ def make_judge(
     """Create a judge from instructions that use the record's fields as Jinja2 variables.
 
     The instructions may use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}`` and
-    ``{{ trace }}`` and their fields (``{{ inputs.question }}``), with Jinja2's statements
+    ``{{ trace }}`` (a bounded view of the span tree: names, types, timing, inputs and
+    outputs cut to :data:`evalkit.judges.views.TRACE_VALUE_CHARS` characters, the whole view
+    to :data:`~evalkit.judges.views.TRACE_VIEW_CHARS`) and their fields; or
+    ``{{ conversation }}`` (the turns of a conversation, ``User:``/``Assistant:``), which makes
+    the judge score each conversation once (with ``{{ expectations }}`` at most besides);
+    fields are read as ``{{ inputs.question }}``; Jinja2's statements
     (``{% if %}``, ``{% for %}``); they are checked now, so an unknown variable, no variable at
     all or a syntax error fails here, not on the first row. Rendering is sandboxed, and every
     inserted value is delimited as data (``<data>...</data>``) and never itself rendered.

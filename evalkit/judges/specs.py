@@ -100,10 +100,15 @@ class SpecJudge(InstructionsJudge):
         outputs: Any = None,
         expectations: Any = None,
         trace: Any = None,
+        conversation: Any = None,
     ) -> Feedback:
         """Assess one record, as :class:`InstructionsJudge`, then map the choice to its score."""
         feedback = super().score(
-            inputs=inputs, outputs=outputs, expectations=expectations, trace=trace
+            inputs=inputs,
+            outputs=outputs,
+            expectations=expectations,
+            trace=trace,
+            conversation=conversation,
         )
         if self.scores is None or feedback.error is not None:
             return feedback

@@ -39,14 +39,17 @@ __all__ = [
     "MAX_RENDER_SECONDS",
     "MAX_TEMPLATE_STEPS",
     "Template",
+    "Turns",
     "fence",
     "format_value",
     "load_prompt",
+    "packaged_template",
     "trusted",
 ]
 
-JUDGE_VARIABLES: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace")
-"""The variables a :func:`~evalkit.judges.make_judge` template may use."""
+JUDGE_VARIABLES: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace", "conversation")
+"""The variables a :func:`~evalkit.judges.make_judge` template may use (``conversation``
+makes the judge score whole conversations, with ``expectations`` at most besides)."""
 
 MAX_PROMPT_CHARS = 4_000_000
 """The longest prompt a template may render (about a million tokens: beyond any model)."""
@@ -66,29 +69,32 @@ DATA_CLOSE = "</data>"
 _TAG = re.compile(r"(<\s*/?\s*)(data)(?![\w-])", re.IGNORECASE)
 
 
+class Turns(list[Any]):
+    """A conversation's turns (dicts with ``inputs``/``outputs``/``trace``), inserted into a
+    prompt as :func:`evalkit.judges.views.conversation_view` shows them."""
+
+    __slots__ = ()
+
+
 def format_value(value: Any) -> str:
-    """A value as prompt text: strings as they are, traces and containers as indented JSON."""
+    """A value as prompt text: strings as they are, a trace as its bounded span tree
+    (:func:`~evalkit.judges.views.trace_view`), a conversation as its turns, containers as
+    indented JSON."""
     if isinstance(value, str):
         return value
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict) and type(value).__name__ == "Trace":
-        value = _trace_summary(value)
+    from evalkit.data.traces import is_trace
+
+    if is_trace(value):
+        from evalkit.judges.views import trace_view
+
+        return trace_view(value)
+    if isinstance(value, Turns):
+        from evalkit.judges.views import conversation_view
+
+        return conversation_view(value)
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(value, indent=2, ensure_ascii=False, default=str)
     return str(value)
-
-
-def _trace_summary(trace: Any) -> list[dict[str, Any]]:
-    """The parts of a trace a judge reads: each span's name, type, inputs and outputs."""
-    out = []
-    for span in trace.spans:
-        item: dict[str, Any] = {"name": span.name, "span_type": str(span.span_type)}
-        item["inputs"] = span.inputs
-        item["outputs"] = span.outputs
-        if span.error:
-            item["error"] = span.error
-        out.append(item)
-    return out
 
 
 class _Plain(str):
@@ -306,6 +312,14 @@ def _explain_undefined(exc: Exception, values: Mapping[str, Any]) -> str:
     ]
     have = f" (this record's {'; '.join(fields)})" if fields else ""
     return f"the template reads a value this record does not have: {exc}{have}"
+
+
+@functools.cache
+def packaged_template(package: str, name: str, allowed: tuple[str, ...]) -> Template:
+    """The checked template of prompt file ``<name>.jinja`` inside ``package`` (a built-in
+    judge's prompt kept beside its module)."""
+    text = resources.files(package).joinpath(f"{name}.jinja").read_text("utf-8")
+    return Template(text, allowed=allowed, owner=f"built-in prompt {name!r}")
 
 
 @functools.cache

@@ -6,9 +6,16 @@ Built-in heuristic metrics (MLflow's values, offline): :class:`Rouge`, :class:`B
 :class:`Toxicity` (optional extra), :class:`PrecisionAtK`, :class:`RecallAtK`,
 :class:`NdcgAtK` (retrieval). They load their libraries on first use.
 
+Agent scorers (deterministic, over the trace's ``TOOL`` spans and
+``expectations["expected_tool_calls"]``; :mod:`evalkit.scorers.tool_calls`):
+:class:`ToolCallsMatch`, :class:`ToolArgumentsMatch`, :class:`RedundantToolCalls`,
+:class:`FailedToolCalls`, :class:`AgentSteps`.
+
 The built-in LLM judges are scorers too and live here under MLflow's names
-(``evalkit.scorers.Correctness``, ``Safety``, ..., ``get_all_scorers``); they are loaded
-from :mod:`evalkit.judges` on first access, so importing this package stays light.
+(``evalkit.scorers.Correctness``, ``Safety``, ..., the conversation judges
+``ConversationCompleteness``, ``UserFrustration``, ``KnowledgeRetention``, ``RoleAdherence``,
+the agent judges ``ToolCallCorrectness``, ``GoalCompletion``, and ``get_all_scorers``);
+they are loaded from :mod:`evalkit.judges` on first access, so importing this package stays light.
 
 Every built-in is registered, where it is defined, in :mod:`evalkit.scorers.registry`
 (``@builtin("rougeL", kind="heuristic", ...)``); names and lists of built-ins come from there.
@@ -20,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.scorers.base import (
     BATCH_ARGUMENTS,
     ROW_ARGUMENTS,
+    SESSION_ARGUMENTS,
     BatchScorer,
     Scorer,
     ScorerValue,
@@ -28,14 +36,20 @@ from evalkit.scorers.base import (
 
 if TYPE_CHECKING:
     from evalkit.judges import (
+        ConversationCompleteness,
         Correctness,
         ExpectationsGuidelines,
+        GoalCompletion,
         Guidelines,
+        KnowledgeRetention,
         RelevanceToQuery,
         RetrievalGroundedness,
         RetrievalRelevance,
         RetrievalSufficiency,
+        RoleAdherence,
         Safety,
+        ToolCallCorrectness,
+        UserFrustration,
         get_all_scorers,
     )
     from evalkit.scorers.readability import AriGradeLevel, FleschKincaidGradeLevel
@@ -43,6 +57,13 @@ if TYPE_CHECKING:
     from evalkit.scorers.retrieval import NdcgAtK, PrecisionAtK, RecallAtK
     from evalkit.scorers.text import Bleu, ExactMatch, Rouge
     from evalkit.scorers.tokens import Latency, TokenCount
+    from evalkit.scorers.tool_calls import (
+        AgentSteps,
+        FailedToolCalls,
+        RedundantToolCalls,
+        ToolArgumentsMatch,
+        ToolCallsMatch,
+    )
     from evalkit.scorers.toxicity import Toxicity
 
 # Built-ins load on first use, so that ``import evalkit`` stays fast: name -> module.
@@ -69,6 +90,17 @@ _LAZY = {
     "RetrievalSufficiency": "evalkit.judges",
     "Safety": "evalkit.judges",
     "get_all_scorers": "evalkit.judges",
+    "ConversationCompleteness": "evalkit.judges",
+    "UserFrustration": "evalkit.judges",
+    "KnowledgeRetention": "evalkit.judges",
+    "RoleAdherence": "evalkit.judges",
+    "ToolCallCorrectness": "evalkit.judges",
+    "GoalCompletion": "evalkit.judges",
+    "AgentSteps": "evalkit.scorers.tool_calls",
+    "FailedToolCalls": "evalkit.scorers.tool_calls",
+    "RedundantToolCalls": "evalkit.scorers.tool_calls",
+    "ToolArgumentsMatch": "evalkit.scorers.tool_calls",
+    "ToolCallsMatch": "evalkit.scorers.tool_calls",
 }
 
 
@@ -95,28 +127,40 @@ __all__ = [
     "BATCH_ARGUMENTS",
     "BUILTIN_METRIC_NAMES",
     "ROW_ARGUMENTS",
+    "SESSION_ARGUMENTS",
+    "AgentSteps",
     "AriGradeLevel",
     "BatchScorer",
     "Bleu",
+    "ConversationCompleteness",
     "Correctness",
     "ExactMatch",
     "ExpectationsGuidelines",
+    "FailedToolCalls",
     "FleschKincaidGradeLevel",
+    "GoalCompletion",
     "Guidelines",
+    "KnowledgeRetention",
     "Latency",
     "NdcgAtK",
     "PrecisionAtK",
     "RecallAtK",
+    "RedundantToolCalls",
     "RelevanceToQuery",
     "RetrievalGroundedness",
     "RetrievalRelevance",
     "RetrievalSufficiency",
+    "RoleAdherence",
     "Rouge",
     "Safety",
     "Scorer",
     "ScorerValue",
     "TokenCount",
+    "ToolArgumentsMatch",
+    "ToolCallCorrectness",
+    "ToolCallsMatch",
     "Toxicity",
+    "UserFrustration",
     "builtin_scorer",
     "get_all_scorers",
     "scorer",

@@ -24,7 +24,9 @@ from evalkit.stats import Aggregation, validate_aggregations
 
 __all__ = [
     "BATCH_ARGUMENTS",
+    "LEVELS",
     "ROW_ARGUMENTS",
+    "SESSION_ARGUMENTS",
     "BatchScorer",
     "Scorer",
     "ScorerValue",
@@ -39,6 +41,15 @@ ROW_ARGUMENTS: tuple[str, ...] = ("inputs", "outputs", "expectations", "trace")
 
 BATCH_ARGUMENTS: tuple[str, ...] = (*ROW_ARGUMENTS, "latency")
 """The columns a batch scorer may declare; ``latency`` is ``predict_fn``'s time in seconds."""
+
+SESSION_ARGUMENTS: tuple[str, ...] = ("session", "conversation", "expectations")
+"""What a session-level scorer may declare: the conversation's traces (``session``), its
+turns (``conversation``) and their merged ``expectations``; see
+:mod:`evalkit.engine.conversations`."""
+
+LEVELS: tuple[str, ...] = ("row", "session")
+"""A scorer runs once per record (``"row"``) or once per conversation (``"session"``)."""
+_SESSION_ONLY = frozenset({"session", "conversation"})
 
 
 def _snake_case(name: str) -> str:
@@ -103,9 +114,14 @@ class Scorer:
     name: str = ""
     """The metric name results are reported under."""
     aggregations: list[Aggregation] | None = None
-    """Aggregations over rows; ``None`` means ``["mean"]``."""
+    """Aggregations over rows (over conversations for a session-level scorer); ``None``
+    means ``["mean"]``."""
+    level: str = dataclasses.field(default="row", repr=False)
+    """``"row"``: scored once per record; ``"session"``: once per conversation (the rows
+    sharing a session id). A scorer that asks for ``session`` or ``conversation`` is
+    session-level without saying so."""
 
-    _allowed_arguments: ClassVar[tuple[str, ...]] = ROW_ARGUMENTS
+    _allowed_arguments: ClassVar[tuple[str, ...]] = (*ROW_ARGUMENTS, *_SESSION_ONLY)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,9 +135,39 @@ class Scorer:
         if not isinstance(self.name, str):
             raise ScorerError(f"scorer name must be a string, got {self.name!r}")
         self.aggregations = validate_aggregations(self.aggregations, self.name)
+        if self.level not in LEVELS:
+            raise ScorerError(
+                f"scorer {self.name!r}: level={self.level!r} is not a level; use 'row' (once "
+                "per record) or 'session' (once per conversation)"
+            )
         self._arguments, self._required = _declared_arguments(
             self._signature_target(), self._allowed_arguments, self.name
         )
+        self._check_level()
+
+    def _check_level(self) -> None:
+        if _SESSION_ONLY & set(self._arguments) and self._arguments != self._allowed_arguments:
+            self.level = "session"
+        if self.level != "session":
+            if self._arguments == self._allowed_arguments:  # **kwargs: give a record's fields
+                self._arguments = ROW_ARGUMENTS
+            return
+        if self._arguments == self._allowed_arguments:  # **kwargs: give what a session has
+            self._arguments = SESSION_ARGUMENTS
+            self._required = tuple(a for a in self._required if a in SESSION_ARGUMENTS)
+            return
+        wrong = [a for a in self._arguments if a not in SESSION_ARGUMENTS]
+        if wrong:
+            raise ScorerError(
+                f"scorer {self.name!r} is session-level (it runs once per conversation) but "
+                f"asks for {', '.join(repr(w) for w in wrong)}, which belong to one record; "
+                "ask for session (the traces), conversation (the turns) and expectations"
+            )
+
+    @property
+    def is_session_level_scorer(self) -> bool:
+        """Whether the scorer runs once per conversation (MLflow's name)."""
+        return self.level == "session"
 
     def _signature_target(self) -> Callable[..., Any]:
         if type(self).__call__ is not Scorer.__call__:  # overridden: the older extension point
@@ -157,9 +203,17 @@ class Scorer:
         outputs: Any = None,
         expectations: Any = None,
         trace: Any = None,
+        session: Any = None,
     ) -> ScorerValue:
-        """Score one record, passing only the fields this scorer declares (as MLflow's ``run``)."""
-        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        """Score one record (or, with ``session``, one conversation's traces), passing only
+        the fields this scorer declares (as MLflow's ``run``)."""
+        given = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "expectations": expectations,
+            "trace": trace,
+            "session": session,
+        }
         return self(**{k: given[k] for k in self._arguments if k in given})
 
     def config(self) -> dict[str, Any]:
@@ -185,6 +239,13 @@ class BatchScorer(Scorer):
     """
 
     _allowed_arguments: ClassVar[tuple[str, ...]] = BATCH_ARGUMENTS
+
+    def _check_level(self) -> None:
+        if self.level != "row":
+            raise ScorerError(
+                f"batch scorer {self.name!r} scores columns of records; it cannot be "
+                "session-level (write a @scorer(level='session') function instead)"
+            )
 
     def _signature_target(self) -> Callable[..., Any]:
         return self.score_batch
@@ -225,6 +286,7 @@ def scorer(
     *,
     name: str | None = None,
     aggregations: list[Aggregation] | None = None,
+    level: str = "row",
 ) -> Callable[[Callable[..., ScorerValue]], Scorer]: ...
 
 
@@ -234,6 +296,7 @@ def scorer(
     *,
     name: str | None = None,
     aggregations: list[Aggregation] | None = None,
+    level: str = "row",
 ) -> Scorer | Callable[[Callable[..., ScorerValue]], Scorer]:
     """Turn a function into a scorer; use bare (``@scorer``) or with options.
 
@@ -246,6 +309,10 @@ def scorer(
         func: The function, when used bare.
         name: The metric name; defaults to the function's name.
         aggregations: Aggregations over rows (default ``["mean"]``); see :class:`Scorer`.
+        level: ``"row"`` (default) or ``"session"``: score each conversation once; the
+            function then asks for ``session`` (its traces), ``conversation`` (its turns,
+            dicts with ``inputs``/``outputs``/``trace``) and/or ``expectations``. Asking for
+            ``session`` or ``conversation`` makes a scorer session-level by itself.
 
     Returns:
         A :class:`Scorer`, or a decorator that makes one.
@@ -262,7 +329,10 @@ def scorer(
         if not callable(fn):
             raise ScorerError(f"@scorer needs a function, got {fn!r}")
         made = _FunctionScorer(
-            name=name or getattr(fn, "__name__", "") or "scorer", aggregations=aggregations, func=fn
+            name=name or getattr(fn, "__name__", "") or "scorer",
+            aggregations=aggregations,
+            level=level,
+            func=fn,
         )
         made.__doc__ = fn.__doc__
         made.__wrapped__ = fn  # type: ignore[attr-defined]

@@ -48,7 +48,12 @@ __all__ = [
 Kind = Literal["heuristic", "judge"]
 Aggregates = Callable[[Sequence[Any]], dict[str, float]]
 
-BUILTIN_PACKAGES: tuple[str, ...] = ("evalkit.scorers", "evalkit.judges.builtin")
+BUILTIN_PACKAGES: tuple[str, ...] = (
+    "evalkit.scorers",
+    "evalkit.judges.builtin",
+    "evalkit.judges.conversation",
+    "evalkit.judges.agent",
+)
 """Packages whose public modules define built-ins; imported on the first registry lookup."""
 
 _NOT_BUILTIN_MODULES = frozenset({"evalkit.scorers.base", "evalkit.scorers.registry"})

@@ -46,10 +46,18 @@ if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
     from evalkit.tracking.store import TrackingStore
 
-__all__ = ["TABLE_ARTIFACT", "EvaluationLogger", "attach_trace_feedback", "open_evaluation_log"]
+__all__ = [
+    "CONVERSATIONS_ARTIFACT",
+    "TABLE_ARTIFACT",
+    "EvaluationLogger",
+    "attach_trace_feedback",
+    "open_evaluation_log",
+]
 
 TABLE_ARTIFACT = "eval_results_table.json"
 """The artifact name of the per-row table."""
+CONVERSATIONS_ARTIFACT = "eval_conversations_table.json"
+"""The artifact holding ``result.tables["conversations"]``, when the data had sessions."""
 _PARAM_LIMIT = 6000
 
 
@@ -283,6 +291,12 @@ class EvaluationLogger:
             artifacts.write_bytes(
                 artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table)
             )
+            conversations = result.tables.get("conversations")
+            if conversations is not None:
+                artifacts.write_bytes(
+                    artifacts.target(uri, CONVERSATIONS_ARTIFACT),
+                    artifacts.table_json(conversations),
+                )
             config_text = json.dumps(configs, indent=2, default=str).encode()
             artifacts.write_bytes(artifacts.target(uri, "scorers.json"), config_text)
             stamp = now_ms()

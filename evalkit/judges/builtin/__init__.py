@@ -12,11 +12,16 @@ __all__ = ["get_all_scorers"]
 
 
 def get_all_scorers() -> list[Scorer]:
-    """Every built-in judge that needs no configuration, with default settings.
+    """Every built-in single-turn judge that needs no configuration, with default settings
+    (the conversation and agent judges of :mod:`evalkit.judges.conversation` and
+    :mod:`evalkit.judges.agent` are not in it, as in MLflow).
 
     ``Guidelines`` is left out: it needs its ``guidelines``.
     """
     from evalkit.scorers.registry import entries
 
-    judges = sorted(entries("judge"), key=lambda e: e.name)
+    judges = sorted(
+        (e for e in entries("judge") if e.scorer_class.__module__.startswith(__name__ + ".")),
+        key=lambda e: e.name,
+    )
     return [e.factory() for e in judges if not e.requires_config]
