@@ -9,6 +9,10 @@
   :class:`RetrievalSufficiency`; :func:`get_all_scorers`. Also importable from
   ``evalkit.scorers``. One module each in :mod:`evalkit.judges.builtin`, with its prompt
   file beside it; a judge added there is reachable here by its class name too.
+* Judges and people: :func:`agreement` (accuracy, Cohen's kappa, confusion matrix against
+  human labels), :func:`align` / ``judge.align(labeled)`` (few-shot examples and an optional
+  instruction rewrite, kept only if held-out agreement improves), :class:`Panel` (several
+  judges voting) and :func:`panel_agreement` (Krippendorff's alpha, Fleiss' kappa).
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -21,6 +25,13 @@ The judge model: the one a judge is given, else :func:`set_default_model`'s, els
 
 from typing import Any
 
+from evalkit.judges.alignment import (
+    AgreementReport,
+    AlignmentReport,
+    agreement,
+    align,
+    estimate_alignment,
+)
 from evalkit.judges.base import Judge
 from evalkit.judges.builtin import get_all_scorers
 from evalkit.judges.builtin.correctness import Correctness
@@ -41,22 +52,30 @@ from evalkit.judges.judge_functions import (
     is_safe,
     meets_guidelines,
 )
+from evalkit.judges.panel import Panel, PanelAgreement, panel_agreement
 from evalkit.judges.specs import load_judge
 from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
 
 __all__ = [
     "DEFAULT_MODEL",
+    "AgreementReport",
+    "AlignmentReport",
     "Correctness",
     "ExpectationsGuidelines",
     "Guidelines",
     "InstructionsJudge",
     "Judge",
+    "Panel",
+    "PanelAgreement",
     "RelevanceToQuery",
     "RetrievalGroundedness",
     "RetrievalRelevance",
     "RetrievalSufficiency",
     "Safety",
+    "agreement",
+    "align",
     "custom_prompt_judge",
+    "estimate_alignment",
     "get_all_scorers",
     "get_default_model",
     "is_context_relevant",
@@ -67,6 +86,7 @@ __all__ = [
     "load_judge",
     "make_judge",
     "meets_guidelines",
+    "panel_agreement",
     "set_default_model",
 ]
 

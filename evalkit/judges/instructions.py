@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from evalkit.aggregation import Aggregation
@@ -27,6 +28,11 @@ class InstructionsJudge(Judge):
     """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float`` or ``str``."""
     description: str | None = None
     """What the judge assesses, for people reading the results."""
+    examples: tuple[tuple[dict[str, Any], Any], ...] = ()
+    """Few-shot examples ``(record fields, the verdict people gave)`` shown after the task
+    (evaluated text fenced as data); :meth:`align` chooses them."""
+    alignment: Any = dataclasses.field(default=None, init=False)
+    """After :meth:`align`: the :class:`~evalkit.judges.alignment.AlignmentReport`."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,7 +69,21 @@ class InstructionsJudge(Judge):
                 f"but {'it was' if len(missing) == 1 else 'they were'} not given; pass "
                 f"{', '.join(f'{m}=...' for m in missing)}"
             )
-        return self._template.render({v: given[v] for v in self._template.variables})
+        task = self._template.render({v: given[v] for v in self._template.variables})
+        if self.examples:
+            from evalkit.judges.alignment import render_examples
+
+            task = f"{task}\n\n{render_examples(self)}"
+        return task
+
+    def align(self, labeled: Any, **options: Any) -> InstructionsJudge:
+        """Improve this judge from human labels (MLflow's ``judge.align``); see
+        :func:`evalkit.judges.alignment.align` for the options. The change is kept only if
+        the judge agrees with people more often on held-out records; the returned judge's
+        ``alignment`` reports before and after."""
+        from evalkit.judges.alignment import align
+
+        return align(self, labeled, **options)
 
     def score(
         self,
