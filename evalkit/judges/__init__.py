@@ -13,6 +13,9 @@
   human labels), :func:`align` / ``judge.align(labeled)`` (few-shot examples and an optional
   instruction rewrite, kept only if held-out agreement improves), :class:`Panel` (several
   judges voting) and :func:`panel_agreement` (Krippendorff's alpha, Fleiss' kappa).
+* Pairwise: ``make_judge(..., pairwise=True)`` and :class:`PairwisePreference` compare two
+  outputs for one input, asking twice with the positions swapped
+  (:mod:`evalkit.judges.pairwise`); :func:`compare_tables` compares two runs row by row.
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -37,6 +40,7 @@ from evalkit.judges.builtin import get_all_scorers
 from evalkit.judges.builtin.correctness import Correctness
 from evalkit.judges.builtin.expectations_guidelines import ExpectationsGuidelines
 from evalkit.judges.builtin.guidelines import Guidelines
+from evalkit.judges.builtin.pairwise_preference import PairwisePreference
 from evalkit.judges.builtin.relevance_to_query import RelevanceToQuery
 from evalkit.judges.builtin.retrieval_groundedness import RetrievalGroundedness
 from evalkit.judges.builtin.retrieval_relevance import RetrievalRelevance
@@ -52,6 +56,7 @@ from evalkit.judges.judge_functions import (
     is_safe,
     meets_guidelines,
 )
+from evalkit.judges.pairwise import PairwiseJudge, compare_tables
 from evalkit.judges.panel import Panel, PanelAgreement, panel_agreement
 from evalkit.judges.specs import load_judge
 from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
@@ -65,6 +70,8 @@ __all__ = [
     "Guidelines",
     "InstructionsJudge",
     "Judge",
+    "PairwiseJudge",
+    "PairwisePreference",
     "Panel",
     "PanelAgreement",
     "RelevanceToQuery",
@@ -74,6 +81,7 @@ __all__ = [
     "Safety",
     "agreement",
     "align",
+    "compare_tables",
     "custom_prompt_judge",
     "estimate_alignment",
     "get_all_scorers",

@@ -9,6 +9,7 @@ from evalkit.aggregation import Aggregation
 from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
 from evalkit.judges.base import Judge
+from evalkit.judges.pairwise import PREFERENCE, PairwiseInstructionsJudge
 from evalkit.judges.parsing import check_value_type
 from evalkit.judges.templates import Template
 
@@ -117,7 +118,8 @@ def make_judge(
     api_base: str | None = None,
     extra_headers: dict[str, str] | None = None,
     aggregations: list[Aggregation] | None = None,
-) -> InstructionsJudge:
+    pairwise: bool = False,
+) -> InstructionsJudge | PairwiseInstructionsJudge:
     """Create a judge from instructions that use the record's fields as Jinja2 variables.
 
     The instructions may use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}`` and
@@ -141,6 +143,11 @@ def make_judge(
         api_base: The server to call instead of the provider's default.
         extra_headers: HTTP headers added to every request.
         aggregations: Aggregations over rows in :func:`evalkit.evaluate` (default ``["mean"]``).
+        pairwise: Build a pairwise judge (:mod:`evalkit.judges.pairwise`): the instructions
+            use ``{{ outputs_a }}`` and ``{{ outputs_b }}`` (and may use ``{{ inputs }}``,
+            ``{{ expectations }}``), the verdict is ``"A"``, ``"B"`` or ``"tie"``, and
+            ``judge.compare(inputs=..., outputs_a=..., outputs_b=...)`` asks twice with the
+            outputs swapped to cancel position bias.
 
     Returns:
         The judge: a scorer for :func:`evalkit.evaluate`, callable directly as
@@ -167,6 +174,22 @@ def make_judge(
         raise JudgeError(
             f"judge {name!r}: instructions must be a string template, got "
             f"{type(instructions).__name__}"
+        )
+    if pairwise:
+        if feedback_value_type not in (str, PREFERENCE):
+            raise JudgeError(
+                f"pairwise judge {name!r}: the verdict is always 'A', 'B' or 'tie'; leave "
+                "feedback_value_type out"
+            )
+        return PairwiseInstructionsJudge(
+            name=name,
+            instructions=instructions,
+            model=model,
+            description=description,
+            parameters=inference_params,
+            api_base=api_base,
+            extra_headers=extra_headers,
+            aggregations=aggregations,
         )
     return InstructionsJudge(
         name=name,

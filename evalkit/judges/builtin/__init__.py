@@ -14,9 +14,15 @@ __all__ = ["get_all_scorers"]
 def get_all_scorers() -> list[Scorer]:
     """Every built-in judge that needs no configuration, with default settings.
 
-    ``Guidelines`` is left out: it needs its ``guidelines``.
+    ``Guidelines`` is left out: it needs its ``guidelines``; so are judges that compare two
+    outputs (``PairwisePreference``), which score pairs, not records.
     """
+    from evalkit.judges.pairwise import PairwiseJudge
     from evalkit.scorers.registry import entries
 
     judges = sorted(entries("judge"), key=lambda e: e.name)
-    return [e.factory() for e in judges if not e.requires_config]
+    return [
+        e.factory()
+        for e in judges
+        if not e.requires_config and not issubclass(e.scorer_class, PairwiseJudge)
+    ]
