@@ -47,7 +47,10 @@ def test_bradley_terry_three_systems_order_and_ties() -> None:
     ranking = bradley_terry(comparisons, n_resamples=200)
     assert ranking.names == ("good", "ok", "bad")
     assert ranking.comparisons == 32
-    assert all(lo <= s <= hi for s, lo, hi in zip(ranking.scores, ranking.ci_low, ranking.ci_high))
+    assert all(
+        lo <= s <= hi
+        for s, lo, hi in zip(ranking.scores, ranking.ci_low, ranking.ci_high, strict=True)
+    )
 
 
 def test_bradley_terry_bad_input() -> None:
