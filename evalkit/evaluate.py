@@ -140,6 +140,9 @@ def _judge_models(scorers: Sequence[Scorer]) -> list[tuple[str, Any]]:
         settings = getattr(s, "settings", None)
         if settings is not None and hasattr(settings, "model"):
             models.append((settings.model or get_default_model(), settings.parameters))
+        members = getattr(s, "judges", None)  # a judge panel: its judges' models
+        if isinstance(members, list | tuple) and members is not scorers:
+            models.extend(_judge_models([m for m in members if isinstance(m, Scorer)]))
     return models
 
 

@@ -233,3 +233,29 @@ def test_repeats_with_the_legacy_form_is_refused() -> None:
             model_type="question-answering",
             repeats=2,
         )
+
+
+def test_max_cost_covers_every_repeat(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, _Scripted())
+    one = _run(cache="off")
+    paid = one.usage["cost"]
+    assert paid > 0
+    # a budget for one pass over the rows: later repeats are refused, not paid
+    result = _run(repeats=3, cache="off", max_cost=paid * 1.5)
+    assert result.usage["budget_refused"] > 0
+    assert result.usage["cost"] <= paid * 1.5 + paid / 3 + 1e-12  # at most one call over
+    codes = [c for v in result.result_df["right/values"] for c in v]
+    assert None in codes  # refused repeats have no value; the rows keep the others
+
+
+def test_unknown_panel_model_prices_are_refused_with_max_cost(judge_server: JudgeServer) -> None:
+    from evalkit.judges import Panel
+
+    unpriced = make_judge(
+        "b", "Question: {{ inputs.question }} {{ outputs }}", "openai:/no-such-model-xyz",
+        feedback_value_type=bool,
+    )
+    panel = Panel(judges=[_judge(), unpriced])
+    with pytest.raises(UsageError, match="no-such-model-xyz"):
+        _run(scorers=[panel], max_cost=1.0)
+    assert judge_server.request_count == 0
