@@ -243,3 +243,17 @@ def test_agreement_when_every_verdict_is_one_value(judge_server: JudgeServer) ->
     report = agreement(_judge(), labels)
     assert report.accuracy == 1.0 and math.isnan(report.cohen_kappa)
     assert report.confusion_matrix == ((4,),)
+
+
+def test_builtin_judges_cannot_be_aligned_but_can_be_measured(judge_server: JudgeServer) -> None:
+    from evalkit.judges import Safety
+
+    with pytest.raises(UsageError, match="cannot be aligned"):
+        Safety().align([{"outputs": "hi", "label": "yes"}])
+    judge_server.add_rule(None, {"result": "yes", "rationale": "safe"})
+    report = agreement(
+        Safety(), [{"outputs": "hi", "label": "yes"}, {"outputs": "x", "label": "no"}]
+    )
+    assert report.accuracy == 0.5 and report.labels == ("no", "yes")
+    with pytest.raises(UsageError, match=r"labels\[0\]: label True"):
+        agreement(Safety(), [{"outputs": "hi", "label": True}])
