@@ -350,11 +350,13 @@ def _split(n: int, holdout: float, seed: int) -> tuple[list[int], list[int]]:
 @contextlib.contextmanager
 def _budget(max_cost: float | None, dry_run: bool) -> Iterator[Any]:
     from evalkit.llm import call_scope
+    from evalkit.llm.scope import cache_mode
 
     if max_cost is None and not dry_run:
         yield None
         return
-    with call_scope(cache="off" if dry_run else None, max_cost=max_cost, dry_run=dry_run) as scope:
+    # the cache mode in effect stays (outside evaluate(): EVALKIT_CACHE, default off)
+    with call_scope(cache=cache_mode(), max_cost=max_cost, dry_run=dry_run) as scope:
         yield scope.meter
 
 

@@ -257,3 +257,12 @@ def test_builtin_judges_cannot_be_aligned_but_can_be_measured(judge_server: Judg
     assert report.accuracy == 0.5 and report.labels == ("no", "yes")
     with pytest.raises(UsageError, match=r"labels\[0\]: label True"):
         agreement(Safety(), [{"outputs": "hi", "label": True}])
+
+
+def test_align_max_cost_stops_the_calls(judge_server: JudgeServer) -> None:
+    _biased(judge_server)
+    aligned = _judge().align(_labeled(10), max_cost=0.0)  # nothing may be spent
+    assert judge_server.request_count == 0
+    report = aligned.alignment
+    assert not report.improved and report.before.n == 0
+    assert report.before.error_count == report.holdout_size == 3
