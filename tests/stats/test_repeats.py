@@ -252,7 +252,9 @@ def test_unknown_panel_model_prices_are_refused_with_max_cost(judge_server: Judg
     from evalkit.judges import Panel
 
     unpriced = make_judge(
-        "b", "Question: {{ inputs.question }} {{ outputs }}", "openai:/no-such-model-xyz",
+        "b",
+        "Question: {{ inputs.question }} {{ outputs }}",
+        "openai:/no-such-model-xyz",
         feedback_value_type=bool,
     )
     panel = Panel(judges=[_judge(), unpriced])
