@@ -18,7 +18,9 @@ from typing import Any
 
 from evalkit.data import EvalRow, normalize_data
 from evalkit.engine import (
+    Known,
     Plan,
+    Prediction,
     build_conversation_table,
     build_table,
     collect_metrics,
@@ -28,6 +30,7 @@ from evalkit.engine import (
     run_plan,
 )
 from evalkit.engine.progress import progress_bar
+from evalkit.engine.repeats import REPEAT_MODES, combine_repeats
 from evalkit.entities import EvaluationResult, Usage
 from evalkit.errors import DataError, ScorerError, UsageError
 from evalkit.scorers.base import Scorer
@@ -132,12 +135,13 @@ def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., 
     if mode == "off":
         return predict_fn
     from evalkit.llm.cache import open_cache, prediction_key
+    from evalkit.llm.scope import current_sample
 
     store = open_cache()
 
     @functools.wraps(predict_fn)
     def cached(**inputs: Any) -> Any:
-        key, name = prediction_key(predict_fn, inputs)
+        key, name = prediction_key(predict_fn, inputs, current_sample())
         found, outputs = store.get_prediction(key)
         if found:
             return outputs
@@ -158,6 +162,9 @@ def _judge_models(scorers: Sequence[Scorer]) -> list[tuple[str, Any]]:
         settings = getattr(s, "settings", None)
         if settings is not None and hasattr(settings, "model"):
             models.append((settings.model or get_default_model(), settings.parameters))
+        members = getattr(s, "judges", None)  # a judge panel: its judges' models
+        if isinstance(members, list | tuple) and members is not scorers:
+            models.extend(_judge_models([m for m in members if isinstance(m, Scorer)]))
     return models
 
 
@@ -232,6 +239,123 @@ def _run_batch_pass(
     run_batches(collector, open_cache())
 
 
+def _check_repeats(
+    repeats: Any, repeat: Any, predict_fn: Callable[..., Any] | None, resume: str | None
+) -> None:
+    """Bad ``repeats`` / ``repeat`` raise :class:`UsageError` before any work."""
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise UsageError(
+            f"repeats must be a whole number >= 1 (how many times each row runs), got {repeats!r}"
+        )
+    if repeat not in REPEAT_MODES:
+        raise UsageError(f"repeat={repeat!r} is not one of {', '.join(map(repr, REPEAT_MODES))}")
+    if repeats > 1 and repeat == "predict" and predict_fn is None:
+        raise UsageError(
+            "repeat='predict' repeats predict_fn, but none was given; pass predict_fn= or use "
+            "repeat='judges' to repeat only the scorers"
+        )
+    if repeats > 1 and resume is not None:
+        raise UsageError(
+            "resume= does not work with repeats > 1 yet; rerun the evaluation instead (the call "
+            "cache serves every repeat already done)"
+        )
+
+
+def _copies(rows: Sequence[EvalRow]) -> list[EvalRow]:
+    """Copies of rows, for a repeat to fill in (the engine updates rows in place)."""
+    return [dataclasses.replace(r) for r in rows]
+
+
+def _in_sample(predict_fn: Callable[..., Any], sample: int) -> Callable[..., Any]:
+    """``predict_fn`` making its model calls (and cached predictions) as repeat ``sample``."""
+    from evalkit.llm import sample_scope
+
+    @functools.wraps(predict_fn)
+    def in_sample(**inputs: Any) -> Any:
+        with sample_scope(sample):
+            return resolve_awaitable(predict_fn(**inputs))
+
+    return in_sample
+
+
+def _run_repeats(
+    plan: Plan,
+    repeats: int,
+    repeat: str,
+    known: Any,
+    journaling: Any,
+    tick: Callable[[int], None] | None,
+) -> list[tuple[list[EvalRow], list[list[Any]]]]:
+    """Run ``plan`` ``repeats`` times; per repeat, its rows and outcomes. Repeat 0 is the
+    plain run (journaled, with the call cache keys of a run without repeats)."""
+    from evalkit.llm import sample_scope
+
+    original = _copies(plan.rows) if repeats > 1 else plan.rows
+    outcomes = run_plan(plan, known=known, observer=journaling, tick=tick)
+    runs = [(plan.rows, outcomes)]
+    base_predict = plan.predict_fn
+    for sample in range(1, repeats):
+        if repeat == "judges" and base_predict is not None:
+            # one prediction per row: later repeats reuse repeat 0's (and its trace)
+            rows = _copies(plan.rows)
+            again = Known(
+                predictions={
+                    r.index: Prediction(r.outputs, r.latency, r.prediction_error) for r in rows
+                }
+            )
+            repeated = dataclasses.replace(plan, rows=rows)
+        else:
+            rows = _copies(original)
+            again = None
+            repeated = dataclasses.replace(plan, rows=rows)
+        if repeat == "predict":
+            assert base_predict is not None
+            repeated.predict_fn = _in_sample(base_predict, sample)
+            outcomes = run_plan(repeated, known=again, tick=tick)
+        else:
+            with sample_scope(sample):
+                outcomes = run_plan(repeated, known=again, tick=tick)
+        runs.append((rows, outcomes))
+    return runs
+
+
+def _repeated_result(
+    scorers: Sequence[Scorer],
+    runs: Sequence[tuple[list[EvalRow], list[list[Any]]]],
+    predicted: bool,
+    repeat: str,
+    usage: Usage,
+) -> EvaluationResult:
+    """The result of an evaluation with repeats (see :mod:`evalkit.engine.repeats`)."""
+    import pandas as pd
+
+    rows = runs[0][0]
+    n = len(rows)
+    folded = combine_repeats([collect_metrics(scorers, o, n) for _, o in runs], n)
+    table = build_table(rows, folded.columns, predicted=predicted)
+    if predicted and repeat != "judges":
+        position = list(table.columns).index("outputs") + 1
+        outputs = [[r[i].outputs for r, _ in runs] for i in range(n)]
+        table.insert(position, "outputs/repeats", pd.Series(outputs, dtype=object))
+    for name in folded.columns:
+        position = list(table.columns).index(f"{name}/value") + 1
+        for offset, suffix in enumerate(("values", "variance", "agreement")):
+            key = f"{name}/{suffix}"
+            dtype = object if suffix == "values" else float
+            column = folded.extra[key]
+            if dtype is float:
+                column = [float("nan") if v is None else v for v in column]
+            table.insert(position + offset, key, pd.Series(column, dtype=dtype))
+    flaky = pd.DataFrame(folded.flaky, columns=["row", "metric", "values", "agreement"])
+    metrics = metrics_of(folded.columns)
+    metrics.update(folded.metrics)
+    return EvaluationResult(
+        metrics=metrics,
+        tables={"eval_results_table": table, "flaky_rows": flaky},
+        usage=usage,
+    )
+
+
 def evaluate(
     data: Any,
     scorers: Sequence[Any] | None = None,
@@ -256,6 +380,8 @@ def evaluate(
     model_type: str | None = None,
     extra_metrics: Sequence[Any] | None = None,
     evaluator_config: dict[str, Any] | None = None,
+    repeats: int = 1,
+    repeat: str = "both",
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -314,6 +440,16 @@ def evaluate(
         model, targets, predictions, model_type, extra_metrics, evaluator_config: MLflow's
             legacy form (``mlflow.evaluate``); any of them switches to it. See
             :mod:`evalkit.legacy`.
+        repeats: Run each row ``k`` times (default 1). Repeat ``s`` makes its own model
+            calls (the repeat index is part of the call cache key; repeat 0 keeps the key a
+            run without repeats has), so a rerun is served from the cache. The table's
+            ``<m>/value`` is then the row's mean over its repeats (most common label for
+            labels), with ``<m>/values``, ``<m>/variance`` and ``<m>/agreement`` beside it;
+            0/1 metrics get ``<m>/pass@<k>`` and ``<m>/pass^<k>``; rows whose repeats
+            disagree are in ``result.flaky_rows``. See :mod:`evalkit.engine.repeats`.
+        repeat: What repeats: ``"both"`` (default: the prediction and the scorers),
+            ``"judges"`` (predict once, score ``k`` times) or ``"predict"`` (predict ``k``
+            times, score each prediction once).
 
     Returns:
         An :class:`EvaluationResult`: ``metrics`` keyed ``"<scorer>/<aggregation>"``,
@@ -342,7 +478,13 @@ def evaluate(
     check_provider_limits(rate_limits, deployments)  # an rpm of 0 fails here, before work
     if judge_mode not in ("sync", "batch"):
         raise UsageError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
+    _check_repeats(repeats, repeat, predict_fn, resume)
     if any(a is not None for a in legacy):
+        if repeats != 1:
+            raise UsageError(
+                "repeats= works with evaluate(data, scorers, predict_fn), not with the legacy "
+                "form (model=/targets=/predictions=/model_type=...)"
+            )
         if predict_fn is not None:
             raise UsageError(
                 "the legacy form (targets=/predictions=/model_type=...) takes model=, a function "
@@ -371,6 +513,11 @@ def evaluate(
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     rows = normalize_data(data, has_predict_fn=predict_fn is not None)
+    if repeats > 1 and (judge_mode == "batch" or any(s.is_session_level_scorer for s in resolved)):
+        raise UsageError(
+            "repeats > 1 does not work with judge_mode='batch' or with session-level "
+            "(conversation) scorers yet; run those without repeats"
+        )
     _check_fields(resolved, rows, predict_fn is not None)
     from evalkit.llm.cache import evaluation_mode
 
@@ -411,10 +558,10 @@ def evaluate(
         _model_call_scope(
             mode, max_concurrent_calls, max_cost, dry_run, resolved, rate_limits, deployments
         ) as meter,
-        progress_bar(plan.total, enabled=progress) as tick,
+        progress_bar(plan.total * repeats, enabled=progress) as tick,
     ):
         try:
-            outcomes = run_plan(plan, known=known, observer=journaling, tick=tick)
+            runs = _run_repeats(plan, repeats, repeat, known, journaling, tick)
         except BaseException as exc:
             if tracking is not None:
                 tracking.interrupted(exc)
@@ -431,23 +578,30 @@ def evaluate(
 
     if dry_run:
         return EvaluationResult(metrics={}, tables={}, usage=Usage(meter.as_dict()))
-    row_level = [k for k, s in enumerate(resolved) if not s.is_session_level_scorer]
-    session_level = [k for k, s in enumerate(resolved) if s.is_session_level_scorer]
-    columns = collect_metrics(
-        [resolved[k] for k in row_level], [outcomes[k] for k in row_level], len(rows)
-    )
-    tables = {"eval_results_table": build_table(rows, columns, predicted=predict_fn is not None)}
-    metrics = metrics_of(columns)
-    if any(r.session_id is not None for r in rows):
-        conversations = plan.conversations
-        session_columns = collect_metrics(
-            [resolved[k] for k in session_level],
-            [outcomes[k] for k in session_level],
-            len(conversations),
+    predicted = predict_fn is not None
+    if repeats > 1:
+        result = _repeated_result(resolved, runs, predicted, repeat, Usage(meter.as_dict()))
+    else:
+        outcomes = runs[0][1]
+        row_level = [k for k, s in enumerate(resolved) if not s.is_session_level_scorer]
+        session_level = [k for k, s in enumerate(resolved) if s.is_session_level_scorer]
+        columns = collect_metrics(
+            [resolved[k] for k in row_level], [outcomes[k] for k in row_level], len(rows)
         )
-        metrics.update(metrics_of(session_columns))
-        tables["conversations"] = build_conversation_table(conversations, session_columns, columns)
-    result = EvaluationResult(metrics=metrics, tables=tables, usage=Usage(meter.as_dict()))
+        tables = {"eval_results_table": build_table(rows, columns, predicted=predicted)}
+        metrics = metrics_of(columns)
+        if any(r.session_id is not None for r in rows):
+            conversations = plan.conversations
+            session_columns = collect_metrics(
+                [resolved[k] for k in session_level],
+                [outcomes[k] for k in session_level],
+                len(conversations),
+            )
+            metrics.update(metrics_of(session_columns))
+            tables["conversations"] = build_conversation_table(
+                conversations, session_columns, columns
+            )
+        result = EvaluationResult(metrics=metrics, tables=tables, usage=Usage(meter.as_dict()))
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
     return result
@@ -459,6 +613,8 @@ def estimate(
     predict_fn: Callable[..., Any] | None = None,
     *,
     max_workers: int | None = None,
+    repeats: int = 1,
+    repeat: str = "both",
 ) -> dict[str, Any]:
     """Estimate the judge tokens and cost of ``evaluate(data, scorers, predict_fn)``.
 
@@ -475,6 +631,8 @@ def estimate(
         scorers: The scorers, as for :func:`evalkit.evaluate`.
         predict_fn: The app, when the data has no outputs (not called).
         max_workers: Threads rendering prompts (default as for ``evaluate``).
+        repeats, repeat: As for :func:`evalkit.evaluate`: every repeat's calls are counted
+            (each repeat has its own cache keys).
 
     Returns:
         ``judge_calls``, ``cached_calls``, ``input_tokens``, ``output_tokens``, ``cost``
@@ -486,6 +644,13 @@ def estimate(
         0.0123
     """
     result = evaluate(
-        data, scorers, predict_fn, max_workers=max_workers, progress=False, dry_run=True
+        data,
+        scorers,
+        predict_fn,
+        max_workers=max_workers,
+        progress=False,
+        dry_run=True,
+        repeats=repeats,
+        repeat=repeat,
     )
     return dict(result.usage)

@@ -28,6 +28,10 @@ scores), and the smallest difference the rows could detect
 
 **Repeats.** :func:`pass_at_k` and :func:`pass_hat_k` estimate, from ``n`` trials of which
 ``c`` passed, the chance that at least one (pass@k) or all (pass^k) of ``k`` trials pass.
+
+**Pairwise.** :func:`preference` summarises pairwise verdicts as win / tie / loss with an
+interval on the win rate; :func:`bradley_terry` ranks several systems from pairwise
+comparisons (maximum likelihood with ``scipy.optimize``, bootstrap intervals).
 """
 
 from __future__ import annotations
@@ -50,8 +54,11 @@ __all__ = [
     "Aggregation",
     "Interval",
     "PairedDifference",
+    "Preference",
+    "Ranking",
     "UsageError",
     "aggregate",
+    "bradley_terry",
     "check_confidence",
     "interval_level",
     "mcnemar_p_value",
@@ -61,6 +68,7 @@ __all__ = [
     "paired_difference",
     "pass_at_k",
     "pass_hat_k",
+    "preference",
     "to_number",
     "validate_aggregations",
 ]
@@ -734,3 +742,193 @@ def mean_pass_at_k(trials: Sequence[Sequence[Any]], k: int, *, all_pass: bool = 
         passed = sum(1 for t in row if to_number(t) == 1.0)
         total += estimate(len(row), passed, k)
     return total / len(trials)
+
+
+# --- pairwise preferences ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Preference:
+    """Win / tie / loss of B against A over the rows both have, with an interval."""
+
+    wins: int
+    """Rows where B was preferred."""
+    ties: int
+    """Rows with no preference (or a verdict that flipped when the positions were swapped)."""
+    losses: int
+    """Rows where A was preferred."""
+    win_rate: float
+    """B's share of the rows, a tie counting half: 0.5 means no difference."""
+    ci_low: float
+    """Lower end of the interval for ``win_rate``."""
+    ci_high: float
+    """Upper end of that interval."""
+    confidence: float
+    """The interval's level."""
+
+    @property
+    def n(self) -> int:
+        """Rows compared."""
+        return self.wins + self.ties + self.losses
+
+
+def preference(
+    outcomes: Sequence[Any], confidence: float = 0.95, *, seed: int = DEFAULT_SEED
+) -> Preference:
+    """Summarise pairwise verdicts ``"B"`` (B wins), ``"A"`` (A wins), ``"tie"``.
+
+    The win rate counts a tie as half a win; its interval is the exact binomial one when
+    there are no ties, else a BCa bootstrap (:func:`mean_interval`). Other values (errors,
+    ``None``) are left out.
+
+    Raises:
+        UsageError: ``confidence`` is not strictly between 0 and 1.
+
+    Example:
+        >>> preference(["B", "B", "tie", "A"]).win_rate
+        0.625
+    """
+    level = check_confidence(confidence)
+    scores = [{"B": 1.0, "tie": 0.5, "A": 0.0}[o] for o in outcomes if o in ("A", "B", "tie")]
+    wins, ties = scores.count(1.0), scores.count(0.5)
+    if not scores:
+        return Preference(
+            wins=0,
+            ties=0,
+            losses=0,
+            win_rate=math.nan,
+            ci_low=math.nan,
+            ci_high=math.nan,
+            confidence=level,
+        )
+    ci = mean_interval(scores, level, seed=seed)
+    return Preference(
+        wins=wins,
+        ties=ties,
+        losses=len(scores) - wins - ties,
+        win_rate=sum(scores) / len(scores),
+        ci_low=ci.low,
+        ci_high=ci.high,
+        confidence=level,
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Ranking:
+    """A Bradley-Terry ranking of several systems from pairwise comparisons."""
+
+    names: tuple[str, ...]
+    """The systems, best first."""
+    scores: tuple[float, ...]
+    """Each one's log-strength (mean 0): ``P(i beats j) = 1 / (1 + exp(s_j - s_i))``."""
+    ci_low: tuple[float, ...]
+    """Lower ends of the bootstrap intervals of the scores."""
+    ci_high: tuple[float, ...]
+    """Upper ends of those intervals."""
+    confidence: float
+    """The intervals' level."""
+    comparisons: int
+    """The comparisons the ranking is fitted on."""
+
+    def probability(self, a: str, b: str) -> float:
+        """The fitted chance that ``a`` is preferred to ``b``."""
+        s = dict(zip(self.names, self.scores, strict=True))
+        return 1.0 / (1.0 + math.exp(s[b] - s[a]))
+
+
+_BT_RIDGE = 1e-3  # keeps strengths finite when one system wins every comparison
+
+
+def _fit_bradley_terry(
+    first: npt.NDArray[np.int64],
+    second: npt.NDArray[np.int64],
+    score: npt.NDArray[np.float64],
+    k: int,
+) -> npt.NDArray[np.float64]:
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    def loss(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        d = theta[first] - theta[second]
+        nll = -np.sum(score * log_expit(d) + (1.0 - score) * log_expit(-d))
+        g = expit(d) - score  # d nll / d d
+        grad = np.bincount(first, weights=g, minlength=k) - np.bincount(
+            second, weights=g, minlength=k
+        )
+        return float(nll + _BT_RIDGE * theta @ theta), grad + 2 * _BT_RIDGE * theta
+
+    res = minimize(loss, np.zeros(k), jac=True, method="L-BFGS-B")
+    theta = np.asarray(res.x, dtype=float)
+    return theta - theta.mean()
+
+
+def bradley_terry(
+    comparisons: Sequence[tuple[str, str, Any]],
+    confidence: float = 0.95,
+    *,
+    n_resamples: int = 1000,
+    seed: int = DEFAULT_SEED,
+) -> Ranking:
+    """Rank systems from pairwise comparisons with the Bradley-Terry model.
+
+    Fitted by maximum likelihood (``scipy.optimize``, with a tiny ridge so that a system
+    that wins every comparison keeps a finite score); intervals by a percentile bootstrap
+    over the comparisons.
+
+    Args:
+        comparisons: ``(a, b, outcome)`` per comparison: outcome ``"A"`` (a preferred),
+            ``"B"`` (b preferred), ``"tie"`` (half each), or a number in [0, 1] (a's score).
+        confidence: The intervals' level.
+        n_resamples: Bootstrap resamples.
+        seed: The resampling seed.
+
+    Raises:
+        UsageError: Fewer than two systems, no comparisons, or an outcome not understood.
+    """
+    import numpy as np
+
+    level = check_confidence(confidence)
+    names: dict[str, int] = {}
+    first: list[int] = []
+    second: list[int] = []
+    score: list[float] = []
+    for i, (a, b, outcome) in enumerate(comparisons):
+        if outcome in ("A", "B", "tie"):
+            s = {"A": 1.0, "B": 0.0, "tie": 0.5}[outcome]
+        elif (
+            isinstance(outcome, int | float) and not isinstance(outcome, bool) and 0 <= outcome <= 1
+        ):
+            s = float(outcome)
+        elif outcome is None:
+            continue
+        else:
+            raise UsageError(
+                f"comparisons[{i}]: outcome {outcome!r} is not 'A', 'B', 'tie' or a number "
+                "in [0, 1]"
+            )
+        first.append(names.setdefault(a, len(names)))
+        second.append(names.setdefault(b, len(names)))
+        score.append(s)
+    if len(names) < 2 or not score:
+        raise UsageError("a ranking needs comparisons between at least two systems")
+    f, g, y = np.array(first), np.array(second), np.array(score)
+    k = len(names)
+    theta = _fit_bradley_terry(f, g, y, k)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((n_resamples, k))
+    for r in range(n_resamples):
+        pick = rng.integers(0, len(y), len(y))
+        draws[r] = _fit_bradley_terry(f[pick], g[pick], y[pick], k)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(draws, tail, axis=0), np.quantile(draws, 1.0 - tail, axis=0)
+    order = sorted(range(k), key=lambda j: -theta[j])
+    labels = list(names)
+    return Ranking(
+        names=tuple(labels[j] for j in order),
+        scores=tuple(float(theta[j]) for j in order),
+        ci_low=tuple(float(low[j]) for j in order),
+        ci_high=tuple(float(high[j]) for j in order),
+        confidence=level,
+        comparisons=len(y),
+    )

@@ -60,6 +60,7 @@ _OPTIONAL = {
     "transformers": "the toxicity extra",
     "pytest": "evalkit.testing's pytest plugin, loaded only by pytest itself",
     "sacrebleu": "evalkit.testing.reference, the reference BLEU the golden tests compare with",
+    "statsmodels": "evalkit.judges.panel: Fleiss' kappa, reported only when it is installed",
 }
 # Declared but never imported, each for a reason.
 _NOT_IMPORTED = {

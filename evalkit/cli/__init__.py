@@ -7,6 +7,7 @@
     evalkit gate RUN --require "correctness/mean>=0.8" [--baseline RUN --max-drop 0.02
                  --significance 0.05] [--json]
     evalkit report RUN [--compare RUN2] -o report.html
+    evalkit compare-outputs RUN_A RUN_B [RUN ...] [--judge PairwisePreference] [--json]
     evalkit ui [--port 8765]
 
 ``RUN`` is a run id, or ``latest`` for the newest run. Exit codes: 0 success, 1 a check
@@ -14,7 +15,8 @@ failed (a gate, or scorers that errored on too many rows), 2 a usage error (unkn
 missing file, bad threshold, unknown run: one line on stderr, no traceback), 130 interrupted.
 
 One module per subcommand (:mod:`~evalkit.cli.eval`, :mod:`~evalkit.cli.runs`,
-:mod:`~evalkit.cli.gate`, :mod:`~evalkit.cli.report`, :mod:`~evalkit.cli.ui`), each with
+:mod:`~evalkit.cli.gate`, :mod:`~evalkit.cli.report`, :mod:`~evalkit.cli.ui`,
+:mod:`~evalkit.cli.compare_outputs`), each with
 ``add_parser`` and ``run``; :mod:`~evalkit.cli.output` formats the console,
 :mod:`~evalkit.cli.config` reads the project file, :mod:`~evalkit.cli.store` reads runs and
 :mod:`~evalkit.cli.scorers` loads the project's code.
@@ -28,8 +30,8 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
+from evalkit.cli import compare_outputs, gate, report, runs, store, ui
 from evalkit.cli import eval as eval_command
-from evalkit.cli import gate, report, runs, store, ui
 from evalkit.cli.common import EXIT_INTERRUPTED, Subcommands, add_common, error
 from evalkit.cli.config import ProjectConfig, load_config
 from evalkit.errors import EvalkitError
@@ -49,6 +51,7 @@ _COMMANDS: dict[str, _Command] = {
     "gate": gate,
     "report": report,
     "ui": ui,
+    "compare-outputs": compare_outputs,
 }
 
 

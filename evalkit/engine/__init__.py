@@ -9,6 +9,8 @@ model-call scope, attaches the journal and hands the engine a :class:`Plan`.
 * :mod:`evalkit.engine.collect` -- outcomes -> metric columns, aggregates, the per-row and
   conversation tables;
 * :mod:`evalkit.engine.conversations` -- rows grouped by session id;
+* :mod:`evalkit.engine.repeats` -- ``repeats=k``: k runs folded per row (mean, variance,
+  agreement, pass@k, flaky rows);
 * :mod:`evalkit.engine.table_cells` -- reading cells of a per-row table;
 * :mod:`evalkit.engine.progress` -- the progress bar.
 

@@ -34,6 +34,18 @@ class EvaluationResult:
             object.__setattr__(self, "usage", Usage(self.usage or {}))
 
     @property
+    def flaky_rows(self) -> pd.DataFrame:
+        """With ``evaluate(..., repeats=k)``: one row per (record, metric) whose repeats gave
+        different verdicts (columns ``row``, ``metric``, ``values``, ``agreement``); empty
+        without repeats or when every repeat agreed."""
+        import pandas as pd
+
+        table = self.tables.get("flaky_rows")
+        if table is None:
+            return pd.DataFrame(columns=["row", "metric", "values", "agreement"])
+        return table
+
+    @property
     def result_df(self) -> pd.DataFrame:
         """The per-row table, ``tables["eval_results_table"]`` (MLflow's ``result_df``)."""
         return self.tables["eval_results_table"]

@@ -13,6 +13,13 @@
   :class:`ConversationCompleteness`, :class:`UserFrustration`, :class:`KnowledgeRetention`,
   :class:`RoleAdherence`.
 * Agent judges (:mod:`.agent`): :class:`ToolCallCorrectness`, :class:`GoalCompletion`.
+* Judges and people: :func:`agreement` (accuracy, Cohen's kappa, confusion matrix against
+  human labels), :func:`align` / ``judge.align(labeled)`` (few-shot examples and an optional
+  instruction rewrite, kept only if held-out agreement improves), :class:`Panel` (several
+  judges voting) and :func:`panel_agreement` (Krippendorff's alpha, Fleiss' kappa).
+* Pairwise: ``make_judge(..., pairwise=True)`` and :class:`PairwisePreference` compare two
+  outputs for one input, asking twice with the positions swapped
+  (:mod:`evalkit.judges.pairwise`); :func:`compare_tables` compares two runs row by row.
 * Judge functions: :func:`is_correct`, :func:`is_grounded`, :func:`is_safe`,
   :func:`is_context_relevant`, :func:`is_context_sufficient`, :func:`meets_guidelines`,
   :func:`custom_prompt_judge`.
@@ -26,11 +33,19 @@ The judge model: the one a judge is given, else :func:`set_default_model`'s, els
 from typing import Any
 
 from evalkit.judges.agent import GoalCompletion, ToolCallCorrectness
+from evalkit.judges.alignment import (
+    AgreementReport,
+    AlignmentReport,
+    agreement,
+    align,
+    estimate_alignment,
+)
 from evalkit.judges.base import Judge
 from evalkit.judges.builtin import get_all_scorers
 from evalkit.judges.builtin.correctness import Correctness
 from evalkit.judges.builtin.expectations_guidelines import ExpectationsGuidelines
 from evalkit.judges.builtin.guidelines import Guidelines
+from evalkit.judges.builtin.pairwise_preference import PairwisePreference
 from evalkit.judges.builtin.relevance_to_query import RelevanceToQuery
 from evalkit.judges.builtin.retrieval_groundedness import RetrievalGroundedness
 from evalkit.judges.builtin.retrieval_relevance import RetrievalRelevance
@@ -52,11 +67,15 @@ from evalkit.judges.judge_functions import (
     is_safe,
     meets_guidelines,
 )
+from evalkit.judges.pairwise import PairwiseJudge, compare_tables
+from evalkit.judges.panel import Panel, PanelAgreement, panel_agreement
 from evalkit.judges.specs import load_judge
 from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
 
 __all__ = [
     "DEFAULT_MODEL",
+    "AgreementReport",
+    "AlignmentReport",
     "ConversationCompleteness",
     "Correctness",
     "ExpectationsGuidelines",
@@ -65,6 +84,10 @@ __all__ = [
     "InstructionsJudge",
     "Judge",
     "KnowledgeRetention",
+    "PairwiseJudge",
+    "PairwisePreference",
+    "Panel",
+    "PanelAgreement",
     "RelevanceToQuery",
     "RetrievalGroundedness",
     "RetrievalRelevance",
@@ -73,7 +96,11 @@ __all__ = [
     "Safety",
     "ToolCallCorrectness",
     "UserFrustration",
+    "agreement",
+    "align",
+    "compare_tables",
     "custom_prompt_judge",
+    "estimate_alignment",
     "get_all_scorers",
     "get_default_model",
     "is_context_relevant",
@@ -84,6 +111,7 @@ __all__ = [
     "load_judge",
     "make_judge",
     "meets_guidelines",
+    "panel_agreement",
     "set_default_model",
 ]
 

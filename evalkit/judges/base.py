@@ -223,5 +223,22 @@ class Judge(Scorer):
             call_options=self.call_options,
         )
 
+    def align(self, labeled: Any, **options: Any) -> Judge:
+        """Improve this judge from human labels (MLflow's ``judge.align``).
+
+        Implemented by :func:`~evalkit.judges.make_judge` judges (see
+        :func:`evalkit.judges.alignment.align`); :func:`evalkit.judges.agreement` measures
+        any judge.
+
+        Raises:
+            UsageError: This judge cannot be aligned.
+        """
+        from evalkit.errors import UsageError
+
+        raise UsageError(
+            f"judge {self.name!r} ({type(self).__name__}) cannot be aligned; align a "
+            "make_judge(...) judge, or measure this one with evalkit.judges.agreement()"
+        )
+
     def _assess(self, task: str, value_type: Any, name: str | None = None) -> Feedback:
         return assess(task, value_type, name=name or self.name, settings=self.settings)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
 from evalkit.judges.base import Judge
+from evalkit.judges.pairwise import PREFERENCE, PairwiseInstructionsJudge
 from evalkit.judges.parsing import check_value_type
 from evalkit.judges.templates import Template, Turns
 from evalkit.stats import Aggregation
@@ -31,6 +33,11 @@ class InstructionsJudge(Judge):
     """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float`` or ``str``."""
     description: str | None = None
     """What the judge assesses, for people reading the results."""
+    examples: tuple[tuple[dict[str, Any], Any], ...] = ()
+    """Few-shot examples ``(record fields, the verdict people gave)`` shown after the task
+    (evaluated text fenced as data); :meth:`align` chooses them."""
+    alignment: Any = dataclasses.field(default=None, init=False)
+    """After :meth:`align`: the :class:`~evalkit.judges.alignment.AlignmentReport`."""
 
     def _check_level(self) -> None:
         pass  # the template decides: see __post_init__
@@ -87,7 +94,21 @@ class InstructionsJudge(Judge):
                 f"but {'it was' if len(missing) == 1 else 'they were'} not given; pass "
                 f"{', '.join(f'{m}=...' for m in missing)}"
             )
-        return self._template.render({v: given[v] for v in self._template.variables})
+        task = self._template.render({v: given[v] for v in self._template.variables})
+        if self.examples:
+            from evalkit.judges.alignment import render_examples
+
+            task = f"{task}\n\n{render_examples(self)}"
+        return task
+
+    def align(self, labeled: Any, **options: Any) -> InstructionsJudge:
+        """Improve this judge from human labels (MLflow's ``judge.align``); see
+        :func:`evalkit.judges.alignment.align` for the options. The change is kept only if
+        the judge agrees with people more often on held-out records; the returned judge's
+        ``alignment`` reports before and after."""
+        from evalkit.judges.alignment import align
+
+        return align(self, labeled, **options)
 
     def score(
         self,
@@ -128,7 +149,8 @@ def make_judge(
     api_base: str | None = None,
     extra_headers: dict[str, str] | None = None,
     aggregations: list[Aggregation] | None = None,
-) -> InstructionsJudge:
+    pairwise: bool = False,
+) -> InstructionsJudge | PairwiseInstructionsJudge:
     """Create a judge from instructions that use the record's fields as Jinja2 variables.
 
     The instructions may use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}`` and
@@ -157,6 +179,11 @@ def make_judge(
         api_base: The server to call instead of the provider's default.
         extra_headers: HTTP headers added to every request.
         aggregations: Aggregations over rows in :func:`evalkit.evaluate` (default ``["mean"]``).
+        pairwise: Build a pairwise judge (:mod:`evalkit.judges.pairwise`): the instructions
+            use ``{{ outputs_a }}`` and ``{{ outputs_b }}`` (and may use ``{{ inputs }}``,
+            ``{{ expectations }}``), the verdict is ``"A"``, ``"B"`` or ``"tie"``, and
+            ``judge.compare(inputs=..., outputs_a=..., outputs_b=...)`` asks twice with the
+            outputs swapped to cancel position bias.
 
     Returns:
         The judge: a scorer for :func:`evalkit.evaluate`, callable directly as
@@ -183,6 +210,22 @@ def make_judge(
         raise JudgeError(
             f"judge {name!r}: instructions must be a string template, got "
             f"{type(instructions).__name__}"
+        )
+    if pairwise:
+        if feedback_value_type not in (str, PREFERENCE):
+            raise JudgeError(
+                f"pairwise judge {name!r}: the verdict is always 'A', 'B' or 'tie'; leave "
+                "feedback_value_type out"
+            )
+        return PairwiseInstructionsJudge(
+            name=name,
+            instructions=instructions,
+            model=model,
+            description=description,
+            parameters=inference_params,
+            api_base=api_base,
+            extra_headers=extra_headers,
+            aggregations=aggregations,
         )
     return InstructionsJudge(
         name=name,

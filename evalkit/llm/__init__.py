@@ -31,7 +31,13 @@ from evalkit.llm.client import (
 from evalkit.llm.config import DEFAULT_MODEL, get_default_model, set_default_model
 from evalkit.llm.models import endpoint, parse_model_uri
 from evalkit.llm.pricing import ModelPrice, has_price, require_prices
-from evalkit.llm.scope import DEFAULT_MAX_ANSWER_CHARS, CallScope, call_scope, current_scope
+from evalkit.llm.scope import (
+    DEFAULT_MAX_ANSWER_CHARS,
+    CallScope,
+    call_scope,
+    current_scope,
+    sample_scope,
+)
 from evalkit.llm.usage import UsageMeter
 
 __all__ = [
@@ -61,5 +67,6 @@ __all__ = [
     "has_price",
     "parse_model_uri",
     "require_prices",
+    "sample_scope",
     "set_default_model",
 ]

@@ -109,6 +109,7 @@ def call_key(
     parameters: dict[str, Any],
     response_format: Any,
     api_base: str | None,
+    sample: int = 0,
 ) -> str:
     """The cache key of one model call: SHA-256 of what determines the answer.
 
@@ -118,6 +119,9 @@ def call_key(
         parameters: The request parameters; credentials and transport settings are ignored.
         response_format: The requested response schema, if any.
         api_base: The endpoint called, as :func:`evalkit.llm.models.endpoint` gives it.
+        sample: Which repeat of the same call this is (``evaluate(..., repeats=k)``): repeat
+            0 has the key it always had, so existing caches stay valid; repeat ``s > 0`` has
+            its own key, so repeats are real calls and a rerun hits the cache for each.
 
     Returns:
         A 64-character hex digest.
@@ -130,6 +134,8 @@ def call_key(
         "response_format": response_format,
         "api_base": api_base or "",
     }
+    if sample:
+        payload["sample"] = int(sample)
     return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
@@ -305,11 +311,15 @@ def open_cache(path: str | os.PathLike[str] | None = None) -> CallCache:
     return cache
 
 
-def prediction_key(function: Any, inputs: dict[str, Any]) -> tuple[str, str]:
+def prediction_key(function: Any, inputs: dict[str, Any], sample: int = 0) -> tuple[str, str]:
     """``(key, name)`` for caching ``function(**inputs)``: its module and qualified name
-    (or ``__evalkit_cache_name__`` when set) with the inputs."""
+    (or ``__evalkit_cache_name__`` when set) with the inputs, and the repeat ``sample``
+    when it is not 0."""
     module = getattr(function, "__module__", "?")
     qualname = getattr(function, "__qualname__", repr(function))
     name = getattr(function, "__evalkit_cache_name__", None) or f"{module}.{qualname}"
-    digest = hashlib.sha256(_canonical({"function": name, "inputs": inputs})).hexdigest()
+    payload: dict[str, Any] = {"function": name, "inputs": inputs}
+    if sample:
+        payload["sample"] = int(sample)
+    digest = hashlib.sha256(_canonical(payload)).hexdigest()
     return digest, name

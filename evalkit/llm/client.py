@@ -306,9 +306,14 @@ def _open_cache(scope: CallScope) -> CallCache | None:
     return None if scope.mode == "off" else open_cache(scope.cache_path)
 
 
-def _key(call: _Call) -> str:
+def _key(call: _Call, sample: int = 0) -> str:
     return call_key(
-        call.litellm_model, call.messages, call.request_params, call.response_format, call.endpoint
+        call.litellm_model,
+        call.messages,
+        call.request_params,
+        call.response_format,
+        call.endpoint,
+        sample,
     )
 
 
@@ -316,7 +321,7 @@ def _lookup(cache: CallCache | None, call: _Call, scope: CallScope) -> ModelResp
     """The cached answer of this call, if the cache is read and has it."""
     if cache is None:
         return None
-    key = _key(call)
+    key = _key(call, scope.sample)
     hit = cache.get_call(key)
     if hit is None or not isinstance(hit.get("text"), str):
         return None
@@ -604,7 +609,7 @@ def _store(
     """Keep a successful answer in the cache when its mode writes."""
     if cache is None or scope.mode != "on":
         return answer
-    key = _key(call)
+    key = _key(call, scope.sample)
     cache.put_call(
         key,
         call.litellm_model,

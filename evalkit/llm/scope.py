@@ -46,8 +46,10 @@ __all__ = [
     "check_provider_limits",
     "current_meter",
     "current_registry",
+    "current_sample",
     "current_scope",
     "limiter_scope",
+    "sample_scope",
     "usage_scope",
 ]
 
@@ -80,6 +82,9 @@ class CallScope:
     batch: Any = None
     """Batch mode's first pass: a :class:`evalkit.llm.batch.BatchCollector` that records
     calls instead of sending them (:func:`evalkit.llm.batch.batch_collect`)."""
+    sample: int = 0
+    """Which repeat the calls made here belong to (``evaluate(..., repeats=k)``); part of
+    every call's cache key when not 0 (see :func:`evalkit.llm.cache.call_key`)."""
 
     @property
     def mode(self) -> str:
@@ -353,3 +358,29 @@ def usage_scope(max_cost: float | None = None, *, dry_run: bool = False) -> Iter
     meter = UsageMeter(max_cost, dry_run=dry_run)
     with _entered(dataclasses.replace(current_scope(), meter=meter)):
         yield meter
+
+
+def current_sample() -> int:
+    """The repeat index of the calls made here (0 outside a repeated evaluation)."""
+    return current_scope().sample
+
+
+@contextlib.contextmanager
+def sample_scope(sample: int) -> Iterator[int]:
+    """Make the calls in this block (and in threads run in a copy of its context) repeat
+    ``sample`` of an evaluation: each repeat's calls have their own cache keys, so they are
+    real calls, and a rerun of the evaluation hits the cache for every repeat.
+
+    Args:
+        sample: The repeat index, 0 or more; 0 keeps the keys calls have outside repeats.
+
+    Yields:
+        ``sample``.
+
+    Raises:
+        UsageError: ``sample`` is not a whole number >= 0.
+    """
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+        raise UsageError(f"sample must be a whole number >= 0, got {sample!r}")
+    with _entered(dataclasses.replace(current_scope(), sample=sample)):
+        yield sample

@@ -33,6 +33,7 @@ __all__ = [
     "RowChange",
     "RunComparison",
     "compare_runs",
+    "match_rows",
     "scorer_names",
 ]
 
@@ -129,6 +130,15 @@ def _match(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[tuple[Any, Any]], boo
             unmatched_b += 1
     same = unmatched_b == 0 and all(not q for q in positions.values())
     return pairs, same
+
+
+def match_rows(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[Any, Any]]:
+    """``(row label in a, row label in b)`` for the rows two per-row tables share, matched
+    by their inputs' digest as :func:`compare_runs` matches them (a repeated input matches
+    in order)."""
+    if "inputs" not in a or "inputs" not in b:
+        return []
+    return _match(a, b)[0]
 
 
 def _cell(table: Columns, label: Any, scorer: str) -> tuple[Any, str | None]:

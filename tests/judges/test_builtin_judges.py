@@ -21,6 +21,7 @@ from evalkit.judges import (
     Correctness,
     ExpectationsGuidelines,
     Guidelines,
+    PairwisePreference,
     RelevanceToQuery,
     RetrievalGroundedness,
     RetrievalRelevance,
@@ -95,6 +96,7 @@ CASES: dict[str, Callable[[], Any]] = {
         prompt_template="How formal is this?\n<response>{{ response }}</response>\n"
         "[[formal]]: very formal.\n[[not_formal]]: not formal.",
     )(response="Hey there!"),
+    "PairwisePreference": lambda: PairwisePreference()(inputs=Q, outputs={"a": A, "b": "Lyon."}),
 }
 
 
@@ -112,6 +114,7 @@ def test_every_builtin_prompt_matches_its_snapshot(judge_server: JudgeServer) ->
         judge_server.add_rule(
             match="\\[\\[formal\\]\\]", reply={"result": "not_formal", "rationale": "r"}
         )
+        judge_server.add_rule(match="Response B:", reply={"result": "A", "rationale": "Paris."})
         feedback = run()
         assert feedback.error is None, (case, feedback.error)
         captured[case] = _captured(judge_server)

@@ -16,12 +16,18 @@ def get_all_scorers() -> list[Scorer]:
     (the conversation and agent judges of :mod:`evalkit.judges.conversation` and
     :mod:`evalkit.judges.agent` are not in it, as in MLflow).
 
-    ``Guidelines`` is left out: it needs its ``guidelines``.
+    ``Guidelines`` is left out: it needs its ``guidelines``; so are judges that compare two
+    outputs (``PairwisePreference``), which score pairs, not records.
     """
+    from evalkit.judges.pairwise import PairwiseJudge
     from evalkit.scorers.registry import entries
 
     judges = sorted(
         (e for e in entries("judge") if e.scorer_class.__module__.startswith(__name__ + ".")),
         key=lambda e: e.name,
     )
-    return [e.factory() for e in judges if not e.requires_config]
+    return [
+        e.factory()
+        for e in judges
+        if not e.requires_config and not issubclass(e.scorer_class, PairwiseJudge)
+    ]
