@@ -18,6 +18,7 @@ your own with :func:`make_metric`.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,46 @@ class EvaluationMetric:
     genai_metric_args: dict[str, Any] | None = None
     _builtin: BuiltinSpec | None = dataclasses.field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.long_name is None:
+            self.long_name = self.name
+        # As MLflow: calling the metric takes keyword arguments named as its eval_fn's
+        # (``metric(predictions=..., targets=...)``), and ``inspect.signature(metric)`` /
+        # ``help(metric)`` show them. A signature belongs to a class, so each metric gets a
+        # one-off subclass whose ``__call__`` carries it.
+        signature = _call_signature(self)
+        if signature is None:
+            return
+
+        def _call_method(self: EvaluationMetric, *args: Any, **kwargs: Any) -> Any:
+            return self._call_keywords(signature, args, kwargs)
+
+        _call_method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+            + list(signature.parameters.values())
+        )
+        cls = type(
+            "EvaluationMetric",
+            (type(self),),
+            {"__call__": _call_method, "__module__": type(self).__module__},
+        )
+        cls.__qualname__ = "EvaluationMetric"
+        object.__setattr__(self, "__class__", cls)
+
+    def __str__(self) -> str:
+        parts = [
+            f"name={self.name}",
+            f"greater_is_better={self.greater_is_better}",
+            f"long_name={self.long_name}",
+        ]
+        if self.version:
+            parts.append(f"version={self.version}")
+        if self.metric_details:
+            parts.append(f"metric_details={self.metric_details}")
+        if self.metric_metadata:
+            parts.append(f"metric_metadata={self.metric_metadata}")
+        return "EvaluationMetric(" + ", ".join(parts) + ")"
+
     @property
     def full_name(self) -> str:
         """The name results are keyed by: ``"<name>/<version>"``, or ``name`` without version."""
@@ -103,16 +144,45 @@ class EvaluationMetric:
 
         Lists and strings are turned into pandas Series first, as ``evaluate`` passes them.
         """
-        import pandas as pd
+        return self.eval_fn(*[_series(a) for a in args], **{k: _series(v) for k, v in kwargs.items()})
 
-        def series(value: Any) -> Any:
-            if isinstance(value, str):
-                return pd.Series([value])
-            if isinstance(value, list | tuple):
-                return pd.Series(list(value))
-            return value
-
-        return self.eval_fn(*[series(a) for a in args], **{k: series(v) for k, v in kwargs.items()})
+    def _call_keywords(
+        self, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if args:
+            raise TypeError(
+                f"metric {self.name!r} takes keyword arguments only: "
+                f"{', '.join(signature.parameters)}"
+            )
+        params = signature.parameters
+        unexpected = set(kwargs) - set(params)
+        if unexpected:
+            raise ScorerError(f"Unexpected arguments: {unexpected}")
+        keyword_only = [
+            n for n, p in params.items() if p.default is p.empty and n not in kwargs
+        ]
+        if keyword_only:
+            raise TypeError(
+                f"__call__() missing {len(keyword_only)} required keyword-only argument"
+                f"{'s' if len(keyword_only) > 1 else ''}: "
+                + ", ".join(repr(n) for n in keyword_only)
+            )
+        required = getattr(self.eval_fn, "required_arguments", ())
+        missing = {n for n in required if kwargs.get(n) is None}
+        if missing:
+            raise ScorerError(f"Missing required arguments: {missing}")
+        for name, value in kwargs.items():
+            if name != "metrics" and value is not None and not isinstance(
+                value, str | list | tuple
+            ) and not hasattr(value, "tolist"):
+                raise TypeError(
+                    f"Expected {name} to be a string, list, or Pandas Series, got "
+                    f"{type(value).__name__}"
+                )
+        values = {k: _series(v) for k, v in kwargs.items()}
+        if "metrics" in params and "metrics" not in values:
+            values["metrics"] = {}
+        return self.eval_fn(**values)
 
     def as_scorer(self) -> Any:
         """The batch scorer behind a built-in metric, for ``evaluate(scorers=[...])``.
@@ -127,6 +197,40 @@ class EvaluationMetric:
                 "or write it as an @evalkit.scorer"
             )
         return self._builtin.make_scorer()
+
+
+def _series(value: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(value, str):
+        return pd.Series([value])
+    if isinstance(value, list | tuple):
+        return pd.Series(list(value))
+    return value
+
+
+def _call_signature(metric: EvaluationMetric) -> inspect.Signature | None:
+    """The keyword-only signature of ``metric(...)``, as MLflow gives it.
+
+    A built-in metric takes ``predictions`` and ``targets``; a genai metric the
+    parameters of its ``eval_fn``; a custom metric has none (``None``: call it as its
+    ``eval_fn``).
+    """
+    kind = inspect.Parameter.KEYWORD_ONLY
+    if metric._builtin is not None:
+        needs_targets = "expectations" in metric._builtin.make_scorer().arguments
+        return inspect.Signature(
+            [
+                inspect.Parameter("predictions", kind),
+                inspect.Parameter(
+                    "targets", kind, default=inspect.Parameter.empty if needs_targets else None
+                ),
+            ]
+        )
+    declared = getattr(metric.eval_fn, "call_signature", None)
+    if isinstance(declared, inspect.Signature):
+        return declared
+    return None
 
 
 def make_metric(
