@@ -29,9 +29,9 @@ from evalkit.engine import run_tasks
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
-from evalkit.llm.config import get_default_model
 from evalkit.judges.templates import Template, fence, load_prompt
 from evalkit.legacy.genai_definitions import DEFINITIONS
+from evalkit.llm.config import get_default_model
 
 __all__ = [
     "EvaluationExample",
@@ -352,7 +352,10 @@ def make_genai_metric(
     # MLflow's order: eval_fn(predictions, metrics, inputs, *grading_context_columns);
     # ``inputs`` is taken even when the judge does not see it (include_input=False).
     signature = _signature(["predictions", "metrics", "inputs", *columns])
+
     def grade_rows(*args: Any, **kwargs: Any) -> RowGrading:
+        # as MLflow's eval_fn(predictions, metrics, inputs, *args): extra columns are ignored
+        args = args[: len(signature.parameters)]
         bound = signature.bind_partial(*args, **kwargs).arguments
         missing = [p for p in ("predictions", *columns) if p not in bound]
         if missing:

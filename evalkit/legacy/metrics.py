@@ -109,8 +109,10 @@ class EvaluationMetric:
             return self._call_keywords(signature, args, kwargs)
 
         _call_method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-            + list(signature.parameters.values())
+            [
+                inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                *list(signature.parameters.values()),
+            ]
         )
         cls = type(
             "EvaluationMetric",
@@ -144,7 +146,9 @@ class EvaluationMetric:
 
         Lists and strings are turned into pandas Series first, as ``evaluate`` passes them.
         """
-        return self.eval_fn(*[_series(a) for a in args], **{k: _series(v) for k, v in kwargs.items()})
+        return self.eval_fn(
+            *[_series(a) for a in args], **{k: _series(v) for k, v in kwargs.items()}
+        )
 
     def _call_keywords(
         self, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -158,9 +162,7 @@ class EvaluationMetric:
         unexpected = set(kwargs) - set(params)
         if unexpected:
             raise ScorerError(f"Unexpected arguments: {unexpected}")
-        keyword_only = [
-            n for n, p in params.items() if p.default is p.empty and n not in kwargs
-        ]
+        keyword_only = [n for n, p in params.items() if p.default is p.empty and n not in kwargs]
         if keyword_only:
             raise TypeError(
                 f"__call__() missing {len(keyword_only)} required keyword-only argument"
@@ -172,15 +174,19 @@ class EvaluationMetric:
         if missing:
             raise ScorerError(f"Missing required arguments: {missing}")
         for name, value in kwargs.items():
-            if name != "metrics" and value is not None and not isinstance(
-                value, str | list | tuple
-            ) and not hasattr(value, "tolist"):
+            if (
+                name != "metrics"
+                and value is not None
+                and not isinstance(value, str | list | tuple)
+                and not hasattr(value, "tolist")
+            ):
                 raise TypeError(
                     f"Expected {name} to be a string, list, or Pandas Series, got "
                     f"{type(value).__name__}"
                 )
-        values = {k: _series(v) for k, v in kwargs.items()}
-        if "metrics" in params and "metrics" not in values:
+        accepted = inspect.signature(self.eval_fn).parameters
+        values = {k: _series(v) for k, v in kwargs.items() if k in accepted}
+        if "metrics" in accepted and "metrics" not in values:
             values["metrics"] = {}
         return self.eval_fn(**values)
 

@@ -423,7 +423,9 @@ def _evaluator_config(evaluators: Any, evaluator_config: Any) -> dict[str, Any]:
     form ``{"default": {...}}``. Other evaluators are not provided: a warning says so."""
     names = [evaluators] if isinstance(evaluators, str) else list(evaluators or [])
     if any(not isinstance(n, str) for n in names):
-        raise ScorerError(f"evaluators must be evaluator names such as 'default', got {evaluators!r}")
+        raise ScorerError(
+            f"evaluators must be evaluator names such as 'default', got {evaluators!r}"
+        )
     others = [n for n in names if n not in _EVALUATORS]
     if others:
         warnings.warn(
@@ -436,8 +438,10 @@ def _evaluator_config(evaluators: Any, evaluator_config: Any) -> dict[str, Any]:
     if not isinstance(evaluator_config, dict):
         raise ScorerError("evaluator_config must be a dict, e.g. {'retriever_k': 5}")
     nested = set(names) | set(_EVALUATORS)
-    if evaluator_config and set(evaluator_config) <= nested and all(
-        isinstance(v, dict) for v in evaluator_config.values()
+    if (
+        evaluator_config
+        and set(evaluator_config) <= nested
+        and all(isinstance(v, dict) for v in evaluator_config.values())
     ):
         return dict(evaluator_config.get("default", {}))
     return dict(evaluator_config)
@@ -586,7 +590,9 @@ def evaluate_legacy(
     # MLflow's name of the predictions column in the table: with targets, the column that
     # held them (the data's, or the one the model returned); else "outputs"
     output_name = (
-        (predictions_name or predictions or model_column or "outputs") if targets_name else "outputs"
+        (predictions_name or predictions or model_column or "outputs")
+        if targets_name
+        else "outputs"
     )
     ctx = LegacyContext(
         predictions=pd.Series(y_pred, name=output_name),
