@@ -239,6 +239,40 @@ def _call_signature(metric: EvaluationMetric) -> inspect.Signature | None:
     return None
 
 
+_SPECIAL = {"predictions", "targets", "metrics", "inputs"}
+
+
+def _check_name(name: str) -> None:
+    """MLflow's checks of a metric name: no ``/``; a warning when the name cannot be a
+    parameter of a derived metric."""
+    import keyword
+    import logging
+
+    if "/" in name:
+        raise ScorerError(
+            f"Invalid metric name '{name}'. Metric names cannot include forward slashes ('/')."
+        )
+    log = logging.getLogger("evalkit")
+    if not name.isidentifier():
+        log.warning(
+            f"The metric name '{name}' provided is not a valid Python identifier, which will "
+            "prevent its use as a base metric for derived metrics. Please use a valid "
+            "identifier to enable creation of derived metrics that use the given metric."
+        )
+    elif keyword.iskeyword(name):
+        log.warning(
+            f"The metric name '{name}' is a reserved Python keyword, which will prevent its "
+            "use as a base metric for derived metrics. Please use a valid identifier to "
+            "enable creation of derived metrics that use the given metric."
+        )
+    elif name in _SPECIAL:
+        log.warning(
+            f"The metric name '{name}' is used as a special parameter in evalkit metrics, "
+            "which will prevent its use as a base metric for derived metrics. Please use a "
+            "different name to enable creation of derived metrics that use the given metric."
+        )
+
+
 def make_metric(
     *,
     eval_fn: Callable[..., Any],
@@ -272,9 +306,18 @@ def make_metric(
     if not callable(eval_fn):
         raise ScorerError(f"make_metric: eval_fn must be callable, got {type(eval_fn).__name__}")
     if name is None:
-        name = getattr(eval_fn, "__name__", "")
-        if not name or name == "<lambda>":
-            raise ScorerError("make_metric: eval_fn is a lambda; give the metric a name=")
+        name = getattr(eval_fn, "__name__", None)
+        if name == "<lambda>":
+            raise ScorerError(
+                "`name` must be specified if `eval_fn` is a lambda function: make_metric(..., "
+                "name='my_metric')"
+            )
+        if not name:
+            raise ScorerError(
+                "`name` must be specified if `eval_fn` does not have a `__name__` attribute: "
+                "make_metric(..., name='my_metric')"
+            )
+    _check_name(name)
     return EvaluationMetric(
         eval_fn,
         name,

@@ -81,9 +81,9 @@ def _as_metric(item: Any, where: str) -> EvaluationMetric:
     if isinstance(item, str):
         return metric_by_name(item)  # a clear error for unknown names
     raise ScorerError(
-        f"{where} is a {type(item).__name__} ({item!r:.60}); the legacy form takes "
-        "EvaluationMetric objects (evalkit.metrics.rougeL(), make_metric(...)) or built-in "
-        "metric names such as 'rougeL'"
+        f"{where} is a {type(item).__name__} ({item!r:.60}). Please ensure that all extra "
+        "metrics are instances of evalkit.metrics.EvaluationMetric (evalkit.metrics.rougeL(), "
+        "make_metric(...)) or built-in metric names such as 'rougeL'"
     )
 
 
