@@ -525,7 +525,7 @@ def make_genai_metric_from_prompt(
         signature,
         name,
         max_workers,
-        _keywords(variables, ["predictions"]),
+        _keywords(variables, [] if "predictions" in variables else ["predictions"]),
         [],
     )
     return _metric(
