@@ -27,7 +27,7 @@ class MetricValue:
 
     def __post_init__(self) -> None:
         scores = self.scores
-        if self.aggregate_results is not None or not scores:
+        if self.aggregate_results is not None or not isinstance(scores, list) or not scores:
             return
         if all(isinstance(s, numbers.Real) for s in scores):
             import numpy as np

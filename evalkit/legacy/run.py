@@ -31,6 +31,7 @@ the feature columns, the targets and predictions columns and one column per per-
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -231,20 +232,52 @@ def _row_error(value: Any) -> str | None:
 
 
 def _metric_value(value: Any, metric: EvaluationMetric, n_rows: int) -> MetricValue | None:
+    """What ``eval_fn`` returned, checked as MLflow checks it (the reasons are MLflow's)."""
     if value is None:
+        warnings.warn(f"Did not log metric {metric.name!r} because it returned None.", stacklevel=2)
         return None
     if isinstance(value, bool | int | float) or type(value).__module__ == "numpy":
         return MetricValue(aggregate_results={metric.name: float(value)})
     if not isinstance(value, MetricValue):
         raise ScorerError(
-            f"metric {metric.name!r}: eval_fn returned a {type(value).__name__}; return a "
-            "MetricValue or a number"
+            f"metric {metric.name!r} did not return a MetricValue (eval_fn returned a "
+            f"{type(value).__name__}); return a MetricValue or a number"
         )
+    reason = _malformed(value)
+    if reason is not None:
+        raise ScorerError(f"metric {metric.name!r} must return MetricValue with {reason}")
     if value.scores is not None and len(value.scores) != n_rows:
         raise ScorerError(
             f"metric {metric.name!r} returned {len(value.scores)} scores for {n_rows} rows"
         )
     return value
+
+
+def _malformed(value: MetricValue) -> str | None:
+    scores, justifications, aggregates = (
+        value.scores,
+        value.justifications,
+        value.aggregate_results,
+    )
+    if scores is not None:
+        if not isinstance(scores, list):
+            return "scores as a list"
+        if any(s is not None and not isinstance(s, numbers.Number | str) for s in scores):
+            return "numeric or string scores"
+    if justifications is not None:
+        if not isinstance(justifications, list):
+            return "justifications as a list"
+        if any(j is not None and not isinstance(j, str) for j in justifications):
+            return "string justifications"
+    if aggregates is not None:
+        if not isinstance(aggregates, dict):
+            return "aggregate_results as a dict"
+        if any(
+            not isinstance(k, str) or (v is not None and not isinstance(v, numbers.Number))
+            for k, v in aggregates.items()
+        ):
+            return "aggregate_results with str keys and numeric values"
+    return None
 
 
 def _needs_targets(metric: EvaluationMetric) -> bool:
