@@ -24,14 +24,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from evalkit.aggregation import AGGREGATIONS, validate_aggregations
 from evalkit.engine import run_tasks
 from evalkit.entities import AssessmentError, Feedback, MetricValue
 from evalkit.errors import JudgeError
 from evalkit.judges.base import CallSettings, assess
 from evalkit.judges.templates import Template, fence, load_prompt
 from evalkit.legacy.genai_definitions import DEFINITIONS
-from evalkit.llm.config import get_default_model
+from evalkit.stats import AGGREGATIONS, validate_aggregations
 
 __all__ = [
     "EvaluationExample",
@@ -421,7 +420,7 @@ def make_genai_metric(
             "grading_prompt": grading_prompt,
             "examples": shots,
             "version": version,
-            "model": model or get_default_model(),
+            "model": model or _default_model(),
             "grading_context_columns": columns,
             "include_input": include_input,
             "parameters": parameters,
@@ -433,6 +432,12 @@ def make_genai_metric(
             "fn_name": "make_genai_metric",
         },
     )
+
+
+def _default_model() -> str:
+    from evalkit.llm.config import get_default_model
+
+    return get_default_model()
 
 
 def _version() -> str:
@@ -537,7 +542,7 @@ def make_genai_metric_from_prompt(
         genai_metric_args={
             "name": name,
             "judge_prompt": judge_prompt,
-            "model": model or get_default_model(),
+            "model": model or _default_model(),
             "parameters": parameters,
             "aggregations": aggregations,
             "greater_is_better": greater_is_better,
