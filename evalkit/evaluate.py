@@ -356,6 +356,23 @@ def _repeated_result(
     )
 
 
+def _legacy_positional(first: Any, second: Any) -> bool:
+    """Whether ``evaluate(first, second)`` is MLflow's ``evaluate(model, data)``: ``second``
+    is data (a DataFrame, an array, a list of dicts or of rows) -- never a scorer list -- and
+    ``first`` a model (``None``, or a callable that is not a scorer)."""
+    shape = type(second).__name__
+    is_data = shape in ("DataFrame", "ndarray") or (
+        isinstance(second, list)
+        and bool(second)
+        and all(isinstance(r, dict | list | tuple) for r in second)
+    )
+    if not is_data:
+        return False
+    return first is None or (
+        not isinstance(first, Scorer) and (callable(first) or hasattr(first, "predict"))
+    )
+
+
 def evaluate(
     data: Any,
     scorers: Sequence[Any] | None = None,
@@ -382,6 +399,14 @@ def evaluate(
     evaluator_config: dict[str, Any] | None = None,
     repeats: int = 1,
     repeat: str = "both",
+    evaluators: str | Sequence[str] | None = None,
+    feature_names: Sequence[str] | None = None,
+    env_manager: str | None = None,
+    model_config: Any = None,
+    baseline_model: Any = None,
+    inference_params: dict[str, Any] | None = None,
+    custom_artifacts: Sequence[Any] | None = None,
+    dataset_path: str | None = None,
 ) -> EvaluationResult:
     """Score every record with every scorer and aggregate the results.
 
@@ -437,9 +462,13 @@ def evaluate(
             and price instead (``predict_fn`` is not called; outputs are empty). The result
             has no metrics; ``result.usage`` is the estimate (see :func:`evalkit.estimate`).
 
-        model, targets, predictions, model_type, extra_metrics, evaluator_config: MLflow's
-            legacy form (``mlflow.evaluate``); any of them switches to it. See
-            :mod:`evalkit.legacy`.
+        model, targets, predictions, model_type, extra_metrics, evaluator_config,
+        evaluators, feature_names, env_manager, model_config, baseline_model,
+        inference_params, custom_artifacts, dataset_path: MLflow's legacy form
+            (``mlflow.evaluate``); any of them switches to it. It is also taken positionally
+            in MLflow's order, ``evaluate(model, data, ...)``: when the second argument is
+            data (a DataFrame, a numpy array, a list of dicts or rows) and the first is a
+            model (a callable that is not a scorer, or ``None``). See :mod:`evalkit.legacy`.
         repeats: Run each row ``k`` times (default 1). Repeat ``s`` makes its own model
             calls (the repeat index is part of the call cache key; repeat 0 keeps the key a
             run without repeats has), so a rerun is served from the cache. The table's
@@ -471,6 +500,18 @@ def evaluate(
         ...     return outputs == expectations["expected_response"]
         >>> evalkit.evaluate(data=records, scorers=[exact_match]).metrics["exact_match/mean"]
     """
+    if _legacy_positional(data, scorers):  # mlflow.evaluate(model, data, ...)
+        if model is not None:
+            raise UsageError("evaluate(model, data, ...) got model twice (positional and model=)")
+        model, data, scorers = data, scorers, None
+    ignored = {
+        "env_manager": env_manager,
+        "model_config": model_config,
+        "baseline_model": baseline_model,
+        "inference_params": inference_params,
+        "custom_artifacts": custom_artifacts,
+        "dataset_path": dataset_path,
+    }
     legacy = (model, targets, predictions, model_type, extra_metrics, evaluator_config)
     workers = _check_limits(max_workers, max_concurrent_calls, cache)
     from evalkit.llm.scope import check_provider_limits
@@ -479,7 +520,8 @@ def evaluate(
     if judge_mode not in ("sync", "batch"):
         raise UsageError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
     _check_repeats(repeats, repeat, predict_fn, resume)
-    if any(a is not None for a in legacy):
+    more = (evaluators, feature_names, *ignored.values())
+    if any(a is not None for a in (*legacy, *more)):
         if repeats != 1:
             raise UsageError(
                 "repeats= works with evaluate(data, scorers, predict_fn), not with the legacy "
@@ -503,6 +545,9 @@ def evaluate(
                 model_type=model_type,
                 extra_metrics=extra_metrics,
                 evaluator_config=evaluator_config,
+                evaluators=evaluators,
+                feature_names=feature_names,
+                ignored=ignored,
                 scorers=scorers,
                 max_workers=workers,
                 progress=progress,

@@ -227,10 +227,13 @@ def test_builtin_scorers_by_name_in_the_modern_form() -> None:
 
 def test_misuse_is_reported_before_any_work() -> None:
     frame = _qa_frame()
+    qa = "question-answering"
     with pytest.raises(DataError, match="targets='truth' is not a column"):
-        evalkit.evaluate(data=frame, targets="truth", predictions="predictions")
-    with pytest.raises(DataError, match="no model and no predictions"):
-        evalkit.evaluate(data=frame, targets="ground_truth")
+        evalkit.evaluate(data=frame, targets="truth", predictions="predictions", model_type=qa)
+    with pytest.raises(DataError, match="Either a model or set of predictions must be specified"):
+        evalkit.evaluate(data=frame, targets="ground_truth", model_type=qa)
+    with pytest.raises(ScorerError, match="The extra_metrics argument must be specified"):
+        evalkit.evaluate(data=frame, targets="ground_truth", predictions="predictions")
     with pytest.raises(ScorerError, match="unknown model_type 'qa'"):
         evalkit.evaluate(data=frame, predictions="predictions", model_type="qa")
 

@@ -202,11 +202,16 @@ def _number(raw: Any) -> float | None:
     return None
 
 
+_MLFLOW_TEXT = re.compile(r"\s*score:\s*(\S+)\s*\njustification:\s*(.*)\Z", re.I | re.S)
+
+
 def parse_answer(text: str, value_type: Any) -> JudgeAnswer:
     """Read a judge's answer as ``value_type`` with its rationale.
 
     Accepted: ``{"result": ..., "rationale": ...}`` alone, in a code fence or inside prose;
-    or, when the answer holds no such object, a bare value (``"yes"``, ``"4"``).
+    MLflow's judge answers ``{"score": ..., "justification": ...}`` and
+    ``score: 4\njustification: ...``; or, when the answer holds no such object, a bare
+    value (``"yes"``, ``"4"``).
 
     Raises:
         JudgeOutputError: Nothing in the answer fits; the message says what was expected.
@@ -215,6 +220,8 @@ def parse_answer(text: str, value_type: Any) -> JudgeAnswer:
         raise JudgeOutputError("the answer is empty")
     problem: JudgeOutputError | None = None
     for obj in _json_objects(text):
+        if "result" not in obj and "score" in obj:  # MLflow's form
+            obj = {"result": obj["score"], "rationale": obj.get("justification")}
         if "result" not in obj:
             problem = problem or JudgeOutputError(
                 f'the JSON object has no "result" key (keys: {", ".join(map(str, obj)) or "none"})'
@@ -231,6 +238,11 @@ def parse_answer(text: str, value_type: Any) -> JudgeAnswer:
         return JudgeAnswer(value=value, rationale=rationale)
     if problem is not None:
         raise problem
+    spoken = _MLFLOW_TEXT.match(text)
+    if spoken is not None:  # MLflow's two-line form
+        return JudgeAnswer(
+            value=_coerce(spoken.group(1), value_type), rationale=spoken.group(2).strip()
+        )
     bare = text.strip()
     if len(bare) <= 40 and "\n" not in bare and not bare.startswith(("{", "[")):
         try:

@@ -135,9 +135,12 @@ def plan_arguments(
     plan: list[Arg] = []
     missing: list[str] = []
     depends: set[str] = set()
+    optional = set(getattr(fn, "optional_arguments", ()))
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
+        if p.name in optional and p.default is p.empty:
+            p = p.replace(default=None)
         column = ctx.col_mapping.get(p.name, p.name)
         if column in ("predictions", ctx.predictions_name):
             plan.append(Arg("predictions"))
@@ -150,7 +153,8 @@ def plan_arguments(
                 plan.append(Arg("value", p.default))
         elif column == "metrics":
             plan.append(Arg("metrics"))
-            depends.add("*")
+            if not callable(getattr(fn, "grade_rows", None)):  # genai metrics ignore it
+                depends.add("*")
         elif not isinstance(column, str):
             plan.append(Arg("value", column))
         elif column in ctx.inputs.columns:

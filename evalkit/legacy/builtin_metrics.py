@@ -61,8 +61,14 @@ class BuiltinSpec:
 
     def eval_fn(
         self, predictions: Sequence[Any], targets: Sequence[Any] | None = None, metrics: Any = None
-    ) -> MetricValue:
-        """``eval_fn(predictions, targets, metrics)`` as ``mlflow.metrics`` defines it."""
+    ) -> MetricValue | None:
+        """``eval_fn(predictions, targets, metrics)`` as ``mlflow.metrics`` defines it: ``None``
+        for no predictions; ``bleu`` scores the first ``len(predictions)`` targets, as
+        MLflow's loop over the predictions does."""
+        if predictions is None or len(predictions) == 0:
+            return None
+        if self.name == "bleu" and targets is not None and len(targets) > len(predictions):
+            targets = list(targets)[: len(predictions)]
         return self.metric_value(self.score(predictions, targets))
 
 

@@ -48,10 +48,10 @@ _SCORE = Literal[1, 2, 3, 4, 5]
 _DEFAULT_AGGREGATIONS = ["mean", "variance", "p90"]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True)
 class EvaluationExample:
     """A graded example shown to the judge as a few-shot reference
-    (``mlflow.metrics.genai.EvaluationExample``)."""
+    (``mlflow.metrics.genai.EvaluationExample``; positional fields in MLflow's order)."""
 
     output: str
     """The model output that was graded."""
@@ -74,11 +74,16 @@ class EvaluationExample:
         return dict(self.grading_context)
 
     def __str__(self) -> str:
-        lines = [] if self.input is None else [f"Input: {self.input}"]
-        lines.append(f"Provided output: {self.output}")
-        lines.extend(f"Provided {k}: {v}" for k, v in self.context.items())
-        lines += [f"Score: {self.score:g}", f"Justification: {self.justification}"]
-        return "\n".join(lines)
+        """The example as MLflow writes it into its prompt."""
+        parts = [] if self.input is None else [f"Example Input:\n{self.input}\n"]
+        parts.append(f"Example Output:\n{self.output}\n")
+        if isinstance(self.grading_context, str):
+            parts.append(f"Additional information used by the model:\n{self.grading_context}\n")
+        elif self.grading_context:
+            pairs = "\n".join(f"key: {k}\nvalue:\n{v}" for k, v in self.grading_context.items())
+            parts.append(f"Additional information used by the model:\n{pairs}\n")
+        parts.append(f"Example score: {self.score}\nExample justification: {self.justification}")
+        return "\n" + "\n".join(parts) + "\n"
 
 
 @dataclasses.dataclass(eq=False)
@@ -173,14 +178,32 @@ def _metric_value(feedbacks: list[Feedback], aggregations: Sequence[Any]) -> Met
             justifications.append(f"{fb.error.error_code}: {fb.error.error_message}")
         else:
             scores.append(fb.value)
-            justifications.append(fb.rationale)
+            justifications.append(_sanitize(fb.rationale))
     numbers = [float(s) for s in scores if s is not None]
-    aggregates: dict[str, float] = {}
+    aggregates: dict[str, Any] = {}
     for agg in aggregations:
         key = agg if isinstance(agg, str) else getattr(agg, "__name__", "custom")
         fn = AGGREGATIONS[agg] if isinstance(agg, str) else agg
-        aggregates[key] = fn(numbers) if numbers else float("nan")
+        if numbers:
+            aggregates[key] = fn(numbers)
+        else:  # as MLflow: NaN, and no p90 at all, when no row was scored
+            aggregates[key] = None if key == "p90" else float("nan")
     return MetricValue(scores=scores, justifications=justifications, aggregate_results=aggregates)
+
+
+_STEP_BY_STEP = re.compile(r"^\s*Let's think step by step\.?\s*", re.IGNORECASE)
+
+
+def _sanitize(justification: str | None) -> str | None:
+    """A justification without the "Let's think step by step" some judges start with (as
+    MLflow strips it)."""
+    if justification is None:
+        return None
+    return _STEP_BY_STEP.sub("", justification)
+
+
+DEFAULT_PARAMETERS: dict[str, Any] = {"temperature": 0.0, "max_tokens": 200, "top_p": 1.0}
+"""MLflow's judge parameters for genai metrics when ``parameters`` is not given."""
 
 
 def _settings(
@@ -194,7 +217,10 @@ def _settings(
 
         parse_model_uri(model)
     return CallSettings(
-        model=model, parameters=parameters, api_base=proxy_url, extra_headers=extra_headers
+        model=model,
+        parameters=dict(DEFAULT_PARAMETERS) if parameters is None else parameters,
+        api_base=proxy_url,
+        extra_headers=extra_headers,
     )
 
 
@@ -203,9 +229,12 @@ def _eval_fn(
     signature: inspect.Signature,
     name: str,
     max_workers: int,
+    call_signature: inspect.Signature,
+    required: Sequence[str],
 ) -> Callable[..., MetricValue]:
     """The metric's ``eval_fn``: grades every row when called; ``eval_fn.grade_rows`` hands
-    the rows to the caller's pool instead (what ``evaluate`` does)."""
+    the rows to the caller's pool instead (what ``evaluate`` does). ``call_signature`` is
+    what calling the metric itself takes (``metric(predictions=..., ...)``)."""
 
     def eval_fn(*args: Any, **kwargs: Any) -> MetricValue:
         return grade_rows(*args, **kwargs).run(max_workers)
@@ -213,12 +242,48 @@ def _eval_fn(
     eval_fn.__signature__ = signature  # type: ignore[attr-defined]
     eval_fn.__name__ = name
     eval_fn.grade_rows = grade_rows  # type: ignore[attr-defined]
+    eval_fn.call_signature = call_signature  # type: ignore[attr-defined]
+    eval_fn.required_arguments = tuple(required)  # type: ignore[attr-defined]
     return eval_fn
 
 
 def _signature(names: Sequence[str]) -> inspect.Signature:
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     return inspect.Signature([inspect.Parameter(n, kind) for n in names])
+
+
+def _keywords(required: Sequence[str], optional: Sequence[str]) -> inspect.Signature:
+    kind = inspect.Parameter.KEYWORD_ONLY
+    return inspect.Signature(
+        [inspect.Parameter(n, kind) for n in required]
+        + [inspect.Parameter(n, kind, default=None) for n in optional]
+    )
+
+
+def _version_of(version: str | None, what: str) -> str | None:
+    if version not in (None, "v1"):
+        raise JudgeError(
+            f"Failed to find {what} for version {version}. Please check the correctness of "
+            "the version (the versions are v1)"
+        )
+    return version
+
+
+def _check_examples(examples: Sequence[EvaluationExample], columns: Sequence[str]) -> None:
+    """MLflow's check: every example's grading context has exactly the grading columns."""
+    for position, example in enumerate(examples):
+        context = example.grading_context
+        if context is None:
+            continue
+        keys = set(columns) if isinstance(context, str) and len(columns) == 1 else None
+        if keys is None:
+            keys = set(context) if isinstance(context, dict) else {"context"}
+        if keys != set(columns):
+            raise JudgeError(
+                f"Example grading context does not contain required columns: examples[{position}] "
+                f"has {sorted(keys)}, the grading_context_columns are {list(columns)}; give "
+                "every example a grading_context with exactly those keys"
+            )
 
 
 def make_genai_metric(
@@ -250,7 +315,8 @@ def make_genai_metric(
         grading_context_columns: Columns (or other metrics' names) the judge also sees, e.g.
             ``["targets"]`` or ``["context"]``; each becomes a parameter of ``eval_fn``.
         include_input: Whether the judge sees the model input (the ``inputs`` column).
-        parameters: Model parameters (default temperature 0).
+        parameters: Model parameters (default MLflow's ``{"temperature": 0.0, "max_tokens":
+            200, "top_p": 1.0}``).
         aggregations: Aggregations of the scores (default ``mean``, ``variance``, ``p90``).
         greater_is_better: Whether a higher score is better.
         max_workers: Rows graded at once.
@@ -265,6 +331,14 @@ def make_genai_metric(
         JudgeError: An empty name, definition or rubric, or a malformed model URI.
         ScorerError: An unknown aggregation.
     """
+    version = _version_of(version, "evaluation model")
+    columns = (
+        [grading_context_columns]
+        if isinstance(grading_context_columns, str)
+        else list(grading_context_columns or [])
+    )
+    shots = list(examples or [])
+    _check_examples(shots, columns)
     for label, text in (
         ("name", name),
         ("definition", definition),
@@ -272,22 +346,29 @@ def make_genai_metric(
     ):
         if not isinstance(text, str) or not text.strip():
             raise JudgeError(f"make_genai_metric: {label} must be a non-empty string")
-    columns = (
-        [grading_context_columns]
-        if isinstance(grading_context_columns, str)
-        else list(grading_context_columns or [])
-    )
     aggs = validate_aggregations(list(aggregations or _DEFAULT_AGGREGATIONS), name)  # type: ignore[arg-type]
     settings = _settings(model, parameters, extra_headers, proxy_url)
-    shots = list(examples or [])
-    params = ["predictions", *(["inputs"] if include_input else []), *columns]
-    signature = _signature(params)
+    # MLflow's order: eval_fn(predictions, metrics, inputs, *grading_context_columns);
+    # ``inputs`` is taken even when the judge does not see it (include_input=False).
+    signature = _signature(["predictions", "metrics", "inputs", *columns])
 
     def grade_rows(*args: Any, **kwargs: Any) -> RowGrading:
-        bound = signature.bind(*args, **kwargs).arguments
+        # as MLflow's eval_fn(predictions, metrics, inputs, *args): extra columns are ignored
+        args = args[: len(signature.parameters)]
+        bound = signature.bind_partial(*args, **kwargs).arguments
+        missing = [p for p in ("predictions", *columns) if p not in bound]
+        if missing:
+            raise JudgeError(f"metric {name!r}: missing argument(s) {', '.join(missing)}")
         outputs = _column(bound["predictions"])
         inputs = _column(bound.get("inputs")) if include_input else []
         context = {c: _column(bound[c]) for c in columns}
+        malformed = {c: bound[c] for c, values in context.items() if len(values) < len(outputs)}
+        if malformed:
+            raise JudgeError(
+                "Values for grading_context_columns are malformed and cannot be formatted "
+                f"into a prompt for metric {name!r}.\nProvided values: {malformed}\n"
+                f"Each needs one value per prediction ({len(outputs)})."
+            )
 
         def grade(i: int) -> Feedback:
             task = _template().render(
@@ -305,7 +386,16 @@ def make_genai_metric(
 
         return RowGrading(len(outputs), _safe(grade), lambda fbs: _metric_value(fbs, aggs))
 
-    eval_fn = _eval_fn(grade_rows, signature, name, max_workers)
+    eval_fn = _eval_fn(
+        grade_rows,
+        signature,
+        name,
+        max_workers,
+        _keywords(["predictions", "inputs"], ["metrics", *columns]),
+        columns,
+    )
+    # what evaluate() may leave unfilled: the metric values, and the input the judge won't see
+    eval_fn.optional_arguments = ("metrics",) if include_input else ("metrics", "inputs")  # type: ignore[attr-defined]
     details = _template().render(
         {
             "name": name,
@@ -330,15 +420,33 @@ def make_genai_metric(
             "grading_prompt": grading_prompt,
             "examples": shots,
             "version": version,
-            "model": model,
+            "model": model or _default_model(),
             "grading_context_columns": columns,
             "include_input": include_input,
             "parameters": parameters,
             "aggregations": aggregations,
             "greater_is_better": greater_is_better,
             "max_workers": max_workers,
+            "metric_metadata": metric_metadata,
+            "evalkit_version": _version(),
+            "fn_name": "make_genai_metric",
         },
     )
+
+
+def _default_model() -> str:
+    from evalkit.llm.config import get_default_model
+
+    return get_default_model()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("evalkit")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout without metadata
+        return "unknown"
 
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
@@ -366,7 +474,8 @@ def make_genai_metric_from_prompt(
         name: The metric name.
         judge_prompt: The prompt, e.g. ``"... input: {input} and output: {output}."``.
         model: The judge model URI (default: the default judge model).
-        parameters: Model parameters (default temperature 0).
+        parameters: Model parameters (default MLflow's ``{"temperature": 0.0, "max_tokens":
+            200, "top_p": 1.0}``).
         aggregations: Aggregations of the scores (default ``mean``, ``variance``, ``p90``).
         greater_is_better: Whether a higher score is better.
         max_workers: Rows graded at once.
@@ -400,7 +509,13 @@ def make_genai_metric_from_prompt(
         return _PLACEHOLDER.sub(one, judge_prompt)
 
     def grade_rows(*args: Any, **kwargs: Any) -> RowGrading:
-        bound = signature.bind(*args, **kwargs).arguments
+        bound = signature.bind_partial(*args, **kwargs).arguments
+        missing = [v for v in variables if v not in bound]
+        if missing:
+            raise JudgeError(
+                f"Missing variable inputs to eval_fn: {', '.join(missing)} (the prompt of "
+                f"metric {name!r} uses {', '.join(variables)})"
+            )
         columns = {v: _column(bound[v]) for v in variables}
         n = max((len(c) for c in columns.values()), default=0)
 
@@ -410,7 +525,14 @@ def make_genai_metric_from_prompt(
 
         return RowGrading(n, _safe(grade), lambda fbs: _metric_value(fbs, aggs))
 
-    eval_fn = _eval_fn(grade_rows, signature, name, max_workers)
+    eval_fn = _eval_fn(
+        grade_rows,
+        signature,
+        name,
+        max_workers,
+        _keywords(variables, [] if "predictions" in variables else ["predictions"]),
+        [],
+    )
     return _metric(
         eval_fn=eval_fn,
         name=name,
@@ -420,11 +542,14 @@ def make_genai_metric_from_prompt(
         genai_metric_args={
             "name": name,
             "judge_prompt": judge_prompt,
-            "model": model,
+            "model": model or _default_model(),
             "parameters": parameters,
             "aggregations": aggregations,
             "greater_is_better": greater_is_better,
             "max_workers": max_workers,
+            "metric_metadata": metric_metadata,
+            "evalkit_version": _version(),
+            "fn_name": "make_genai_metric_from_prompt",
         },
     )
 
@@ -443,7 +568,10 @@ def _builtin(
     spec = DEFINITIONS[key]
     version = metric_version or "v1"
     if version != "v1":
-        raise JudgeError(f"{key}: metric_version {version!r} does not exist; the versions are v1")
+        raise JudgeError(
+            f"Failed to find {key.replace('_', ' ')} metric for version {version}; "
+            "the versions are v1"
+        )
     return make_genai_metric(
         name=key,
         definition=spec["definition"],

@@ -18,6 +18,7 @@ your own with :func:`make_metric`.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,48 @@ class EvaluationMetric:
     genai_metric_args: dict[str, Any] | None = None
     _builtin: BuiltinSpec | None = dataclasses.field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.long_name is None:
+            self.long_name = self.name
+        # As MLflow: calling the metric takes keyword arguments named as its eval_fn's
+        # (``metric(predictions=..., targets=...)``), and ``inspect.signature(metric)`` /
+        # ``help(metric)`` show them. A signature belongs to a class, so each metric gets a
+        # one-off subclass whose ``__call__`` carries it.
+        signature = _call_signature(self)
+        if signature is None:
+            return
+
+        def _call_method(self: EvaluationMetric, *args: Any, **kwargs: Any) -> Any:
+            return self._call_keywords(signature, args, kwargs)
+
+        _call_method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                *list(signature.parameters.values()),
+            ]
+        )
+        cls = type(
+            "EvaluationMetric",
+            (type(self),),
+            {"__call__": _call_method, "__module__": type(self).__module__},
+        )
+        cls.__qualname__ = "EvaluationMetric"
+        object.__setattr__(self, "__class__", cls)
+
+    def __str__(self) -> str:
+        parts = [
+            f"name={self.name}",
+            f"greater_is_better={self.greater_is_better}",
+            f"long_name={self.long_name}",
+        ]
+        if self.version:
+            parts.append(f"version={self.version}")
+        if self.metric_details:
+            parts.append(f"metric_details={self.metric_details}")
+        if self.metric_metadata:
+            parts.append(f"metric_metadata={self.metric_metadata}")
+        return "EvaluationMetric(" + ", ".join(parts) + ")"
+
     @property
     def full_name(self) -> str:
         """The name results are keyed by: ``"<name>/<version>"``, or ``name`` without version."""
@@ -103,16 +146,49 @@ class EvaluationMetric:
 
         Lists and strings are turned into pandas Series first, as ``evaluate`` passes them.
         """
-        import pandas as pd
+        return self.eval_fn(
+            *[_series(a) for a in args], **{k: _series(v) for k, v in kwargs.items()}
+        )
 
-        def series(value: Any) -> Any:
-            if isinstance(value, str):
-                return pd.Series([value])
-            if isinstance(value, list | tuple):
-                return pd.Series(list(value))
-            return value
-
-        return self.eval_fn(*[series(a) for a in args], **{k: series(v) for k, v in kwargs.items()})
+    def _call_keywords(
+        self, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if args:
+            raise TypeError(
+                f"metric {self.name!r} takes keyword arguments only: "
+                f"{', '.join(signature.parameters)}"
+            )
+        params = signature.parameters
+        unexpected = set(kwargs) - set(params)
+        if unexpected:
+            raise ScorerError(f"Unexpected arguments: {unexpected}")
+        keyword_only = [n for n, p in params.items() if p.default is p.empty and n not in kwargs]
+        if keyword_only:
+            raise TypeError(
+                f"__call__() missing {len(keyword_only)} required keyword-only argument"
+                f"{'s' if len(keyword_only) > 1 else ''}: "
+                + ", ".join(repr(n) for n in keyword_only)
+            )
+        required = getattr(self.eval_fn, "required_arguments", ())
+        missing = {n for n in required if kwargs.get(n) is None}
+        if missing:
+            raise ScorerError(f"Missing required arguments: {missing}")
+        for name, value in kwargs.items():
+            if (
+                name != "metrics"
+                and value is not None
+                and not isinstance(value, str | list | tuple)
+                and not hasattr(value, "tolist")
+            ):
+                raise TypeError(
+                    f"Expected {name} to be a string, list, or Pandas Series, got "
+                    f"{type(value).__name__}"
+                )
+        accepted = inspect.signature(self.eval_fn).parameters
+        values = {k: _series(v) for k, v in kwargs.items() if k in accepted}
+        if "metrics" in accepted and "metrics" not in values:
+            values["metrics"] = {}
+        return self.eval_fn(**values)
 
     def as_scorer(self) -> Any:
         """The batch scorer behind a built-in metric, for ``evaluate(scorers=[...])``.
@@ -127,6 +203,74 @@ class EvaluationMetric:
                 "or write it as an @evalkit.scorer"
             )
         return self._builtin.make_scorer()
+
+
+def _series(value: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(value, str):
+        return pd.Series([value])
+    if isinstance(value, list | tuple):
+        return pd.Series(list(value))
+    return value
+
+
+def _call_signature(metric: EvaluationMetric) -> inspect.Signature | None:
+    """The keyword-only signature of ``metric(...)``, as MLflow gives it.
+
+    A built-in metric takes ``predictions`` and ``targets``; a genai metric the
+    parameters of its ``eval_fn``; a custom metric has none (``None``: call it as its
+    ``eval_fn``).
+    """
+    kind = inspect.Parameter.KEYWORD_ONLY
+    if metric._builtin is not None:
+        needs_targets = "expectations" in metric._builtin.make_scorer().arguments
+        return inspect.Signature(
+            [
+                inspect.Parameter("predictions", kind),
+                inspect.Parameter(
+                    "targets", kind, default=inspect.Parameter.empty if needs_targets else None
+                ),
+            ]
+        )
+    declared = getattr(metric.eval_fn, "call_signature", None)
+    if isinstance(declared, inspect.Signature):
+        return declared
+    return None
+
+
+_SPECIAL = {"predictions", "targets", "metrics", "inputs"}
+
+
+def _check_name(name: str) -> None:
+    """MLflow's checks of a metric name: no ``/``; a warning when the name cannot be a
+    parameter of a derived metric."""
+    import keyword
+    import logging
+
+    if "/" in name:
+        raise ScorerError(
+            f"Invalid metric name '{name}'. Metric names cannot include forward slashes ('/')."
+        )
+    log = logging.getLogger("evalkit")
+    if not name.isidentifier():
+        log.warning(
+            f"The metric name '{name}' provided is not a valid Python identifier, which will "
+            "prevent its use as a base metric for derived metrics. Please use a valid "
+            "identifier to enable creation of derived metrics that use the given metric."
+        )
+    elif keyword.iskeyword(name):
+        log.warning(
+            f"The metric name '{name}' is a reserved Python keyword, which will prevent its "
+            "use as a base metric for derived metrics. Please use a valid identifier to "
+            "enable creation of derived metrics that use the given metric."
+        )
+    elif name in _SPECIAL:
+        log.warning(
+            f"The metric name '{name}' is used as a special parameter in evalkit metrics, "
+            "which will prevent its use as a base metric for derived metrics. Please use a "
+            "different name to enable creation of derived metrics that use the given metric."
+        )
 
 
 def make_metric(
@@ -162,9 +306,18 @@ def make_metric(
     if not callable(eval_fn):
         raise ScorerError(f"make_metric: eval_fn must be callable, got {type(eval_fn).__name__}")
     if name is None:
-        name = getattr(eval_fn, "__name__", "")
-        if not name or name == "<lambda>":
-            raise ScorerError("make_metric: eval_fn is a lambda; give the metric a name=")
+        name = getattr(eval_fn, "__name__", None)
+        if name == "<lambda>":
+            raise ScorerError(
+                "`name` must be specified if `eval_fn` is a lambda function: make_metric(..., "
+                "name='my_metric')"
+            )
+        if not name:
+            raise ScorerError(
+                "`name` must be specified if `eval_fn` does not have a `__name__` attribute: "
+                "make_metric(..., name='my_metric')"
+            )
+    _check_name(name)
     return EvaluationMetric(
         eval_fn,
         name,

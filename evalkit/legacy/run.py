@@ -9,9 +9,17 @@ model_type="question-answering", extra_metrics=[...], evaluator_config={...})`` 
   ``latency`` metric it is called row by row and timed, as MLflow does.
 * ``model_type`` picks MLflow's preset metrics; ``extra_metrics`` adds
   :class:`~evalkit.metrics.EvaluationMetric` s (or built-in names such as ``"rougeL"``).
-* ``evaluator_config``: ``col_mapping`` (metric parameter -> column), ``retriever_k``
-  (default 3), and for classifiers ``pos_label``, ``average``, ``label_list``,
-  ``sample_weights``; other entries are passed to metric functions by parameter name.
+* ``evaluator_config`` (flat, or MLflow's ``{"default": {...}}``): ``col_mapping`` (metric
+  parameter -> column; ``"targets"`` names the targets column), ``retriever_k`` (default 3),
+  ``metric_prefix`` (put before every metric key and table metric column), and for
+  classifiers ``pos_label``, ``average``, ``label_list``, ``sample_weights``; other entries
+  are passed to metric functions by parameter name.
+* ``evaluators`` (only ``"default"`` exists), ``feature_names`` (the model's input columns;
+  the column names of array data); ``env_manager``, ``model_config``, ``baseline_model``,
+  ``inference_params``, ``custom_artifacts`` and ``dataset_path`` are accepted and ignored
+  with a warning.
+* ``data`` may be a numpy array or a list of rows, with ``targets`` an array of labels.
+* Metrics that take each other as parameters in a cycle are refused before any work.
 
 Results are keyed as MLflow writes them (``rougeL/v1/mean``, ``exact_match/v1``,
 ``precision_at_3/mean``, ``mean_absolute_error``) and ``tables["eval_results_table"]`` has
@@ -23,6 +31,7 @@ the feature columns, the targets and predictions columns and one column per per-
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -73,18 +82,38 @@ def _as_metric(item: Any, where: str) -> EvaluationMetric:
     if isinstance(item, str):
         return metric_by_name(item)  # a clear error for unknown names
     raise ScorerError(
-        f"{where} is a {type(item).__name__} ({item!r:.60}); the legacy form takes "
-        "EvaluationMetric objects (evalkit.metrics.rougeL(), make_metric(...)) or built-in "
-        "metric names such as 'rougeL'"
+        f"{where} is a {type(item).__name__} ({item!r:.60}). Please ensure that all extra "
+        "metrics are instances of evalkit.metrics.EvaluationMetric (evalkit.metrics.rougeL(), "
+        "make_metric(...)) or built-in metric names such as 'rougeL'"
     )
 
 
-def _frame(data: Any) -> pd.DataFrame:
+def _is_array_data(data: Any) -> bool:
+    """A numpy array or a list of rows (lists/tuples): MLflow's array-shaped ``data``."""
+    if type(data).__module__ == "numpy" and hasattr(data, "ndim"):
+        return True
+    return isinstance(data, list) and bool(data) and isinstance(data[0], list | tuple)
+
+
+def _frame(data: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     from evalkit.data import records_from
 
-    if isinstance(data, pd.DataFrame):
+    if _is_array_data(data):
+        array = np.asarray(data, dtype=object)
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2:
+            raise DataError(f"array data must have 2 dimensions (rows, features), got {array.ndim}")
+        names = list(feature_names or [f"feature_{i + 1}" for i in range(array.shape[1])])
+        if len(names) != array.shape[1]:
+            raise DataError(
+                f"feature_names has {len(names)} names for {array.shape[1]} feature columns"
+            )
+        frame = pd.DataFrame(array.tolist(), columns=names)
+    elif isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
     else:
         frame = pd.DataFrame(records_from(data))
@@ -116,12 +145,13 @@ def _call_model(model: Any) -> Callable[[Any], Any]:
 
 def _split_output(
     out: Any, name: str | None, n_rows: int
-) -> tuple[list[Any], dict[str, list[Any]]]:
-    """A model's output -> (the predictions, other output columns)."""
+) -> tuple[list[Any], dict[str, list[Any]], str | None]:
+    """A model's output -> (the predictions, other output columns, the predictions' column
+    name when the model named it)."""
     import pandas as pd
 
     if isinstance(out, str | int | float | bool) and n_rows == 1:
-        return [out], {}
+        return [out], {}, None
     if isinstance(out, pd.DataFrame):
         out = {str(c): out[c].tolist() for c in out.columns}
     elif isinstance(out, list) and out and all(isinstance(r, dict) for r in out):
@@ -129,17 +159,19 @@ def _split_output(
     if isinstance(out, dict):
         if name is not None and name in out:
             others = {k: list(v) for k, v in out.items() if k != name}
-            return list(out[name]), others
+            return list(out[name]), others, name
         if len(out) == 1:
-            return list(next(iter(out.values()))), {}
+            only = next(iter(out))
+            return list(out[only]), {}, str(only)
         raise ScorerError(
-            f"the model returned several columns ({', '.join(map(str, out))}); say which one "
-            "holds the predictions with predictions='<column>'"
+            f"Output column name is not specified for the multi-output model: it returned "
+            f"several columns ({', '.join(map(str, out))}); say which one holds the "
+            "predictions with predictions='<column>'"
         )
     values = out.tolist() if hasattr(out, "tolist") else list(out)
     if len(values) != n_rows:
         raise ScorerError(f"the model returned {len(values)} predictions for {n_rows} rows")
-    return values, {}
+    return values, {}, None
 
 
 @dataclasses.dataclass
@@ -200,20 +232,52 @@ def _row_error(value: Any) -> str | None:
 
 
 def _metric_value(value: Any, metric: EvaluationMetric, n_rows: int) -> MetricValue | None:
+    """What ``eval_fn`` returned, checked as MLflow checks it (the reasons are MLflow's)."""
     if value is None:
+        warnings.warn(f"Did not log metric {metric.name!r} because it returned None.", stacklevel=2)
         return None
     if isinstance(value, bool | int | float) or type(value).__module__ == "numpy":
         return MetricValue(aggregate_results={metric.name: float(value)})
     if not isinstance(value, MetricValue):
         raise ScorerError(
-            f"metric {metric.name!r}: eval_fn returned a {type(value).__name__}; return a "
-            "MetricValue or a number"
+            f"metric {metric.name!r} did not return a MetricValue (eval_fn returned a "
+            f"{type(value).__name__}); return a MetricValue or a number"
         )
+    reason = _malformed(value)
+    if reason is not None:
+        raise ScorerError(f"metric {metric.name!r} must return MetricValue with {reason}")
     if value.scores is not None and len(value.scores) != n_rows:
         raise ScorerError(
             f"metric {metric.name!r} returned {len(value.scores)} scores for {n_rows} rows"
         )
     return value
+
+
+def _malformed(value: MetricValue) -> str | None:
+    scores, justifications, aggregates = (
+        value.scores,
+        value.justifications,
+        value.aggregate_results,
+    )
+    if scores is not None:
+        if not isinstance(scores, list):
+            return "scores as a list"
+        if any(s is not None and not isinstance(s, numbers.Number | str) for s in scores):
+            return "numeric or string scores"
+    if justifications is not None:
+        if not isinstance(justifications, list):
+            return "justifications as a list"
+        if any(j is not None and not isinstance(j, str) for j in justifications):
+            return "string justifications"
+    if aggregates is not None:
+        if not isinstance(aggregates, dict):
+            return "aggregate_results as a dict"
+        if any(
+            not isinstance(k, str) or (v is not None and not isinstance(v, numbers.Number))
+            for k, v in aggregates.items()
+        ):
+            return "aggregate_results with str keys and numeric values"
+    return None
 
 
 def _needs_targets(metric: EvaluationMetric) -> bool:
@@ -276,11 +340,14 @@ def _run_waves(
             missing.append(f"metric {m.name!r} needs {', '.join(map(repr, absent))}")
     if missing:
         raise ScorerError(
-            "; ".join(missing) + ". Pass targets=/predictions=, add the columns to the data, "
+            _FAILED
+            + "; ".join(missing)
+            + ". Pass targets=/predictions=, add the columns to the data, "
             "map them with evaluator_config={'col_mapping': {<parameter>: <column>}} or put "
             f"the values in evaluator_config. Data columns: {', '.join(ctx.inputs.columns)}"
         )
 
+    _check_cycles(metrics, plans)
     errors: dict[str, list[str | None]] = {}
     remaining = list(metrics)
     total = sum(len(ctx.predictions) if _grades_rows(m) else 1 for m in metrics)
@@ -333,6 +400,29 @@ def _run_waves(
     return errors
 
 
+_FAILED = "Error: Metric calculation failed for the following metrics:\n"
+
+
+def _check_cycles(
+    metrics: list[EvaluationMetric], plans: dict[str, tuple[list[Arg], set[str]]]
+) -> None:
+    """Refuse metrics that depend on each other in a cycle, before any work (as MLflow)."""
+    depends = {m.name: plans[m.full_name][1] - {"*"} for m in metrics}
+    done: set[str] = set()
+    left = dict(depends)
+    while left:
+        ready = [n for n, d in left.items() if not (d & set(left)) or d <= done]
+        if not ready:
+            cycle = ", ".join(repr(n) for n in sorted(left))
+            raise ScorerError(
+                f"{_FAILED}metrics {cycle} depend on each other in a cycle (each takes another "
+                "as a parameter); break the cycle by removing one of those parameters"
+            )
+        for n in ready:
+            done.add(n)
+            del left[n]
+
+
 def _grades_rows(metric: EvaluationMetric) -> bool:
     return callable(getattr(metric.eval_fn, "grade_rows", None))
 
@@ -351,15 +441,71 @@ def _plan_run(metric: EvaluationMetric, plan: list[Arg], ctx: LegacyContext) -> 
     return run
 
 
+_EVALUATORS = ("default",)
+_IGNORED = (
+    "model_config",
+    "baseline_model",
+    "inference_params",
+    "custom_artifacts",
+    "dataset_path",
+)
+
+
+def _evaluator_config(evaluators: Any, evaluator_config: Any) -> dict[str, Any]:
+    """``evaluator_config`` for the one (default) evaluator: flat, or MLflow's per-evaluator
+    form ``{"default": {...}}``. Other evaluators are not provided: a warning says so."""
+    names = [evaluators] if isinstance(evaluators, str) else list(evaluators or [])
+    if any(not isinstance(n, str) for n in names):
+        raise ScorerError(
+            f"evaluators must be evaluator names such as 'default', got {evaluators!r}"
+        )
+    others = [n for n in names if n not in _EVALUATORS]
+    if others:
+        warnings.warn(
+            f"evaluators {others} are not provided by evalkit and are ignored; the default "
+            "evaluator (the metrics of model_type and extra_metrics) runs",
+            stacklevel=3,
+        )
+    if evaluator_config is None:
+        return {}
+    if not isinstance(evaluator_config, dict):
+        raise ScorerError("evaluator_config must be a dict, e.g. {'retriever_k': 5}")
+    nested = set(names) | set(_EVALUATORS)
+    if (
+        evaluator_config
+        and set(evaluator_config) <= nested
+        and all(isinstance(v, dict) for v in evaluator_config.values())
+    ):
+        return dict(evaluator_config.get("default", {}))
+    return dict(evaluator_config)
+
+
+def _warn_ignored(ignored: dict[str, Any]) -> None:
+    for name, value in ignored.items():
+        if name == "env_manager" and value in (None, "local"):
+            continue
+        if value is None:
+            continue
+        reason = (
+            "evalkit calls the model in this process"
+            if name == "env_manager"
+            else "evalkit does not use it"
+        )
+        warnings.warn(f"evaluate(): {name}= is ignored ({reason})", stacklevel=3)
+
+
 def evaluate_legacy(
     data: Any,
     *,
     model: Any = None,
-    targets: str | None = None,
+    targets: Any = None,
     predictions: str | None = None,
     model_type: str | None = None,
     extra_metrics: Sequence[Any] | None = None,
     evaluator_config: dict[str, Any] | None = None,
+    evaluators: str | Sequence[str] | None = None,
+    feature_names: Sequence[str] | None = None,
+    ignored: dict[str, Any] | None = None,
     scorers: Sequence[Any] | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     progress: bool | None = None,
@@ -367,31 +513,66 @@ def evaluate_legacy(
 ) -> EvaluationResult:
     """``mlflow.evaluate`` for a DataFrame of rows; see the module docstring.
 
+    ``data`` may also be a numpy array or a list of rows, with ``targets`` then an array
+    of labels (columns ``feature_1``... or ``feature_names``, and ``target``). ``ignored``
+    holds the arguments of ``mlflow.evaluate`` evalkit accepts but does not use
+    (``env_manager``, ``model_config``, ``baseline_model``, ...): each set one is warned
+    about.
+
     Raises:
         DataError: A named column is missing, or there are neither predictions nor a model.
-        ScorerError: An unknown ``model_type``, a bad metric, or a metric parameter that
-            nothing fills.
+        ScorerError: An unknown ``model_type``, neither ``model_type`` nor
+            ``extra_metrics``, a bad metric, metrics depending on each other in a cycle, or
+            a metric parameter that nothing fills.
     """
     import pandas as pd
 
     if model_type is not None and model_type not in MODEL_TYPES:
         raise ScorerError(f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)}")
-    if evaluator_config is not None and not isinstance(evaluator_config, dict):
-        raise ScorerError("evaluator_config must be a dict, e.g. {'retriever_k': 5}")
-    config = dict(evaluator_config or {})
+    if model_type is None and not extra_metrics and not scorers:
+        raise ScorerError(
+            "The extra_metrics argument must be specified model_type is None. Pass "
+            f"model_type= (one of {', '.join(MODEL_TYPES)}) or extra_metrics=[...]"
+        )
+    _warn_ignored(dict(ignored or {}))
+    config = _evaluator_config(evaluators, evaluator_config)
     col_mapping = dict(config.pop("col_mapping", None) or {})
     retriever_k = config.pop("retriever_k", 3)
-    frame = _frame(data)
+    prefix = config.pop("metric_prefix", None) or ""
+    array_data = _is_array_data(data)
+    if array_data and model is None and predictions is not None:
+        raise DataError(
+            "If predictions is specified, data must be one of the following types: a pandas "
+            "DataFrame, a list of dicts, a dict of columns or a file; an array has no column "
+            "to hold the predictions"
+        )
+    frame = _frame(data, feature_names)
+    if targets is not None and not isinstance(targets, str):  # labels given as an array
+        labels = list(targets.tolist() if hasattr(targets, "tolist") else targets)
+        if len(labels) != len(frame):
+            raise DataError(f"targets has {len(labels)} labels for {len(frame)} rows")
+        frame["target"] = labels
+        targets = "target"
+    if targets is None and isinstance(col_mapping.get("targets"), str):
+        targets = col_mapping["targets"]  # MLflow's col_mapping={"targets": "<column>"}
+    elif isinstance(targets, str) and targets not in frame.columns:
+        mapped = col_mapping.get(targets)
+        if isinstance(mapped, str) and mapped in frame.columns:
+            targets = mapped
     targets_name = _column(frame, targets, "targets") if targets is not None else None
     predictions_name: str | None = None
     if model is None:
         if predictions is None:
             raise DataError(
-                "no model and no predictions: pass predictions='<column holding the outputs>' "
-                "or model=<a function of the input DataFrame>"
+                "Either a model or set of predictions must be specified in order to use the "
+                "default evaluator: pass predictions='<column holding the outputs>' or "
+                "model=<a function of the input DataFrame>"
             )
         predictions_name = _column(frame, predictions, "predictions")
-    features = [c for c in frame.columns if c not in (targets_name, predictions_name)]
+    if feature_names is not None and not array_data:
+        features = [_column(frame, f, "feature_names") for f in feature_names]
+    else:
+        features = [c for c in frame.columns if c not in (targets_name, predictions_name)]
 
     chosen: dict[str, EvaluationMetric] = {}
     extras = [*(extra_metrics or []), *(scorers or [])]
@@ -412,6 +593,7 @@ def evaluate_legacy(
     prediction_errors: list[str | None] = [None] * n_rows
     latencies: list[float] | None = None
     others: dict[str, list[Any]] = {}
+    model_column: str | None = None
     if model is None:
         y_pred = frame[predictions_name].tolist()
         if latency_wanted:
@@ -430,14 +612,21 @@ def evaluate_legacy(
                     continue
                 finally:
                     latencies[i] = time.perf_counter() - start
-                row_values, other = _split_output(out, predictions, 1)
+                row_values, other, named = _split_output(out, predictions, 1)
+                model_column = model_column or named
                 y_pred[i] = row_values[0]
                 for key, column in other.items():
                     others.setdefault(key, [None] * n_rows)[i] = column[0]
         else:
-            y_pred, others = _split_output(call(inputs), predictions, n_rows)
+            y_pred, others, model_column = _split_output(call(inputs), predictions, n_rows)
 
-    output_name = (predictions_name or predictions or "outputs") if targets_name else "outputs"
+    # MLflow's name of the predictions column in the table: with targets, the column that
+    # held them (the data's, or the one the model returned); else "outputs"
+    output_name = (
+        (predictions_name or predictions or model_column or "outputs")
+        if targets_name
+        else "outputs"
+    )
     ctx = LegacyContext(
         predictions=pd.Series(y_pred, name=output_name),
         targets=frame[targets_name].reset_index(drop=True) if targets_name else None,
@@ -472,14 +661,16 @@ def evaluate_legacy(
         mv = values.get(full)
         if mv is not None and mv.scores:
             bare = full in ("token_count", "latency")
-            table[full if bare else f"{full}/score"] = list(mv.scores)
+            table[f"{prefix}{full}" if bare else f"{prefix}{full}/score"] = list(mv.scores)
         if mv is not None and mv.justifications:
-            table[f"{full}/justification"] = list(mv.justifications)
+            table[f"{prefix}{full}/justification"] = list(mv.justifications)
         if full in errors:
-            table[f"{full}/error_message"] = errors[full]
-    result = EvaluationResult(metrics=aggregate_keys(values), tables={"eval_results_table": table})
+            table[f"{prefix}{full}/error_message"] = errors[full]
+    metrics = {f"{prefix}{k}": v for k, v in aggregate_keys(values).items()}
+    result = EvaluationResult(metrics=metrics, tables={"eval_results_table": table})
     if tracking is not None:
-        result = tracking.log(result, _logged_scorers(runnable), data=data, predict_fn=None)
+        logged = _logged_scorers(runnable, prefix)
+        result = tracking.log(result, logged, data=frame if array_data else data, predict_fn=None)
     return result
 
 
@@ -490,5 +681,5 @@ class _LegacyScorer(BatchScorer):
         raise NotImplementedError
 
 
-def _logged_scorers(metrics: Sequence[EvaluationMetric]) -> list[BatchScorer]:
-    return [_LegacyScorer(name=m.full_name, aggregations=[]) for m in metrics]
+def _logged_scorers(metrics: Sequence[EvaluationMetric], prefix: str = "") -> list[BatchScorer]:
+    return [_LegacyScorer(name=f"{prefix}{m.full_name}", aggregations=[]) for m in metrics]

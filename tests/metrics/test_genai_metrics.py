@@ -36,11 +36,11 @@ def test_builtin_metrics_take_mlflows_columns() -> None:
         for f in (answer_similarity, answer_correctness, answer_relevance, relevance, faithfulness)
     }
     assert params == {
-        "answer_similarity": ["predictions", "inputs", "targets"],
-        "answer_correctness": ["predictions", "inputs", "targets"],
-        "answer_relevance": ["predictions", "inputs"],
-        "relevance": ["predictions", "inputs", "context"],
-        "faithfulness": ["predictions", "context"],
+        "answer_similarity": ["predictions", "metrics", "inputs", "targets"],
+        "answer_correctness": ["predictions", "metrics", "inputs", "targets"],
+        "answer_relevance": ["predictions", "metrics", "inputs"],
+        "relevance": ["predictions", "metrics", "inputs", "context"],
+        "faithfulness": ["predictions", "metrics", "inputs", "context"],
     }
     metric = answer_correctness(examples=[EXAMPLE])
     assert (metric.name, metric.version, metric.greater_is_better) == (
@@ -49,7 +49,7 @@ def test_builtin_metrics_take_mlflows_columns() -> None:
         True,
     )
     assert "Score: 4\nJustification: Accurate but brief." in metric.metric_details
-    with pytest.raises(JudgeError, match="metric_version 'v9' does not exist"):
+    with pytest.raises(JudgeError, match="Failed to find faithfulness metric for version v9"):
         faithfulness(metric_version="v9")
 
 
@@ -66,6 +66,7 @@ def test_scores_justifications_and_aggregates(judge_server: JudgeServer) -> None
     metric = answer_correctness(model="openai:/gpt-4.1-mini", examples=[EXAMPLE], max_workers=3)
     value = metric.eval_fn(
         pd.Series(["Paris", "Lyon", "Nice"]),
+        {},
         pd.Series(["Capital of France?"] * 3),
         pd.Series(["Paris"] * 3),
     )
@@ -145,9 +146,10 @@ def test_from_prompt_fills_variables_as_data(judge_server: JudgeServer) -> None:
 
 def test_evaluation_example_prints_like_mlflow() -> None:
     assert str(EXAMPLE) == (
-        "Input: What is MLflow?\nProvided output: An open-source ML platform.\n"
-        "Provided targets: MLflow is an open-source platform for the ML lifecycle.\n"
-        "Score: 4\nJustification: Accurate but brief."
+        "\nExample Input:\nWhat is MLflow?\n\nExample Output:\nAn open-source ML platform.\n\n"
+        "Additional information used by the model:\nkey: targets\nvalue:\n"
+        "MLflow is an open-source platform for the ML lifecycle.\n\n"
+        "Example score: 4\nExample justification: Accurate but brief.\n"
     )
 
 

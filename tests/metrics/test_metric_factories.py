@@ -76,7 +76,7 @@ def test_make_metric() -> None:
         False,
     )
     assert metric(["abc", "de"], None, {}).scores == [3, 2]
-    with pytest.raises(ScorerError, match="give the metric a name"):
+    with pytest.raises(ScorerError, match="`name` must be specified if `eval_fn` is a lambda"):
         make_metric(eval_fn=lambda predictions: 1.0, greater_is_better=True)
 
 
