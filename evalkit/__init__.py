@@ -80,6 +80,24 @@ from evalkit.tracking import (
 
 __version__ = "0.1.0"
 
+# Scorer.register (scorers layer) stores through the tracking layer, which it may not import:
+# the package wires the two together here.
+from evalkit.scorers import base as _scorer_base
+from evalkit.tracking import scorers as _stored_scorers
+
+_scorer_base.use_scorer_storage(_stored_scorers)
+
+
+def __getattr__(name: str) -> object:
+    # evalkit.genai (the mirror of mlflow.genai) loads on first use: `import evalkit` then
+    # `evalkit.genai.evaluate(...)`, as MLflow's examples write it.
+    if name == "genai":
+        import importlib
+
+        return importlib.import_module("evalkit.genai")
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+
+
 if __import__("os").environ.get("EVALKIT_BLOCK_NETWORK", "") not in ("", "0"):
     from evalkit.testing.network import block_network as _block_network
 

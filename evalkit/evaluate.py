@@ -54,8 +54,6 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
     from evalkit.scorers.registry import resolve  # built-in names, as `evalkit eval -s`
 
     resolved = [resolve(s, where=f"scorers[{position}]") for position, s in enumerate(scorers)]
-    if not resolved:
-        raise UsageError("evaluate() got an empty scorers list; pass at least one scorer")
     seen: dict[str, int] = {}
     for position, s in enumerate(resolved):
         if s.name in seen:
