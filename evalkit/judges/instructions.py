@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
 
 from evalkit.aggregation import Aggregation
 from evalkit.entities import Feedback
@@ -10,8 +12,25 @@ from evalkit.errors import JudgeError
 from evalkit.judges.base import Judge
 from evalkit.judges.parsing import check_value_type
 from evalkit.judges.templates import Template
+from evalkit.llm.config import get_default_model
 
 __all__ = ["InstructionsJudge", "make_judge"]
+
+_SCALAR_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def _dump_value_type(value_type: Any) -> Any:
+    if get_origin(value_type) is Literal:
+        return {"literal": list(get_args(value_type))}
+    return value_type.__name__
+
+
+def _load_value_type(data: Any) -> Any:
+    if isinstance(data, Mapping) and isinstance(data.get("literal"), list):
+        return Literal[tuple(data["literal"])]  # type: ignore[valid-type]
+    if data in _SCALAR_TYPES:
+        return _SCALAR_TYPES[data]
+    raise JudgeError(f"stored feedback_value_type {data!r} is not one evalkit knows")
 
 
 class InstructionsJudge(Judge):
@@ -36,10 +55,59 @@ class InstructionsJudge(Judge):
         self._arguments = self._required = self._template.variables
 
     @property
-    def template_variables(self) -> tuple[str, ...]:
+    def template_variables(self) -> set[str]:
         """The variables (``inputs``, ``outputs``, ``expectations``, ``trace``) the
-        instructions use."""
-        return self._template.variables
+        instructions use, as a set (MLflow's)."""
+        return set(self._template.variables)
+
+    @property
+    def inference_params(self) -> dict[str, Any] | None:
+        """The model parameters sent with every request (``make_judge(inference_params=)``)."""
+        return self.parameters
+
+    def _dump_config(self) -> dict[str, Any]:
+        config = super()._dump_config()
+        config["feedback_value_type"] = _dump_value_type(self.feedback_value_type)
+        return config
+
+    @classmethod
+    def _load_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        config = dict(config)
+        if "feedback_value_type" in config:
+            config["feedback_value_type"] = _load_value_type(config["feedback_value_type"])
+        return config
+
+    def _check_record(
+        self, inputs: Any, outputs: Any, expectations: Any, trace: Any
+    ) -> tuple[Any, Any]:
+        """MLflow's checks of a direct call; returns (inputs, outputs), filled from the trace."""
+        if expectations is not None and not isinstance(expectations, Mapping):
+            raise JudgeError(
+                f"judge {self.name!r}: expectations must be a dict, e.g. "
+                f'{{"expected_response": ...}}, got {type(expectations).__name__}'
+            )
+        if trace is not None and not hasattr(trace, "search_spans"):
+            raise JudgeError(
+                f"judge {self.name!r}: trace must be a Trace (e.g. from evalkit.tracing or "
+                f"search_traces), got {type(trace).__name__}"
+            )
+        used = self._template.variables
+        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        unused = [k for k, v in given.items() if v is not None and k not in used]
+        if unused:
+            warnings.warn(
+                f"judge {self.name!r} ignores {', '.join(unused)}: its instructions do not use "
+                f"{' or '.join('{{ %s }}' % u for u in unused)}",  # noqa: UP031
+                UserWarning,
+                stacklevel=3,
+            )
+        root = getattr(trace, "root", None) if trace is not None else None
+        if root is not None:
+            if inputs is None and "inputs" in used:
+                inputs = root.inputs
+            if outputs is None and "outputs" in used:
+                outputs = root.outputs
+        return inputs, outputs
 
     def render(
         self,
@@ -82,6 +150,7 @@ class InstructionsJudge(Judge):
             JudgeError: A variable the instructions use was not given, or a field they read
                 is missing from the record.
         """
+        inputs, outputs = self._check_record(inputs, outputs, expectations, trace)
         task = self.render(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace)
         return self._assess(task, self.feedback_value_type)
 
@@ -110,8 +179,8 @@ def make_judge(
         name: The judge's name: the metric name in results.
         instructions: The task for the judge model, as a Jinja2 template.
         model: The judge model URI, e.g. ``"openai:/gpt-4.1-mini"``; default: the default judge
-            model (:func:`evalkit.judges.set_default_model`, ``EVALKIT_JUDGE_MODEL``,
-            else ``openai:/gpt-4.1-mini``).
+            model now (:func:`evalkit.judges.set_default_model`, ``EVALKIT_JUDGE_MODEL``,
+            else ``openai:/gpt-4.1-mini``), recorded in ``judge.model`` as MLflow does.
         feedback_value_type: The verdict's type: a ``Literal[...]`` of choices (e.g.
             ``Literal["1", "2", "3", "4", "5"]``), ``bool``, ``int``, ``float`` or ``str``
             (default).
@@ -151,7 +220,7 @@ def make_judge(
     return InstructionsJudge(
         name=name,
         instructions=instructions,
-        model=model,
+        model=model or get_default_model(),
         feedback_value_type=feedback_value_type,
         description=description,
         parameters=inference_params,
