@@ -27,7 +27,7 @@ def _dump_value_type(value_type: Any) -> Any:
 
 def _load_value_type(data: Any) -> Any:
     if isinstance(data, Mapping) and isinstance(data.get("literal"), list):
-        return Literal[tuple(data["literal"])]  # type: ignore[valid-type]
+        return Literal[tuple(data["literal"])]
     if data in _SCALAR_TYPES:
         return _SCALAR_TYPES[data]
     raise JudgeError(f"stored feedback_value_type {data!r} is not one evalkit knows")

@@ -224,7 +224,7 @@ class Scorer:
         return data
 
     def _stored_aggregations(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for a in self.aggregations or ():
             if not isinstance(a, str):
                 raise ScorerError(
@@ -272,7 +272,7 @@ class Scorer:
                 return dataclasses.replace(target, name=name or target.name)
             if not callable(target):
                 raise ScorerError(f"stored scorer {data['call_path']!r} is not callable")
-            return scorer(target, name=name, aggregations=aggregations)
+            return scorer(name=name, aggregations=aggregations)(target)
         target = _import_path(data["class_path"], "scorer class")
         if not (isinstance(target, type) and issubclass(target, Scorer)):
             raise ScorerError(f"stored scorer class {data['class_path']!r} is not a Scorer")

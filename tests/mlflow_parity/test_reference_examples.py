@@ -17,6 +17,7 @@ from the environment). Examples that cannot run are listed, each with why, in
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -231,7 +232,7 @@ def _run(example: Example) -> None:
         example.page, {"__name__": f"reference_{example.page}", "evalkit": evalkit}
     )
     code = example.code.replace("mlflow", "evalkit")
-    exec(compile(code, f"<reference example {example.id}>", "exec"), namespace)  # noqa: S102
+    exec(compile(code, f"<reference example {example.id}>", "exec"), namespace)
 
 
 @pytest.mark.parametrize("example", RUNNABLE, ids=[e.id for e in RUNNABLE])
@@ -257,9 +258,7 @@ def _run_in_order(example: Example) -> None:
             break
         if earlier.page == example.page and earlier.id not in _done:
             _done.add(earlier.id)
-            try:
+            with contextlib.suppress(Exception):  # its own test reports it
                 _run(earlier)
-            except Exception:  # noqa: BLE001 - its own test reports it
-                pass
     _done.add(example.id)
     _run(example)
