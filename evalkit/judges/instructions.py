@@ -20,12 +20,20 @@ _SCALAR_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
 
 
 def _dump_value_type(value_type: Any) -> Any:
+    if get_origin(value_type) is dict:
+        return {"dict": _dump_value_type(get_args(value_type)[1])}
+    if get_origin(value_type) is list:
+        return {"list": _dump_value_type(get_args(value_type)[0])}
     if get_origin(value_type) is Literal:
         return {"literal": list(get_args(value_type))}
     return value_type.__name__
 
 
 def _load_value_type(data: Any) -> Any:
+    if isinstance(data, Mapping) and "dict" in data:
+        return dict[str, _load_value_type(data["dict"])]  # type: ignore[misc]
+    if isinstance(data, Mapping) and "list" in data:
+        return list[_load_value_type(data["list"])]  # type: ignore[misc]
     if isinstance(data, Mapping) and isinstance(data.get("literal"), list):
         return Literal[tuple(data["literal"])]
     if data in _SCALAR_TYPES:

@@ -53,8 +53,7 @@ DATA = [
 
 @pytest.fixture
 def judges() -> Iterator[JudgeServer]:
-    with JudgeServer() as server, server.env():
-        server.add_rule(match=None, reply={"result": "yes", "rationale": "fine"})
+    with JudgeServer(default_reply={"result": "yes", "rationale": "fine"}) as server, server.env():
         saved = os.environ.get("EVALKIT_JUDGE_MODEL")
         os.environ["EVALKIT_JUDGE_MODEL"] = "openai:/gpt-4.1-mini"
         try:
@@ -310,3 +309,37 @@ def test_a_scorer_that_cannot_be_imported_is_refused() -> None:
         Scorer.model_validate({"name": "x", "call_path": "no_such_module_xyz:f"})
     with pytest.raises(ScorerError, match="is not a Scorer"):
         Scorer.model_validate({"name": "x", "class_path": "json:JSONDecoder", "config": {}})
+
+
+def test_make_judge_dict_and_list_value_types(judges: JudgeServer) -> None:
+    # tests/genai/judges/test_make_judge.py: feedback_value_type dict[str, int] / list[str]
+    judges.add_rule(
+        match="scores per aspect",
+        reply={"result": {"clarity": 4, "accuracy": "5"}, "rationale": "r"},
+    )
+    judges.add_rule(match="list the issues", reply={"result": ["typo", "tone"], "rationale": "r"})
+    per_aspect = make_judge(
+        name="aspects",
+        instructions="Give scores per aspect of {{ outputs }}",
+        feedback_value_type=dict[str, int],
+        model="openai:/gpt-4.1-mini",  # a model litellm sends a response schema to
+    )
+    issues = make_judge(
+        name="issues",
+        instructions="list the issues of {{ outputs }}",
+        feedback_value_type=list[str],
+        model="openai:/gpt-4",
+    )
+    assert per_aspect(outputs="x").value == {"clarity": 4, "accuracy": 5}
+    assert issues(outputs="x").value == ["typo", "tone"]
+    schema = judges.requests[0].body["response_format"]["json_schema"]  # type: ignore[index]
+    assert schema["schema"]["properties"]["result"] == {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+    }
+    again = Scorer.model_validate(per_aspect.model_dump())
+    assert again.feedback_value_type == dict[str, int]  # type: ignore[attr-defined]
+    with pytest.raises(JudgeError, match="dict"):
+        make_judge(name="bad", instructions="{{ outputs }}", feedback_value_type=dict[int, str])
+    with pytest.raises(JudgeError, match="nested"):
+        make_judge(name="bad", instructions="{{ outputs }}", feedback_value_type=list[list[str]])
