@@ -135,6 +135,7 @@ __all__ = [
     "end_run",
     "estimate",
     "evaluate",
+    "genai",
     "get_artifact_uri",
     "get_dataset",
     "get_experiment",

@@ -343,3 +343,19 @@ def test_make_judge_dict_and_list_value_types(judges: JudgeServer) -> None:
         make_judge(name="bad", instructions="{{ outputs }}", feedback_value_type=dict[int, str])
     with pytest.raises(JudgeError, match="nested"):
         make_judge(name="bad", instructions="{{ outputs }}", feedback_value_type=list[list[str]])
+
+
+def test_every_builtin_round_trips_through_model_dump() -> None:
+    from evalkit.genai.scorers import get_all_scorers
+    from evalkit.scorers import Bleu, ExactMatch, PrecisionAtK, Rouge, TokenCount
+
+    for original in [Rouge(), Bleu(), ExactMatch(), TokenCount(), PrecisionAtK(k=3)]:
+        again = Scorer.model_validate(json.loads(json.dumps(original.model_dump())))
+        assert type(again) is type(original) and again.config() == original.config()
+    for judge in [*get_all_scorers(), Guidelines(name="polite", guidelines=["Be polite"])]:
+        again = Scorer.model_validate(judge.model_dump())
+        assert (type(again), again.name, again.config()) == (
+            type(judge),
+            judge.name,
+            judge.config(),
+        )
