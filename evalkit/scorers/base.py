@@ -191,9 +191,16 @@ class Scorer:
         expectations: Any = None,
         trace: Any = None,
     ) -> ScorerValue:
-        """Score one record, passing only the fields this scorer declares (as MLflow's ``run``)."""
+        """Score one record, passing only the fields this scorer declares (as MLflow's ``run``).
+
+        A single ``Feedback`` without a name comes back named after the scorer, as in
+        :func:`evalkit.evaluate` (a list of them is returned as it is).
+        """
         given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
-        return self(**{k: given[k] for k in self._arguments if k in given})
+        value = self(**{k: given[k] for k in self._arguments if k in given})
+        if isinstance(value, Feedback) and value.name is None:
+            value = dataclasses.replace(value, name=self.name)
+        return value
 
     def model_dump(self) -> dict[str, Any]:
         """This scorer as JSON-ready data, for :meth:`register` and :meth:`model_validate`.
