@@ -7,8 +7,9 @@ The files live in the experiment's artifact folder::
 
     <artifact_location>/scorers/<name>/<version>.json
 
-A version file is created exclusively (``O_EXCL``), so two processes registering the same
-name at once get two versions rather than one lost write; nothing else is ever rewritten.
+A version file is written under a private name and then hard-linked to ``<version>.json``
+(a link never replaces a file), so two processes registering the same name at once get two
+versions rather than one lost write, and a reader never sees a half-written file.
 This module stores and reads the dicts; turning them into scorers is
 ``Scorer.model_validate``'s job.
 """
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,18 +114,24 @@ def register_scorer_data(name: str, data: dict[str, Any], experiment_id: str | N
     except (TypeError, ValueError) as exc:
         raise TrackingError(f"scorer {name!r} cannot be stored as JSON: {exc}") from exc
     os.makedirs(folder, exist_ok=True)
-    version = (_versions(folder) or [0])[-1] + 1
-    while True:
-        try:
-            fd = os.open(
-                os.path.join(folder, f"{version}.json"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666
-            )
-        except FileExistsError:  # another process took this version
-            version += 1
-            continue
+    # Write the whole file under a private name, then link it to the next free version name:
+    # a link never replaces an existing file, so concurrent registrations get distinct versions
+    # and a reader never sees a half-written file.
+    scratch = os.path.join(folder, f".register-{uuid.uuid4().hex}.json")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as the umask says
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        return version
+        version = (_versions(folder) or [0])[-1] + 1
+        while True:
+            try:
+                os.link(scratch, os.path.join(folder, f"{version}.json"))
+            except FileExistsError:  # another process took this version
+                version += 1
+                continue
+            return version
+    finally:
+        os.unlink(scratch)
 
 
 def get_scorer_version(

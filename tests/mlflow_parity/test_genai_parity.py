@@ -291,7 +291,12 @@ def test_registered_scorers_are_data_not_code(tmp_path: Path) -> None:
     output_length.register(name="length")
     experiment = evalkit.get_experiment("0")
     assert experiment is not None
-    stored = Path(experiment.artifact_location, "scorers", "length", "1.json").read_text()
+    path = Path(experiment.artifact_location, "scorers", "length", "1.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # readable by teammates as umask says
+    assert [p.name for p in path.parent.iterdir()] == ["1.json"]  # no scratch file left
+    stored = path.read_text()
     assert json.loads(stored)["call_path"] == f"{__name__}:output_length"
     assert "def " not in stored and "return" not in stored
 
@@ -359,3 +364,15 @@ def test_every_builtin_round_trips_through_model_dump() -> None:
             judge.name,
             judge.config(),
         )
+
+
+def test_concurrent_registrations_get_distinct_versions() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    evalkit.set_experiment("concurrent")
+    judge = Guidelines(guidelines=["Be short"])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: judge.register(name="shared"), range(16)))
+    versions = list_scorer_versions(name="shared")
+    assert [v for _, v in versions] == list(range(1, 17))
+    assert all(s.guidelines == ["Be short"] for s, _ in versions)  # type: ignore[attr-defined]
