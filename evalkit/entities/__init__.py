@@ -5,16 +5,19 @@ Names and meanings follow MLflow (``mlflow.entities.Feedback``,
 against MLflow reads the same here. Tracking's records (runs, experiments, ...) are in
 :mod:`evalkit.tracking.entities`; this package holds what an evaluation produces.
 
-* :mod:`evalkit.entities.assessments` -- ``Feedback``, ``AssessmentError``, ``AssessmentSource``;
+* :mod:`evalkit.entities.assessments` -- ``Feedback``, ``Expectation`` (both ``Assessment``),
+  ``AssessmentError``, ``AssessmentSource``;
 * :mod:`evalkit.entities.metric_value` -- ``MetricValue``;
 * :mod:`evalkit.entities.usage` -- ``Usage``;
 * :mod:`evalkit.entities.result` -- ``EvaluationResult``.
 """
 
 from evalkit.entities.assessments import (
+    Assessment,
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
+    Expectation,
     Feedback,
 )
 from evalkit.entities.metric_value import MetricValue
@@ -22,10 +25,12 @@ from evalkit.entities.result import EvaluationResult
 from evalkit.entities.usage import Usage
 
 __all__ = [
+    "Assessment",
     "AssessmentError",
     "AssessmentSource",
     "AssessmentSourceType",
     "EvaluationResult",
+    "Expectation",
     "Feedback",
     "MetricValue",
     "Usage",

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AssessmentError", "AssessmentSource", "AssessmentSourceType", "Feedback"]
+__all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
+    "Expectation",
+    "Feedback",
+]
 
 
 class AssessmentSourceType(enum.StrEnum):
@@ -66,26 +73,65 @@ class AssessmentError:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Feedback:
+class Assessment:
+    """What :class:`Feedback` and :class:`Expectation` share (MLflow's ``Assessment``): a
+    name, where it came from, and, once attached to a trace, which trace and span."""
+
+    name: str | None = None
+    """The assessment's name (for a ``Feedback``: the metric; ``None``: the scorer's name)."""
+    source: AssessmentSource | None = None
+    """Who produced it."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form extra information, e.g. token usage of a judge call."""
+    trace_id: str | None = None
+    """The trace it is attached to, if any."""
+    span_id: str | None = None
+    """The span of that trace it is about, if any."""
+    assessment_id: str | None = None
+    """Its id in the tracking store, once stored."""
+    create_time_ms: int | None = None
+    """When it was created, in milliseconds since the epoch, once stored."""
+    last_update_time_ms: int | None = None
+    """When it last changed, in milliseconds since the epoch, once stored."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Feedback(Assessment):
     """One assessment of one record: a value with its rationale, or an error saying why not.
 
     A scorer may return a ``Feedback`` (or a list of them, each its own metric named by
-    ``name``) instead of a bare value, to attach a rationale or metadata.
+    ``name``) instead of a bare value, to attach a rationale or metadata. The fields are
+    MLflow's (``mlflow.entities.Feedback``).
     """
 
-    name: str | None = None
-    """The metric this value belongs to; ``None`` means the returning scorer's name."""
     value: Any = None
     """The assessment: a bool, number or string label (``"yes"``/``"no"`` count as 1/0)."""
     rationale: str | None = None
     """Why the value is what it is, e.g. an LLM judge's reasoning."""
-    source: AssessmentSource | None = None
-    """Who produced the value."""
     error: AssessmentError | None = None
     """Set instead of a value when the assessment failed for this record."""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    """Free-form extra information, e.g. token usage of a judge call."""
+    overrides: str | None = None
+    """The id of the assessment this one replaces (a human correcting a judge)."""
+    valid: bool = True
+    """``False`` once another assessment overrides this one."""
 
     def __post_init__(self) -> None:
         if isinstance(self.error, BaseException):
             object.__setattr__(self, "error", AssessmentError.from_exception(self.error))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Expectation(Assessment):
+    """The expected outcome of a record (ground truth), e.g. ``expected_response``; MLflow's
+    ``mlflow.entities.Expectation``.
+
+    Raises:
+        ValueError: ``name`` is empty.
+    """
+
+    value: Any = None
+    """The expected value: a string, a list of facts, a dict, ..."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("an Expectation needs a name, e.g. name='expected_response'")

@@ -376,3 +376,23 @@ def test_concurrent_registrations_get_distinct_versions() -> None:
     versions = list_scorer_versions(name="shared")
     assert [v for _, v in versions] == list(range(1, 17))
     assert all(s.guidelines == ["Be short"] for s, _ in versions)  # type: ignore[attr-defined]
+
+
+def test_feedback_expectation_assessment_have_mlflows_fields() -> None:
+    from evalkit.entities import Assessment, Expectation
+
+    shared = {"name", "source", "metadata", "trace_id", "span_id", "assessment_id"}
+    shared |= {"create_time_ms", "last_update_time_ms"}
+    import dataclasses
+
+    feedback_fields = {f.name for f in dataclasses.fields(Feedback)}
+    assert feedback_fields == shared | {"value", "rationale", "error", "overrides", "valid"}
+    assert {f.name for f in dataclasses.fields(Expectation)} == shared | {"value"}
+    fb = Feedback(name="my_metric", value=CategoricalRating.YES, rationale="passing")
+    assert isinstance(fb, Assessment) and fb.valid is True and fb.trace_id is None
+    exp = Expectation(name="expected_response", value="Paris", trace_id="tr-1")
+    assert isinstance(exp, Assessment) and exp.value == "Paris"
+    with pytest.raises(ValueError, match="name"):
+        Expectation(value="Paris")
+    # an error given as an exception becomes an AssessmentError, as before
+    assert Feedback(error=KeyError("x")).error.error_code == "KeyError"  # type: ignore[union-attr]
