@@ -41,11 +41,17 @@ def _value_feedback(name: str, value: Any) -> Feedback:
     fb = _new(Feedback)
     _set(fb, "name", name)
     _set(fb, "value", value)
-    _set(fb, "rationale", None)
-    _set(fb, "source", None)
-    _set(fb, "error", None)
-    _set(fb, "metadata", _NO_METADATA)
+    for field_name, default in _DEFAULTS:
+        _set(fb, field_name, default)
     return fb
+
+
+# every other field of Feedback with its default (metadata: one shared read-only mapping)
+_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
+    (f.name, _NO_METADATA if f.name == "metadata" else f.default)
+    for f in dataclasses.fields(Feedback)
+    if f.name not in ("name", "value")
+)
 
 
 def error_outcome(name: str, code: str, message: str) -> Outcome:
