@@ -51,7 +51,8 @@ class InstructionsJudge(Judge):
     instructions: str = ""
     """The Jinja2 template of the task, using ``{{ inputs }}``, ``{{ outputs }}``, ..."""
     feedback_value_type: Any = str
-    """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float`` or ``str``."""
+    """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float``, ``str``, or a
+    ``dict[str, T]`` / ``list[T]`` of those."""
     description: str | None = None
     """What the judge assesses, for people reading the results."""
 
@@ -191,7 +192,8 @@ def make_judge(
             else ``openai:/gpt-4.1-mini``), recorded in ``judge.model`` as MLflow does.
         feedback_value_type: The verdict's type: a ``Literal[...]`` of choices (e.g.
             ``Literal["1", "2", "3", "4", "5"]``), ``bool``, ``int``, ``float`` or ``str``
-            (default).
+            (default), or ``dict[str, T]`` / ``list[T]`` of one of those (e.g. a score per
+            aspect, a list of issues).
         description: What the judge assesses.
         inference_params: Model parameters sent with every request (e.g.
             ``{"temperature": 0.2}``); default temperature 0.
