@@ -407,9 +407,11 @@ def aggregate(
     numbers: list[float] = []
     number_groups: list[Hashable] = []
     labels: dict[str, int] = {}
+    structured = 0  # dict / list verdicts: counted, not aggregated
     for i, v in enumerate(values):
         x = to_number(v)
         if x is None:
+            structured += isinstance(v, dict | list)
             continue
         if isinstance(x, str):
             labels[x] = labels.get(x, 0) + 1
@@ -439,7 +441,7 @@ def aggregate(
         out[f"{metric}/mode"] = _mode(everything)
     for label in sorted(labels):
         out[f"{metric}/count/{label}"] = float(labels[label])
-    out[f"{metric}/count"] = float(len(numbers) + sum(labels.values()))
+    out[f"{metric}/count"] = float(len(numbers) + sum(labels.values()) + structured)
     out[f"{metric}/error_count"] = float(error_count)
     return out
 

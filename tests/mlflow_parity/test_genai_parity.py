@@ -396,3 +396,17 @@ def test_feedback_expectation_assessment_have_mlflows_fields() -> None:
         Expectation(value="Paris")
     # an error given as an exception becomes an AssessmentError, as before
     assert Feedback(error=KeyError("x")).error.error_code == "KeyError"  # type: ignore[union-attr]
+
+
+def test_structured_verdicts_in_evaluate_are_values(judges: JudgeServer) -> None:
+    judges.add_rule(match="aspects", reply={"result": {"clarity": 4}, "rationale": "r"})
+    per_aspect = make_judge(
+        name="aspects",
+        instructions="Score the aspects of {{ outputs }}",
+        feedback_value_type=dict[str, int],
+        model="openai:/gpt-4.1-mini",
+    )
+    result = evalkit.genai.evaluate(data=DATA, scorers=[per_aspect])
+    assert result.metrics["aspects/count"] == 2  # counted, not averaged
+    assert result.metrics["aspects/error_count"] == 0
+    assert result.result_df["aspects/value"].tolist() == [{"clarity": 4}, {"clarity": 4}]
