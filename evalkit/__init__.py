@@ -103,6 +103,14 @@ from evalkit.tracking.datasets import (
 
 __version__ = "0.1.0"
 
+# Scorer.register (scorers layer) stores through the tracking layer, which it may not import:
+# the package wires the two together here.
+from evalkit.scorers import base as _scorer_base
+from evalkit.tracking import scorers as _stored_scorers
+
+_scorer_base.use_scorer_storage(_stored_scorers)
+
+
 if __import__("os").environ.get("EVALKIT_BLOCK_NETWORK", "") not in ("", "0"):
     from evalkit.testing.network import block_network as _block_network
 
@@ -148,6 +156,7 @@ __all__ = [
     "end_run",
     "estimate",
     "evaluate",
+    "genai",
     "get_artifact_uri",
     "get_assessment",
     "get_dataset",
@@ -197,7 +206,7 @@ __all__ = [
 ]
 
 
-_SUBPACKAGES = frozenset(
+_SUBPACKAGES = frozenset(  # evalkit.genai is how MLflow's examples write it
     {
         "genai",
         "judges",

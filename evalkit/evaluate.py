@@ -58,8 +58,6 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
     from evalkit.scorers.registry import resolve  # built-in names, as `evalkit eval -s`
 
     resolved = [resolve(s, where=f"scorers[{position}]") for position, s in enumerate(scorers)]
-    if not resolved:
-        raise UsageError("evaluate() got an empty scorers list; pass at least one scorer")
     seen: dict[str, int] = {}
     for position, s in enumerate(resolved):
         if s.name in seen:
@@ -69,6 +67,35 @@ def _resolve_scorers(scorers: Sequence[Any] | None) -> list[Scorer]:
             )
         seen[s.name] = position
     return resolved
+
+
+def _with_row_traces(
+    scorers: Sequence[Scorer], rows: list[EvalRow], predicted: bool
+) -> list[EvalRow]:
+    """Rows given a one-span trace of their inputs and outputs when a scorer reads ``trace``
+    and the data has none (no traces, no predict_fn), as ``mlflow.genai.evaluate`` does."""
+    wants = any("trace" in s.arguments and not s.is_session_level_scorer for s in scorers)
+    if predicted or not wants or any(r.trace is not None for r in rows):
+        return rows
+    from evalkit.entities.trace import Span, SpanType, Trace
+
+    return [
+        dataclasses.replace(
+            r,
+            trace=Trace(
+                spans=[
+                    Span(
+                        name="evaluation_row",
+                        span_type=SpanType.CHAIN,
+                        inputs=r.inputs,
+                        outputs=r.outputs,
+                        span_id=f"row-{r.index}",
+                    )
+                ]
+            ),
+        )
+        for r in rows
+    ]
 
 
 def _check_fields(scorers: Sequence[Scorer], rows: Sequence[EvalRow], predicted: bool) -> None:
@@ -563,6 +590,7 @@ def evaluate(
             "repeats > 1 does not work with judge_mode='batch' or with session-level "
             "(conversation) scorers yet; run those without repeats"
         )
+    rows = _with_row_traces(resolved, rows, predict_fn is not None)
     _check_fields(resolved, rows, predict_fn is not None)
     from evalkit.llm.cache import evaluation_mode
 

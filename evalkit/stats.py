@@ -86,7 +86,7 @@ class UsageError(EvalkitError, ValueError):
 
 
 Aggregation: TypeAlias = (
-    Literal["min", "max", "mean", "median", "variance", "p90", "ci90", "ci95", "ci99"]
+    Literal["min", "max", "mean", "median", "mode", "variance", "p90", "ci90", "ci95", "ci99"]
     | Callable[[list[float]], float]
 )
 """A named aggregation, ``"ciNN"`` (an NN% interval on the mean: any NN), or a callable."""
@@ -116,7 +116,16 @@ def _p90(v: list[float]) -> float:
     return float(np.percentile(v, 90))
 
 
+def _mode(v: list[Any]) -> Any:
+    """The most common value; on a tie, the one seen first."""
+    counts: dict[Any, int] = {}
+    for x in v:
+        counts[x] = counts.get(x, 0) + 1
+    return max(counts, key=lambda x: counts[x])
+
+
 AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
+    "mode": _mode,
     "min": lambda v: float(min(v)),
     "max": lambda v: float(max(v)),
     "mean": _mean,
@@ -124,7 +133,8 @@ AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
     "variance": _variance,
     "p90": _p90,
 }
-"""The named aggregations, with numpy's definitions (population variance, linear p90)."""
+"""The named aggregations, with numpy's definitions (population variance, linear p90);
+``"mode"`` is the most common value, numbers and labels alike (a label stays a string)."""
 
 _YES_NO = {"yes": 1.0, "no": 0.0}
 _CI = re.compile(r"^ci(?P<level>\d+(?:\.\d+)?)$")
@@ -405,9 +415,11 @@ def aggregate(
     numbers: list[float] = []
     number_groups: list[Hashable] = []
     labels: dict[str, int] = {}
+    structured = 0  # dict / list verdicts: counted, not aggregated
     for i, v in enumerate(values):
         x = to_number(v)
         if x is None:
+            structured += isinstance(v, dict | list)
             continue
         if isinstance(x, str):
             labels[x] = labels.get(x, 0) + 1
@@ -432,9 +444,12 @@ def aggregate(
             )
             out[f"{metric}/mean/ci_low"] = ci.low
             out[f"{metric}/mean/ci_high"] = ci.high
+    if labels and "mode" in aggregations:  # MLflow's mode of labels, e.g. "quality/mode": "5"
+        everything = [x for x in (to_number(v) for v in values) if x is not None]
+        out[f"{metric}/mode"] = _mode(everything)
     for label in sorted(labels):
         out[f"{metric}/count/{label}"] = float(labels[label])
-    out[f"{metric}/count"] = float(len(numbers) + sum(labels.values()))
+    out[f"{metric}/count"] = float(len(numbers) + sum(labels.values()) + structured)
     out[f"{metric}/error_count"] = float(error_count)
     return out
 

@@ -221,8 +221,10 @@ def test_scorers_must_be_scorers() -> None:
 
     with pytest.raises(ScorerError, match=r"scorers\[0\] \(plain\) is a plain function"):
         evalkit.evaluate(data=RECORDS, scorers=[plain])
-    with pytest.raises(evalkit.UsageError, match="at least one scorer"):  # was ScorerError
-        evalkit.evaluate(data=RECORDS, scorers=[])
+    # scorers=[] is allowed, as MLflow's (issue 13): the table is built, there are no metrics
+    assert evalkit.evaluate(data=RECORDS, scorers=[], log=False).metrics == {}
+    with pytest.raises(evalkit.UsageError, match="at least one scorer"):
+        evalkit.evaluate(data=RECORDS)
     with pytest.raises(evalkit.UsageError, match="max_workers must be at least 1"):  # idem
         evalkit.evaluate(data=RECORDS, scorers=[_exact], max_workers=0)
 

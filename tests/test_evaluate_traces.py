@@ -109,9 +109,22 @@ def test_a_trace_without_a_root_is_a_data_error_naming_the_row() -> None:
         evalkit.evaluate(data=[_trace("Q", "A"), orphan], scorers=[tool_count], log=False)
 
 
-def test_a_trace_scorer_without_traces_fails_before_work() -> None:
-    with pytest.raises(DataError, match=r"tool_count.*needs the 'trace' column"):
-        evalkit.evaluate(data=[{"inputs": {"q": 1}, "outputs": "x"}], scorers=[tool_count])
+def test_records_without_traces_get_a_one_span_trace_of_their_row() -> None:
+    # as mlflow.genai.evaluate does: a scorer that reads `trace` sees the row's inputs and
+    # outputs as one span, not a missing argument
+    seen = []
+
+    @scorer
+    def root_io(trace) -> int:  # type: ignore[no-untyped-def]
+        (span,) = trace.data.spans
+        seen.append((span.inputs, span.outputs))
+        return len(trace.data.spans)
+
+    rows = [{"inputs": {"q": 1}, "outputs": "x"}, {"inputs": {"q": 2}, "outputs": "y"}]
+    result = evalkit.evaluate(data=rows, scorers=[root_io, tool_count], log=False)
+    assert sorted(seen, key=str) == [({"q": 1}, "x"), ({"q": 2}, "y")]
+    assert result.metrics["root_io/mean"] == 1
+    assert result.metrics["tool_count/mean"] == 0
 
 
 def test_trace_view_is_a_readable_tree() -> None:

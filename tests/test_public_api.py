@@ -18,7 +18,8 @@ def test_all_matches_public_names() -> None:
         for name, value in vars(evalkit).items()
         if not name.startswith("_") and not isinstance(value, type(sys))
     }
-    exported_modules = {"metrics"}  # evalkit.metrics.rougeL() etc., as mlflow.metrics
+    # evalkit.metrics.rougeL() etc., as mlflow.metrics; evalkit.genai.evaluate, as mlflow.genai
+    exported_modules = {"metrics", "genai"}
     assert set(evalkit.__all__) - {"__version__"} == public | exported_modules
     assert len(set(evalkit.__all__)) == len(evalkit.__all__), "a name is listed twice"
     assert all(hasattr(evalkit, name) for name in evalkit.__all__)

@@ -21,6 +21,7 @@ first appearance; only when some record has a session id):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,10 @@ class MetricColumn:
     """The rationale of each row's value, where there is one."""
     errors: list[AssessmentError | None]
     """The error of each row that has no value."""
+    more_values: list[Any] = dataclasses.field(default_factory=list)
+    """Further values of one name from one scorer on one row (a scorer returning two
+    ``Feedback`` named alike): counted in the aggregates, as MLflow counts them; the table
+    shows each row's first."""
 
     @classmethod
     def empty(cls, scorer: Scorer, n: int) -> MetricColumn:
@@ -88,12 +93,18 @@ def collect_metrics(
                         own.values[i] = fb.value
                         own.rationales[i] = fb.rationale
                     continue
+            seen: set[str] = set()
             for fb in outcome:
                 name = fb.name or own_name
                 col = columns.get(name)
                 if col is None:
                     col = columns[name] = MetricColumn.empty(s, n_rows)
                     produced.append(name)
+                if name in seen:  # a second Feedback of this name on this row
+                    if fb.error is None:
+                        col.more_values.append(fb.value)
+                    continue
+                seen.add(name)
                 if fb.error is not None:
                     col.errors[i] = fb.error
                 else:
@@ -115,6 +126,7 @@ def metrics_of(columns: dict[str, MetricColumn]) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for name, col in columns.items():
         values = [v for v, e in zip(col.values, col.errors, strict=True) if e is None]
+        values += col.more_values
         n_errors = sum(e is not None for e in col.errors)
         metrics.update(aggregate(name, values, n_errors, col.scorer.aggregations or ["mean"]))
     return metrics

@@ -7,6 +7,8 @@ returns, so everything after it (the journal, metric collection, the table) read
 * a value ``v``                -> ``[Feedback(name=<scorer>, value=v)]``
 * a Feedback without a name    -> the same Feedback named after the scorer
 * a list of Feedback           -> the list (unnamed ones named after the scorer)
+* a Feedback whose value is a dict of str -> value or a list of values (a judge's structured
+  verdict, ``make_judge(feedback_value_type=dict[str, int])``) -> kept as it is
 * an exception                 -> ``[Feedback(name=<scorer>, error=...)]``
 * ``None`` or NaN              -> an error coded :attr:`ErrorCode.MISSING_VALUE`
 * anything else                -> an error coded :attr:`ErrorCode.INVALID_SCORER_RETURN`
@@ -47,13 +49,17 @@ def _value_feedback(name: str, value: Any) -> Feedback:
     fb = _new(Feedback)
     _set(fb, "name", name)
     _set(fb, "value", value)
-    _set(fb, "rationale", None)
-    _set(fb, "source", None)
-    _set(fb, "error", None)
-    _set(fb, "metadata", _NO_METADATA)
-    for unset in _UNSET_FIELDS:
-        _set(fb, unset, None)
+    for field_name, default in _DEFAULTS:
+        _set(fb, field_name, default)
     return fb
+
+
+# every other field of Feedback with its default (metadata: one shared read-only mapping)
+_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
+    (f.name, _NO_METADATA if f.name == "metadata" else f.default)
+    for f in dataclasses.fields(Feedback)
+    if f.name not in ("name", "value")
+)
 
 
 def error_outcome(name: str, code: str, message: str) -> Outcome:
@@ -102,13 +108,23 @@ def _checked(name: str, fb: Feedback) -> Feedback:
     metric = fb.name or name
     if value is None or (type(value) is float and math.isnan(value)):
         return _missing(metric, value)[0]
-    if not isinstance(value, _PRIMITIVES):
+    if not isinstance(value, _PRIMITIVES) and not _structured(value):
         return _bad_return(metric, value)[0]
     if isinstance(value, enum.Enum):  # a str or int enum: its value
         value = value.value
     if value is fb.value and fb.name:
         return fb
     return dataclasses.replace(fb, name=metric, value=value)
+
+
+def _structured(value: Any) -> bool:
+    """A judge's structured verdict in a Feedback: a dict of str -> primitive or a list of
+    primitives (``make_judge(feedback_value_type=dict[str, int] / list[str])``)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and isinstance(v, _PRIMITIVES) for k, v in value.items())
+    if isinstance(value, list):
+        return all(isinstance(v, _PRIMITIVES) for v in value)
+    return False
 
 
 class Shared(dict[tuple[type, Any], Outcome]):

@@ -5,7 +5,8 @@ Names and meanings follow MLflow (``mlflow.entities.Feedback``,
 against MLflow reads the same here. Tracking's records (runs, experiments, ...) are in
 :mod:`evalkit.tracking.runs`; this package holds what an evaluation produces.
 
-* :mod:`evalkit.entities.assessments` -- ``Feedback``, ``AssessmentError``, ``AssessmentSource``;
+* :mod:`evalkit.entities.assessments` -- ``Feedback``, ``Expectation`` (both ``Assessment``),
+  ``AssessmentError``, ``AssessmentSource``;
 * :mod:`evalkit.entities.metric_value` -- ``MetricValue``;
 * :mod:`evalkit.entities.usage` -- ``Usage``;
 * :mod:`evalkit.entities.trace` -- ``Trace``, ``TraceInfo``, ``TraceData``, ``Span``;

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AnyAssessment",
     "Assessment",
     "AssessmentError",
     "AssessmentSource",
@@ -73,35 +74,47 @@ class AssessmentError:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Feedback:
+class Assessment:
+    """What :class:`Feedback` and :class:`Expectation` share (MLflow's ``Assessment``): a
+    name, where it came from, and, once attached to a trace, which trace and span."""
+
+    name: str | None = None
+    """The assessment's name (for a ``Feedback``: the metric; ``None``: the scorer's name)."""
+    source: AssessmentSource | None = None
+    """Who produced it."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form extra information, e.g. token usage of a judge call."""
+    trace_id: str | None = None
+    """The trace it is attached to, if any."""
+    span_id: str | None = None
+    """The span of that trace it is about, if any."""
+    assessment_id: str | None = None
+    """Its id in the tracking store, once stored."""
+    create_time_ms: int | None = None
+    """When it was created, in milliseconds since the epoch, once stored."""
+    last_update_time_ms: int | None = None
+    """When it last changed, in milliseconds since the epoch, once stored."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Feedback(Assessment):
     """One assessment of one record: a value with its rationale, or an error saying why not.
 
     A scorer may return a ``Feedback`` (or a list of them, each its own metric named by
-    ``name``) instead of a bare value, to attach a rationale or metadata.
+    ``name``) instead of a bare value, to attach a rationale or metadata. The fields are
+    MLflow's (``mlflow.entities.Feedback``).
     """
 
-    name: str | None = None
-    """The metric this value belongs to; ``None`` means the returning scorer's name."""
     value: Any = None
     """The assessment: a bool, number or string label (``"yes"``/``"no"`` count as 1/0)."""
     rationale: str | None = None
     """Why the value is what it is, e.g. an LLM judge's reasoning."""
-    source: AssessmentSource | None = None
-    """Who produced the value."""
     error: AssessmentError | None = None
     """Set instead of a value when the assessment failed for this record."""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    """Free-form extra information, e.g. token usage of a judge call."""
-    trace_id: str | None = None
-    """The trace this assessment is attached to, once stored with one."""
-    assessment_id: str | None = None
-    """The store's id of this assessment (``None`` until stored)."""
-    span_id: str | None = None
-    """The span of the trace it assesses, when it assesses one step only."""
-    create_time_ms: int | None = None
-    """When it was stored, in milliseconds since the epoch."""
-    last_update_time_ms: int | None = None
-    """When it was last changed, in milliseconds since the epoch."""
+    overrides: str | None = None
+    """The id of the assessment this one replaces (a human correcting a judge)."""
+    valid: bool = True
+    """``False`` once another assessment overrides this one."""
 
     def __post_init__(self) -> None:
         if isinstance(self.error, BaseException):
@@ -109,30 +122,20 @@ class Feedback:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Expectation:
-    """What a record should produce (a ground truth), attached to a trace: MLflow's Expectation.
+class Expectation(Assessment):
+    """The expected outcome of a record (ground truth), e.g. ``expected_response``; MLflow's
+    ``mlflow.entities.Expectation``.
 
-    ``evaluate`` reads a trace's expectations as the row's ``expectations``.
+    Raises:
+        ValueError: ``name`` is empty.
     """
 
-    name: str
-    """What is expected, e.g. ``"expected_response"`` or ``"expected_facts"``."""
     value: Any = None
-    """The expected value."""
-    source: AssessmentSource | None = None
-    """Who stated it (usually a human)."""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    """Free-form extra information."""
-    trace_id: str | None = None
-    """The trace this expectation is attached to, once stored with one."""
-    assessment_id: str | None = None
-    """The store's id of this expectation (``None`` until stored)."""
-    span_id: str | None = None
-    """The span of the trace it is about, when about one step only."""
-    create_time_ms: int | None = None
-    """When it was stored, in milliseconds since the epoch."""
-    last_update_time_ms: int | None = None
-    """When it was last changed, in milliseconds since the epoch."""
+    """The expected value: a string, a list of facts, a dict, ..."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("an Expectation needs a name, e.g. name='expected_response'")
 
     @property
     def rationale(self) -> None:
@@ -145,5 +148,5 @@ class Expectation:
         return None
 
 
-Assessment = Feedback | Expectation
-"""An assessment of a trace: a :class:`Feedback` or an :class:`Expectation`."""
+AnyAssessment = Feedback | Expectation
+"""A stored assessment of a trace: a :class:`Feedback` or an :class:`Expectation`."""

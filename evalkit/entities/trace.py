@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.entities.assessments import (
-    Assessment,
+    AnyAssessment,
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
@@ -274,7 +274,7 @@ def _mlflow_attr(attributes: Mapping[str, Any], key: str) -> Any:
 # -- assessments as dicts -------------------------------------------------------------------
 
 
-def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
+def assessment_to_dict(assessment: AnyAssessment) -> dict[str, Any]:
     """A JSON-ready dict of a :class:`Feedback` or :class:`Expectation` (MLflow's layout)."""
     source = assessment.source
     out: dict[str, Any] = {
@@ -305,7 +305,7 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
     return out
 
 
-def assessment_from_dict(data: Mapping[str, Any]) -> Assessment:
+def assessment_from_dict(data: Mapping[str, Any]) -> AnyAssessment:
     """Rebuild a :class:`Feedback` or :class:`Expectation` from :func:`assessment_to_dict`."""
     src = data.get("source")
     source = None
@@ -367,7 +367,7 @@ class TraceInfo:
     (``mlflow.trace.user``), the run it was logged in (``mlflow.sourceRun``), ..."""
     tags: dict[str, str] = field(default_factory=dict)
     """Labels that may change after the fact (``set_trace_tag``)."""
-    assessments: list[Assessment] = field(default_factory=list)
+    assessments: list[AnyAssessment] = field(default_factory=list)
     """Feedback and expectations attached to the trace."""
 
     def __post_init__(self) -> None:
@@ -549,14 +549,14 @@ class Trace:
         """The first span that ran inside no other, if any."""
         return self.data._root()
 
-    def search_assessments(self, name: str | None = None) -> list[Assessment]:
+    def search_assessments(self, name: str | None = None) -> list[AnyAssessment]:
         """The trace's assessments, optionally only those called ``name``."""
         return [a for a in self.info.assessments if name is None or a.name == name]
 
     @property
     def expectations(self) -> dict[str, Any]:
         """The trace's expectations as ``{name: value}`` (the latest of each name wins)."""
-        return {a.name: a.value for a in self.info.assessments if isinstance(a, Expectation)}
+        return {str(a.name): a.value for a in self.info.assessments if isinstance(a, Expectation)}
 
     def validate(self) -> None:
         """Check the spans form one tree: some spans, ids unique, parents known, no cycle.

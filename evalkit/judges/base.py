@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
-from evalkit.errors import ErrorCode
+from evalkit.errors import ErrorCode, JudgeError
 from evalkit.judges.parsing import (
     JudgeOutputError,
     describe_value_type,
@@ -29,7 +29,7 @@ from evalkit.llm import ModelCallError, ModelResponse, complete, forget
 from evalkit.llm.config import get_default_model
 from evalkit.scorers.base import Scorer
 
-__all__ = ["CallSettings", "Judge", "assess", "system_prompt"]
+__all__ = ["CallSettings", "Judge", "JudgeField", "assess", "system_prompt"]
 
 INVALID_OUTPUT = ErrorCode.INVALID_JUDGE_OUTPUT
 """``Feedback.error.error_code`` when the judge's answer could not be read, even on retry."""
@@ -50,6 +50,24 @@ class CallSettings:
     call_options: Mapping[str, Any] | None = None
     """More keyword arguments of :func:`evalkit.llm.complete` (``timeout``,
     ``max_retries``, ``initial_backoff``, ``max_backoff``)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class JudgeField:
+    """A record field a judge reads (MLflow's ``JudgeField``): its name and meaning."""
+
+    name: str
+    """``"inputs"``, ``"outputs"``, ``"expectations"`` or ``"trace"``."""
+    description: str
+    """What the judge expects in it."""
+
+
+_FIELD_DESCRIPTIONS = {
+    "inputs": "The inputs of the application (a dict of its arguments).",
+    "outputs": "What the application answered.",
+    "expectations": "The expected answer or facts (a dict), the ground truth.",
+    "trace": "The trace of the application's run.",
+}
 
 
 @functools.cache
@@ -239,6 +257,30 @@ class Judge(Scorer):
             f"judge {self.name!r} ({type(self).__name__}) cannot be aligned; align a "
             "make_judge(...) judge, or measure this one with evalkit.judges.agreement()"
         )
+
+    def get_input_fields(self) -> list[JudgeField]:
+        """The record fields this judge reads (MLflow's ``get_input_fields``)."""
+        return [
+            JudgeField(name=a, description=_FIELD_DESCRIPTIONS.get(a, a)) for a in self.arguments
+        ]
+
+    @property
+    def required_columns(self) -> set[str]:
+        """The record fields this judge cannot do without (MLflow's ``required_columns``)."""
+        return set(self.required_arguments)
+
+    def validate_columns(self, columns: set[str]) -> None:
+        """Check that data with ``columns`` has every field this judge needs.
+
+        Raises:
+            JudgeError: A required field is missing; the message names it.
+        """
+        missing = sorted(self.required_columns - set(columns))
+        if missing:
+            raise JudgeError(
+                f"judge {self.name!r} needs the column(s) {', '.join(missing)}, which the data "
+                f"lacks (it has {', '.join(sorted(columns)) or 'none'})"
+            )
 
     def _assess(self, task: str, value_type: Any, name: str | None = None) -> Feedback:
         return assess(task, value_type, name=name or self.name, settings=self.settings)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
 
 from evalkit.entities import Feedback
 from evalkit.errors import JudgeError
@@ -11,11 +13,35 @@ from evalkit.judges.base import Judge
 from evalkit.judges.pairwise import PREFERENCE, PairwiseInstructionsJudge
 from evalkit.judges.parsing import check_value_type
 from evalkit.judges.templates import Template, Turns
+from evalkit.llm.config import get_default_model
 from evalkit.stats import Aggregation
 
 __all__ = ["InstructionsJudge", "make_judge"]
 
 _SESSION_VARIABLES = ("conversation", "expectations")
+_SCALAR_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def _dump_value_type(value_type: Any) -> Any:
+    if get_origin(value_type) is dict:
+        return {"dict": _dump_value_type(get_args(value_type)[1])}
+    if get_origin(value_type) is list:
+        return {"list": _dump_value_type(get_args(value_type)[0])}
+    if get_origin(value_type) is Literal:
+        return {"literal": list(get_args(value_type))}
+    return value_type.__name__
+
+
+def _load_value_type(data: Any) -> Any:
+    if isinstance(data, Mapping) and "dict" in data:
+        return dict[str, _load_value_type(data["dict"])]  # type: ignore[misc]
+    if isinstance(data, Mapping) and "list" in data:
+        return list[_load_value_type(data["list"])]  # type: ignore[misc]
+    if isinstance(data, Mapping) and isinstance(data.get("literal"), list):
+        return Literal[tuple(data["literal"])]
+    if data in _SCALAR_TYPES:
+        return _SCALAR_TYPES[data]
+    raise JudgeError(f"stored feedback_value_type {data!r} is not one evalkit knows")
 
 
 class InstructionsJudge(Judge):
@@ -30,7 +56,8 @@ class InstructionsJudge(Judge):
     instructions: str = ""
     """The Jinja2 template of the task, using ``{{ inputs }}``, ``{{ outputs }}``, ..."""
     feedback_value_type: Any = str
-    """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float`` or ``str``."""
+    """The verdict's type: ``Literal[...]`` choices, ``bool``, ``int``, ``float``, ``str``, or a
+    ``dict[str, T]`` / ``list[T]`` of those."""
     description: str | None = None
     """What the judge assesses, for people reading the results."""
     examples: tuple[tuple[dict[str, Any], Any], ...] = ()
@@ -60,10 +87,63 @@ class InstructionsJudge(Judge):
             self.level = "session"
 
     @property
-    def template_variables(self) -> tuple[str, ...]:
+    def template_variables(self) -> set[str]:
         """The variables (``inputs``, ``outputs``, ``expectations``, ``trace``) the
-        instructions use."""
-        return self._template.variables
+        instructions use, as a set (MLflow's)."""
+        return set(self._template.variables)
+
+    @property
+    def inference_params(self) -> dict[str, Any] | None:
+        """The model parameters sent with every request (``make_judge(inference_params=)``)."""
+        return self.parameters
+
+    def _dump_config(self) -> dict[str, Any]:
+        config = super()._dump_config()
+        config["feedback_value_type"] = _dump_value_type(self.feedback_value_type)
+        # aligned few-shot examples, as JSON lists: [[fields, verdict], ...]
+        config["examples"] = [[dict(fields), verdict] for fields, verdict in self.examples]
+        return config
+
+    @classmethod
+    def _load_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        config = dict(config)
+        if "feedback_value_type" in config:
+            config["feedback_value_type"] = _load_value_type(config["feedback_value_type"])
+        if "examples" in config:
+            config["examples"] = tuple((dict(f), v) for f, v in config["examples"])
+        return config
+
+    def _check_record(
+        self, inputs: Any, outputs: Any, expectations: Any, trace: Any
+    ) -> tuple[Any, Any]:
+        """MLflow's checks of a direct call; returns (inputs, outputs), filled from the trace."""
+        if expectations is not None and not isinstance(expectations, Mapping):
+            raise JudgeError(
+                f"judge {self.name!r}: expectations must be a dict, e.g. "
+                f'{{"expected_response": ...}}, got {type(expectations).__name__}'
+            )
+        if trace is not None and not hasattr(trace, "search_spans"):
+            raise JudgeError(
+                f"judge {self.name!r}: trace must be a Trace (e.g. from evalkit.tracing or "
+                f"search_traces), got {type(trace).__name__}"
+            )
+        used = self._template.variables
+        given = {"inputs": inputs, "outputs": outputs, "expectations": expectations, "trace": trace}
+        unused = [k for k, v in given.items() if v is not None and k not in used]
+        if unused:
+            warnings.warn(
+                f"judge {self.name!r} ignores {', '.join(unused)}: its instructions do not use "
+                f"{' or '.join('{{ %s }}' % u for u in unused)}",  # noqa: UP031
+                UserWarning,
+                stacklevel=3,
+            )
+        root = getattr(trace, "root", None) if trace is not None else None
+        if root is not None:
+            if inputs is None and "inputs" in used:
+                inputs = root.inputs
+            if outputs is None and "outputs" in used:
+                outputs = root.outputs
+        return inputs, outputs
 
     def render(
         self,
@@ -128,6 +208,7 @@ class InstructionsJudge(Judge):
             JudgeError: A variable the instructions use was not given, or a field they read
                 is missing from the record.
         """
+        inputs, outputs = self._check_record(inputs, outputs, expectations, trace)
         task = self.render(
             inputs=inputs,
             outputs=outputs,
@@ -168,11 +249,12 @@ def make_judge(
         name: The judge's name: the metric name in results.
         instructions: The task for the judge model, as a Jinja2 template.
         model: The judge model URI, e.g. ``"openai:/gpt-4.1-mini"``; default: the default judge
-            model (:func:`evalkit.judges.set_default_model`, ``EVALKIT_JUDGE_MODEL``,
-            else ``openai:/gpt-4.1-mini``).
+            model now (:func:`evalkit.judges.set_default_model`, ``EVALKIT_JUDGE_MODEL``,
+            else ``openai:/gpt-4.1-mini``), recorded in ``judge.model`` as MLflow does.
         feedback_value_type: The verdict's type: a ``Literal[...]`` of choices (e.g.
             ``Literal["1", "2", "3", "4", "5"]``), ``bool``, ``int``, ``float`` or ``str``
-            (default).
+            (default), or ``dict[str, T]`` / ``list[T]`` of one of those (e.g. a score per
+            aspect, a list of issues).
         description: What the judge assesses.
         inference_params: Model parameters sent with every request (e.g.
             ``{"temperature": 0.2}``); default temperature 0.
@@ -230,7 +312,7 @@ def make_judge(
     return InstructionsJudge(
         name=name,
         instructions=instructions,
-        model=model,
+        model=model or get_default_model(),
         feedback_value_type=feedback_value_type,
         description=description,
         parameters=inference_params,

@@ -28,7 +28,9 @@ __all__ = [
     "response_format",
 ]
 
-FEEDBACK_VALUE_TYPES = "a Literal[...] of choices, bool, int, float or str"
+FEEDBACK_VALUE_TYPES = (
+    "a Literal[...] of choices, bool, int, float or str, or a dict[str, T] or list[T] of those"
+)
 """The ``feedback_value_type`` values a judge accepts, in words."""
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
@@ -52,6 +54,39 @@ def check_value_type(value_type: Any) -> Any:
     Raises:
         JudgeError: It is not one of :data:`FEEDBACK_VALUE_TYPES`.
     """
+    if get_origin(value_type) is dict:
+        key, inner = (*get_args(value_type), None, None)[:2]
+        if key is not str or inner is None:
+            raise JudgeError(
+                f"feedback_value_type {value_type!r}: a dict must be dict[str, T], T one of "
+                "bool, int, float, str or a Literal[...]"
+            )
+        if get_origin(inner) in (dict, list):
+            _nested(value_type)
+        _check_scalar_type(inner)
+        return value_type
+    if get_origin(value_type) is list:
+        args = get_args(value_type)
+        if len(args) != 1:
+            raise JudgeError(
+                f"feedback_value_type {value_type!r}: a list must be list[T], T one of "
+                "bool, int, float, str or a Literal[...]"
+            )
+        if get_origin(args[0]) in (dict, list):
+            _nested(value_type)
+        _check_scalar_type(args[0])
+        return value_type
+    return _check_scalar_type(value_type)
+
+
+def _nested(value_type: Any) -> typing.NoReturn:
+    raise JudgeError(
+        f"feedback_value_type {value_type!r}: containers cannot be nested; use dict[str, T] "
+        "or list[T] with T one of bool, int, float, str or a Literal[...]"
+    )
+
+
+def _check_scalar_type(value_type: Any) -> Any:
     if value_type in (bool, int, float, str):
         return value_type
     if get_origin(value_type) is Literal:
@@ -72,6 +107,11 @@ def check_value_type(value_type: Any) -> Any:
 
 def describe_value_type(value_type: Any) -> str:
     """How the prompt describes the expected ``result`` to the model."""
+    if get_origin(value_type) is dict:
+        inner = describe_value_type(get_args(value_type)[1])
+        return f"a JSON object whose keys are strings and whose values are each {inner}"
+    if get_origin(value_type) is list:
+        return f"a JSON array whose items are each {describe_value_type(get_args(value_type)[0])}"
     if get_origin(value_type) is Literal:
         return "exactly one of " + ", ".join(json.dumps(c) for c in get_args(value_type))
     return {
@@ -83,6 +123,10 @@ def describe_value_type(value_type: Any) -> str:
 
 
 def _schema_of(value_type: Any) -> dict[str, Any]:
+    if get_origin(value_type) is dict:
+        return {"type": "object", "additionalProperties": _schema_of(get_args(value_type)[1])}
+    if get_origin(value_type) is list:
+        return {"type": "array", "items": _schema_of(get_args(value_type)[0])}
     if get_origin(value_type) is Literal:
         choices = list(get_args(value_type))
         kinds = {type(c) for c in choices}
@@ -104,7 +148,8 @@ def response_format(name: str, value_type: Any) -> dict[str, Any]:
         "type": "json_schema",
         "json_schema": {
             "name": safe,
-            "strict": True,
+            # OpenAI's strict mode allows no free-form object keys: a dict verdict is not strict
+            "strict": get_origin(value_type) is not dict,
             "schema": {
                 "type": "object",
                 "properties": {
@@ -143,6 +188,15 @@ def _json_objects(text: str) -> typing.Iterator[dict[str, Any]]:
 
 def _coerce(raw: Any, value_type: Any) -> Any:
     """``raw`` as ``value_type``; raise :class:`JudgeOutputError` saying why not."""
+    if get_origin(value_type) is dict:
+        if not isinstance(raw, dict):
+            raise JudgeOutputError(f"result {json.dumps(raw)} is not a JSON object")
+        inner = get_args(value_type)[1]
+        return {str(k): _coerce(v, inner) for k, v in raw.items()}
+    if get_origin(value_type) is list:
+        if not isinstance(raw, list):
+            raise JudgeOutputError(f"result {json.dumps(raw)} is not a JSON array")
+        return [_coerce(v, get_args(value_type)[0]) for v in raw]
     if get_origin(value_type) is Literal:
         choices = get_args(value_type)
         if not isinstance(raw, bool) and raw in choices:

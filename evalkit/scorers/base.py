@@ -13,7 +13,9 @@ Both go in the same ``scorers=[...]`` list of :func:`evalkit.evaluate`.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeAlias, dataclass_transform, overload
@@ -26,6 +28,7 @@ __all__ = [
     "BATCH_ARGUMENTS",
     "LEVELS",
     "ROW_ARGUMENTS",
+    "SERIALIZATION_VERSION",
     "SESSION_ARGUMENTS",
     "BatchScorer",
     "Scorer",
@@ -50,6 +53,36 @@ turns (``conversation``) and their merged ``expectations``; see
 LEVELS: tuple[str, ...] = ("row", "session")
 """A scorer runs once per record (``"row"``) or once per conversation (``"session"``)."""
 _SESSION_ONLY = frozenset({"session", "conversation"})
+
+
+SERIALIZATION_VERSION = 1
+"""The ``"serialization_version"`` of :meth:`Scorer.model_dump`'s dicts."""
+
+# Set by the package (evalkit/__init__.py) to the tracking layer's scorer storage, which this
+# layer may not import: an object with register_scorer_data(name, data, experiment_id) -> int.
+_scorer_storage: Any = None
+
+
+def use_scorer_storage(storage: Any) -> None:
+    """Install where :meth:`Scorer.register` stores scorers (done by ``import evalkit``)."""
+    global _scorer_storage
+    _scorer_storage = storage
+
+
+def _import_path(path: str, what: str) -> Any:
+    module_name, _, qualname = path.partition(":")
+    if not module_name or not qualname:
+        raise ScorerError(f"stored {what} path {path!r} is not 'module:name'")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ScorerError(
+            f"the stored {what} {path!r} cannot be imported here ({exc}); install or put on "
+            "sys.path the module that defines it"
+        ) from exc
+    return target
 
 
 def _snake_case(name: str) -> str:
@@ -206,7 +239,11 @@ class Scorer:
         session: Any = None,
     ) -> ScorerValue:
         """Score one record (or, with ``session``, one conversation's traces), passing only
-        the fields this scorer declares (as MLflow's ``run``)."""
+        the fields this scorer declares (as MLflow's ``run``).
+
+        A single ``Feedback`` without a name comes back named after the scorer, as in
+        :func:`evalkit.evaluate` (a list of them is returned as it is).
+        """
         given = {
             "inputs": inputs,
             "outputs": outputs,
@@ -214,7 +251,119 @@ class Scorer:
             "trace": trace,
             "session": session,
         }
-        return self(**{k: given[k] for k in self._arguments if k in given})
+        value = self(**{k: given[k] for k in self._arguments if k in given})
+        if isinstance(value, Feedback) and value.name is None:
+            value = dataclasses.replace(value, name=self.name)
+        return value
+
+    def model_dump(self) -> dict[str, Any]:
+        """This scorer as JSON-ready data, for :meth:`register` and :meth:`model_validate`.
+
+        A ``Scorer`` class (built-ins, judges, your subclasses) is stored by its import path
+        and its configuration; an ``@scorer`` function by its import path. Never source code:
+        :meth:`model_validate` imports the path, so the module must be importable where the
+        scorer is loaded.
+
+        Raises:
+            ScorerError: The scorer cannot be stored as data: it is defined in ``__main__``
+                or inside a function, a field is not JSON, or an aggregation is a callable.
+        """
+        cls = type(self)
+        data: dict[str, Any] = {
+            "serialization_version": SERIALIZATION_VERSION,
+            "name": self.name,
+            "aggregations": self._stored_aggregations(),
+            "class_path": _importable_path(cls, f"scorer {self.name!r}", cls.__qualname__),
+            "config": self._dump_config(),
+        }
+        try:
+            json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ScorerError(
+                f"scorer {self.name!r} cannot be stored: its configuration is not JSON ({exc})"
+            ) from exc
+        return data
+
+    def _stored_aggregations(self) -> list[str]:
+        out: list[str] = []
+        for a in self.aggregations or ():
+            if not isinstance(a, str):
+                raise ScorerError(
+                    f"scorer {self.name!r} cannot be stored: aggregation {a!r} is a callable; "
+                    "only named aggregations ('mean', 'p90', ...) are stored"
+                )
+            out.append(a)
+        return out
+
+    def _dump_config(self) -> dict[str, Any]:
+        """The constructor arguments :meth:`model_validate` passes back (JSON values)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in ("name", "aggregations") or not f.init:
+                continue
+            out[f.name] = getattr(self, f.name)
+        return out
+
+    @classmethod
+    def _load_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Turn :meth:`_dump_config`'s data back into constructor arguments."""
+        return config
+
+    @classmethod
+    def model_validate(cls, data: dict[str, Any] | str) -> Scorer:
+        """The scorer that :meth:`model_dump` described (a dict or its JSON text).
+
+        Raises:
+            ScorerError: The data is not a stored scorer, or its class or function cannot
+                be imported here.
+        """
+        if isinstance(data, str):
+            data = json.loads(data)
+        if not isinstance(data, dict) or not ("class_path" in data or "call_path" in data):
+            raise ScorerError(
+                f"not a stored scorer (expected a dict from Scorer.model_dump()): {data!r:.200}"
+            )
+        name = data.get("name")
+        aggregations = data.get("aggregations") or None
+        if "call_path" in data:
+            target = _import_path(data["call_path"], "scorer function")
+            if isinstance(target, Scorer):
+                target = getattr(target, "func", None) or target
+            if isinstance(target, Scorer):
+                return dataclasses.replace(target, name=name or target.name)
+            if not callable(target):
+                raise ScorerError(f"stored scorer {data['call_path']!r} is not callable")
+            return scorer(name=name, aggregations=aggregations)(target)
+        target = _import_path(data["class_path"], "scorer class")
+        if not (isinstance(target, type) and issubclass(target, Scorer)):
+            raise ScorerError(f"stored scorer class {data['class_path']!r} is not a Scorer")
+        config = target._load_config(dict(data.get("config") or {}))
+        return target(name=name or "", aggregations=aggregations, **config)
+
+    def register(self, *, name: str | None = None, experiment_id: str | None = None) -> Scorer:
+        """Store this scorer in the experiment (default: the active one) under ``name``.
+
+        Each call adds a version (1, 2, ...); load it back with
+        :func:`evalkit.genai.scorers.get_scorer`. What is stored is :meth:`model_dump`'s data.
+
+        Args:
+            name: The registered name (default: the scorer's name).
+            experiment_id: The experiment (default: the active one, else ``Default``).
+
+        Returns:
+            A copy of this scorer named ``name``.
+
+        Raises:
+            ScorerError: The scorer cannot be stored as data (see :meth:`model_dump`).
+            TrackingError: The experiment does not exist or the name is not usable.
+        """
+        chosen = name or self.name
+        registered = dataclasses.replace(self, name=chosen) if chosen != self.name else self
+        data = registered.model_dump()
+        if _scorer_storage is None:
+            raise ScorerError("no scorer storage is installed; import evalkit first")
+        _scorer_storage.register_scorer_data(chosen, data, experiment_id)
+        return registered
 
     def config(self) -> dict[str, Any]:
         """The scorer's configuration (its fields but name), for logging as run params."""
@@ -273,6 +422,18 @@ class _FunctionScorer(Scorer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> ScorerValue:
         return self.func(*args, **kwargs)
+
+    def model_dump(self) -> dict[str, Any]:
+        """This ``@scorer`` function as data: its import path, name and aggregations."""
+        fn = self.func
+        return {
+            "serialization_version": SERIALIZATION_VERSION,
+            "name": self.name,
+            "aggregations": self._stored_aggregations(),
+            "call_path": _importable_path(
+                fn, f"scorer {self.name!r}", getattr(fn, "__qualname__", "<unknown>")
+            ),
+        }
 
 
 @overload
@@ -341,6 +502,18 @@ def scorer(
     if func is not None:
         return wrap(func)
     return wrap
+
+
+def _importable_path(target: Any, owner: str, qualname: str) -> str:
+    module = getattr(target, "__module__", None)
+    if not module or module == "__main__" or "<" in qualname:
+        raise ScorerError(
+            f"{owner} cannot be stored: {qualname!r} is defined "
+            f"{'in __main__' if module == '__main__' else 'inside a function'}, and evalkit "
+            "stores scorers by import path, never as source code; move it to an importable "
+            "module"
+        )
+    return f"{module}:{qualname}"
 
 
 def _row_callable(s: Scorer) -> Callable[..., ScorerValue]:

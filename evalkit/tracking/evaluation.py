@@ -300,9 +300,12 @@ class EvaluationLogger:
             config_text = json.dumps(configs, indent=2, default=str).encode()
             artifacts.write_bytes(artifacts.target(uri, "scorers.json"), config_text)
             stamp = now_ms()
+            # a label (the "mode" of string labels) is not a metric value: it stays in
+            # result.metrics and is not logged as a metric
             metrics = [
                 Metric(key=k, value=float(v), timestamp=stamp, step=0)
                 for k, v in {**result.metrics, **self._usage_metrics(run, result)}.items()
+                if not isinstance(v, str)
             ]
             self.store.log_batch(
                 run_id,

@@ -22,7 +22,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from evalkit.entities.assessments import Assessment
+from evalkit.entities.assessments import AnyAssessment
 from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.prompts import Prompt, PromptVersion
@@ -314,22 +314,22 @@ class TraceStore(Protocol):
         """Delete one tag of a stored trace."""
         ...
 
-    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+    def create_assessment(self, trace_id: str, assessment: AnyAssessment) -> AnyAssessment:
         """Attach a feedback or expectation to a trace; return it with its id and times."""
         ...
 
-    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+    def log_assessments(self, assessments: Sequence[AnyAssessment]) -> list[AnyAssessment]:
         """Attach many assessments (each names its ``trace_id``) in one transaction; those
         whose trace is not stored are skipped. Returns the stored ones."""
         ...
 
-    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+    def get_assessment(self, trace_id: str, assessment_id: str) -> AnyAssessment:
         """One assessment of a trace. Raises TrackingError if there is none."""
         ...
 
     def update_assessment(
         self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
-    ) -> Assessment:
+    ) -> AnyAssessment:
         """Change fields of an assessment; return the new version."""
         ...
 

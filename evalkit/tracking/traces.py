@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit import tracing as _tracing
 from evalkit.entities.assessments import (
-    Assessment,
+    AnyAssessment,
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
@@ -37,6 +37,7 @@ from evalkit.tracking.store import TrackingStore
 
 if TYPE_CHECKING:
     import pandas as pd
+
 
 __all__ = [
     "TRACE_COLUMNS",
@@ -271,7 +272,7 @@ def _human() -> AssessmentSource:
     return AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=current_user())
 
 
-def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
+def log_assessment(trace_id: str, assessment: AnyAssessment) -> AnyAssessment:
     """Attach a :class:`Feedback` or :class:`Expectation` to a stored trace.
 
     Returns:
@@ -296,7 +297,7 @@ def log_feedback(
     rationale: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     span_id: str | None = None,
-) -> Assessment:
+) -> AnyAssessment:
     """Attach feedback (a judgement of the trace) to a stored trace: MLflow's ``log_feedback``.
 
     Args:
@@ -333,7 +334,7 @@ def log_expectation(
     source: AssessmentSource | None = None,
     metadata: Mapping[str, Any] | None = None,
     span_id: str | None = None,
-) -> Assessment:
+) -> AnyAssessment:
     """Attach an expectation (ground truth) to a stored trace: MLflow's ``log_expectation``.
 
     ``evaluate`` reads a trace's expectations as the row's ``expectations``.
@@ -351,14 +352,14 @@ def log_expectation(
     return log_assessment(trace_id, expectation)
 
 
-def get_assessment(trace_id: str, assessment_id: str) -> Assessment:
+def get_assessment(trace_id: str, assessment_id: str) -> AnyAssessment:
     """One assessment of a trace. Raises TrackingError if there is none with that id."""
     return _store().get_assessment(trace_id, assessment_id)
 
 
 def update_assessment(
-    trace_id: str, assessment_id: str, assessment: Assessment | None = None, **changes: Any
-) -> Assessment:
+    trace_id: str, assessment_id: str, assessment: AnyAssessment | None = None, **changes: Any
+) -> AnyAssessment:
     """Change an assessment: give a new Feedback/Expectation, or fields as keywords.
 
     Example:
@@ -387,7 +388,7 @@ def delete_assessment(trace_id: str, assessment_id: str) -> None:
     _store().delete_assessment(trace_id, assessment_id)
 
 
-def attach_feedback(trace_id: str, feedbacks: Iterable[Feedback]) -> list[Assessment]:
+def attach_feedback(trace_id: str, feedbacks: Iterable[Feedback]) -> list[AnyAssessment]:
     """Attach the feedback an evaluation produced for a stored trace (for ``evaluate``).
 
     Feedback without a name, and any feedback when the trace is not stored, is skipped, so a

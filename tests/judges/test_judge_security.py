@@ -182,7 +182,7 @@ def test_instructions_file_in_a_subfolder_is_fine(tmp_path: Path) -> None:
     (tmp_path / "prompts").mkdir()
     (tmp_path / "prompts" / "x.jinja").write_text("Rate {{ outputs }}")
     judge = load_judge(_spec(tmp_path, "name: x\ninstructions_file: prompts/x.jinja\n"))
-    assert judge.template_variables == ("outputs",)
+    assert judge.template_variables == {"outputs"}
 
 
 # point 7: a judge is written by implementing a typed score(); calling it runs score()

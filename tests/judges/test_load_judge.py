@@ -16,7 +16,7 @@ JUDGES = Path(__file__).resolve().parents[2] / "judges"
 
 def test_professionalism_maps_choices_to_scores(judge_server: JudgeServer) -> None:
     judge = load_judge(JUDGES / "professionalism.yaml")
-    assert (judge.name, judge.template_variables) == ("professionalism", ("inputs", "outputs"))
+    assert (judge.name, judge.template_variables) == ("professionalism", {"inputs", "outputs"})
     judge_server.add_rule(
         match="whatever, dude", reply={"result": "rude", "rationale": "dismissive"}
     )

@@ -171,10 +171,13 @@ def test_default_model_is_documented_and_overridable(
     assert get_default_model() == "openai:/gpt-4.1-mini"
     monkeypatch.setenv("EVALKIT_JUDGE_MODEL", "openai:/from-env")
     j = make_judge(name="j", instructions="{{ outputs }}")
+    assert j.model == "openai:/from-env"  # recorded when built, as MLflow's make_judge
     assert j(outputs="x").source.source_id == "openai:/from-env"  # type: ignore[union-attr]
     set_default_model("openai:/set-globally")
-    assert j(outputs="x").source.source_id == "openai:/set-globally"  # type: ignore[union-attr]
-    assert [r.model for r in judge_server.requests] == ["from-env", "set-globally"]
+    assert j(outputs="x").source.source_id == "openai:/from-env"  # type: ignore[union-attr]
+    later = make_judge(name="later", instructions="{{ outputs }}")
+    assert later(outputs="x").source.source_id == "openai:/set-globally"  # type: ignore[union-attr]
+    assert [r.model for r in judge_server.requests] == ["from-env", "from-env", "set-globally"]
     with pytest.raises(evalkit.JudgeError):
         set_default_model("no-provider")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from evalkit.entities.assessments import Assessment
+from evalkit.entities.assessments import AnyAssessment
 from evalkit.entities.trace import Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.prompts import Prompt, PromptVersion
@@ -713,21 +713,21 @@ class SqlStore:
         """Delete one tag of a stored trace."""
         _traces.delete_trace_tag(self, trace_id, key)
 
-    def create_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
+    def create_assessment(self, trace_id: str, assessment: AnyAssessment) -> AnyAssessment:
         """Attach a feedback or expectation to a trace."""
         return _traces.create_assessment(self, trace_id, assessment)
 
-    def log_assessments(self, assessments: Sequence[Assessment]) -> list[Assessment]:
+    def log_assessments(self, assessments: Sequence[AnyAssessment]) -> list[AnyAssessment]:
         """Attach many assessments (each with its ``trace_id``) in one transaction."""
         return _traces.log_assessments(self, assessments)
 
-    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+    def get_assessment(self, trace_id: str, assessment_id: str) -> AnyAssessment:
         """One assessment of a trace."""
         return _traces.get_assessment(self, trace_id, assessment_id)
 
     def update_assessment(
         self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
-    ) -> Assessment:
+    ) -> AnyAssessment:
         """Change fields of an assessment."""
         return _traces.update_assessment(self, trace_id, assessment_id, changes)
 

@@ -25,7 +25,7 @@ import orjson
 import sqlalchemy as sa
 
 from evalkit.entities.assessments import (
-    Assessment,
+    AnyAssessment,
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
@@ -249,7 +249,7 @@ def _insert(conn: sa.Connection, rows: list[tuple[Trace, str]]) -> None:
             conn.execute(table.insert(), values)
 
 
-def _assessment_row(trace_id: str, a: Assessment) -> dict[str, Any]:
+def _assessment_row(trace_id: str, a: AnyAssessment) -> dict[str, Any]:
     if not isinstance(a, Feedback | Expectation):
         raise DataError(f"an assessment is a Feedback or an Expectation, not {type(a).__name__}")
     if not a.name:
@@ -282,7 +282,7 @@ def _assessment_row(trace_id: str, a: Assessment) -> dict[str, Any]:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _assessment(row: Any) -> Assessment:
+def _assessment(row: Any) -> AnyAssessment:
     common: dict[str, Any] = {
         "name": row["name"],
         "source": AssessmentSource(
@@ -314,7 +314,7 @@ def get_traces(conn: sa.Connection, trace_ids: Sequence[str]) -> list[Trace]:
     found: dict[str, Trace] = {}
     tags: dict[str, dict[str, str]] = {}
     metadata: dict[str, dict[str, str]] = {}
-    assessments: dict[str, list[Assessment]] = {}
+    assessments: dict[str, list[AnyAssessment]] = {}
     for chunk_start in range(0, len(trace_ids), 500):  # keep IN lists small
         chunk = list(trace_ids[chunk_start : chunk_start + 500])
         for row in conn.execute(
@@ -520,7 +520,7 @@ def delete_trace_tag(store: SqlStore, trace_id: str, key: str) -> None:
 # -- assessments -------------------------------------------------------------------------------
 
 
-def create_assessment(store: SqlStore, trace_id: str, assessment: Assessment) -> Assessment:
+def create_assessment(store: SqlStore, trace_id: str, assessment: AnyAssessment) -> AnyAssessment:
     """Attach an assessment to a stored trace; return it with its id and times."""
     row = _assessment_row(trace_id, replace(assessment, assessment_id=None))
     with store.write() as conn:
@@ -529,7 +529,7 @@ def create_assessment(store: SqlStore, trace_id: str, assessment: Assessment) ->
     return _assessment(row)
 
 
-def log_assessments(store: SqlStore, assessments: Sequence[Assessment]) -> list[Assessment]:
+def log_assessments(store: SqlStore, assessments: Sequence[AnyAssessment]) -> list[AnyAssessment]:
     """Attach many assessments (each names its ``trace_id``) in one transaction; those whose
     trace is not stored are skipped. Returns the stored ones, with ids and times."""
     wanted = [a for a in assessments if a.trace_id]
@@ -553,7 +553,7 @@ def log_assessments(store: SqlStore, assessments: Sequence[Assessment]) -> list[
     return [_assessment(r) for r in rows]
 
 
-def get_assessment(store: SqlStore, trace_id: str, assessment_id: str) -> Assessment:
+def get_assessment(store: SqlStore, trace_id: str, assessment_id: str) -> AnyAssessment:
     """One assessment of a trace. Raises TrackingError if there is none with that id."""
     with store.read() as conn:
         row = (
@@ -573,7 +573,7 @@ def get_assessment(store: SqlStore, trace_id: str, assessment_id: str) -> Assess
 
 def update_assessment(
     store: SqlStore, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
-) -> Assessment:
+) -> AnyAssessment:
     """Change fields of an assessment (``value``, ``rationale``, ``metadata``, ``name``...)."""
     current = get_assessment(store, trace_id, assessment_id)
     allowed = {"name", "value", "rationale", "metadata", "source", "error", "span_id"}
