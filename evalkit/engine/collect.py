@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from evalkit.aggregation import aggregate
+from evalkit.aggregation import aggregate, to_number
 from evalkit.entities import AssessmentError, Feedback
+from evalkit.stats import aggregate_numbers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
     from evalkit.data import EvalRow
     from evalkit.scorers.base import Scorer
 
-__all__ = ["MetricColumn", "build_table", "collect_metrics", "metrics_of"]
+__all__ = [
+    "MetricColumn",
+    "ScoreColumn",
+    "build_table",
+    "collect_metrics",
+    "merge_scores",
+    "metrics_of",
+    "metrics_of_scores",
+    "score_columns",
+]
 
 
 @dataclass
@@ -99,6 +109,94 @@ def metrics_of(columns: dict[str, MetricColumn]) -> dict[str, float]:
         values = [v for v, e in zip(col.values, col.errors, strict=True) if e is None]
         n_errors = sum(e is not None for e in col.errors)
         metrics.update(aggregate(name, values, n_errors, col.scorer.aggregations or ["mean"]))
+    return metrics
+
+
+@dataclass
+class ScoreColumn:
+    """What the aggregates of one metric need, compactly: a chunked run keeps only this.
+
+    Its numbers are the metric's numeric values (bools and ``"yes"``/``"no"`` as 1/0) in
+    row order, as one float64 array, so aggregates (mean, median, p90, ...) over merged
+    chunks equal those of an in-memory run exactly.
+    """
+
+    scorer: str
+    """The name of the scorer that produced the metric (its aggregations apply)."""
+    numbers: Any
+    """The numeric values, in row order (a float64 numpy array)."""
+    labels: dict[str, int]
+    """How many rows had each string label (values that are not numbers)."""
+    error_count: int
+    """How many rows have an error instead of a value."""
+
+
+def _numbers_and_labels(values: list[Any], errors: list[Any]) -> tuple[Any, dict[str, int]]:
+    import numpy as np
+
+    kinds = {type(v) for v in values}
+    if not any(e is not None for e in errors) and kinds <= {float, int}:
+        array = np.asarray(values, dtype=np.float64)
+        return array[~np.isnan(array)], {}
+    numbers: list[float] = []
+    labels: dict[str, int] = {}
+    for v, e in zip(values, errors, strict=True):
+        if e is not None:
+            continue
+        x = to_number(v)
+        if x is None:
+            continue
+        if isinstance(x, str):
+            labels[x] = labels.get(x, 0) + 1
+        else:
+            numbers.append(x)
+    return np.asarray(numbers, dtype=np.float64), labels
+
+
+def score_columns(columns: dict[str, MetricColumn]) -> dict[str, ScoreColumn]:
+    """The compact :class:`ScoreColumn` of every metric column."""
+    out: dict[str, ScoreColumn] = {}
+    for name, col in columns.items():
+        numbers, labels = _numbers_and_labels(col.values, col.errors)
+        n_errors = sum(e is not None for e in col.errors)
+        out[name] = ScoreColumn(col.scorer.name, numbers, labels, n_errors)
+    return out
+
+
+def merge_scores(parts: Sequence[dict[str, ScoreColumn]]) -> dict[str, ScoreColumn]:
+    """Chunks' score columns (in row order) as one column per metric."""
+    import numpy as np
+
+    merged: dict[str, ScoreColumn] = {}
+    arrays: dict[str, list[Any]] = {}
+    for part in parts:
+        for name, col in part.items():
+            into = merged.get(name)
+            if into is None:
+                into = merged[name] = ScoreColumn(col.scorer, None, {}, 0)
+                arrays[name] = []
+            arrays[name].append(col.numbers)
+            for label, count in col.labels.items():
+                into.labels[label] = into.labels.get(label, 0) + count
+            into.error_count += col.error_count
+    for name, into in merged.items():
+        chunks = arrays[name]
+        into.numbers = np.concatenate(chunks) if chunks else np.empty(0)
+    return merged
+
+
+def metrics_of_scores(
+    scores: dict[str, ScoreColumn], scorers: Sequence[Scorer]
+) -> dict[str, float]:
+    """Aggregate merged score columns with their scorers' aggregations; the same numbers
+    as :func:`metrics_of` over the whole run's metric columns."""
+    by_name = {s.name: s for s in scorers}
+    metrics: dict[str, float] = {}
+    for name, col in scores.items():
+        aggregations = by_name[col.scorer].aggregations or ["mean"]
+        metrics.update(
+            aggregate_numbers(name, col.numbers, col.labels, col.error_count, aggregations)
+        )
     return metrics
 
 
