@@ -158,7 +158,11 @@ class TableParts:
             return pd.DataFrame()
         if len(frames) == 1:
             return frames[0]
-        return pd.concat(frames)
+        frame = pd.concat(frames)
+        for name in frame.columns:  # as inferred over the whole column, not part by part
+            if frame[name].dtype == object and (name.endswith("/value") or name == "latency"):
+                frame[name] = pd.Series(frame[name].tolist(), index=frame.index)
+        return frame
 
 
 class LazyTables(Mapping[str, "pd.DataFrame"]):
