@@ -207,3 +207,22 @@ def test_judges_in_chunks_add_their_usage(judge_server: JudgeServer) -> None:
     assert result.metrics["ok/mean"] == 1.0
     assert result.usage["judge_calls"] == 30
     assert judge_server.request_count == 30
+
+
+def test_evalkit_eval_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    data = _records(90)
+    Path("qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data))
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--chunk-size", "25", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = evalkit.evaluate(data, scorers=["exact_match"], log=False)
+    assert printed["rows"] == 90
+    assert printed["metrics"] == expected.metrics
+    table = evalkit.load_table("eval_results_table.json", run_ids=[printed["run_id"]])
+    assert len(table) == 90  # read from the run's Parquet parts
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--chunk-size", "0"]) != 0
+    assert "chunk_size must be a whole number" in capsys.readouterr().err

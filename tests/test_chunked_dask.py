@@ -150,3 +150,17 @@ def test_a_closed_client_is_refused_before_work(client: Any) -> None:
 def test_something_that_is_no_executor_is_refused() -> None:
     with pytest.raises(UsageError, match="is not an executor"):
         evalkit.evaluate(_records(5), scorers=[shout], executor=object(), log=False)
+
+
+def test_evalkit_eval_on_a_cluster_that_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    Path("qa.jsonl").write_text('{"inputs": {"i": 1}, "outputs": "A"}\n')
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--cluster", address]) != 0
+    err = capsys.readouterr().err
+    assert f"evalkit: error: no Dask scheduler answers at '{address}'" in err
+    assert not evalkit.search_runs(output_format="list", search_all_experiments=True)
