@@ -164,3 +164,15 @@ def test_evalkit_eval_on_a_cluster_that_does_not_answer(
     err = capsys.readouterr().err
     assert f"evalkit: error: no Dask scheduler answers at '{address}'" in err
     assert not evalkit.search_runs(output_format="list", search_all_experiments=True)
+
+
+def test_batch_scorers_stay_in_the_worker_process(client: Any) -> None:
+    # a chunk of 3,200 rows would start a process pool in a plain process; a Dask worker
+    # is daemonic and may not start processes, so the batch scorer runs in the worker
+    data = [
+        {"inputs": {"i": i}, "outputs": f"a{i % 4}", "expectations": {"expected_response": "a1"}}
+        for i in range(6400)
+    ]
+    on_cluster = evalkit.evaluate(data, scorers=["bleu"], executor=client, log=False)
+    assert on_cluster.metrics["bleu/error_count"] == 0
+    assert on_cluster.metrics == evalkit.evaluate(data, scorers=["bleu"], log=False).metrics
