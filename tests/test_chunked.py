@@ -226,3 +226,82 @@ def test_evalkit_eval_chunk_size(
     assert len(table) == 90  # read from the run's Parquet parts
     assert main(["eval", "qa.jsonl", "-s", "exact_match", "--chunk-size", "0"]) != 0
     assert "chunk_size must be a whole number" in capsys.readouterr().err
+
+
+def _same_prompt_judge() -> Any:
+    @scorer(name="ok")
+    def judge(outputs: str) -> bool:
+        answer = complete(
+            "openai:/gpt-4.1-mini",
+            [{"role": "user", "content": "Is this fine? It is."}],
+            initial_backoff=0.01,
+            max_backoff=0.02,
+            timeout=5.0,
+        )
+        return bool(json.loads(answer.text)["result"] == "yes")
+
+    return judge
+
+
+def test_the_cost_budget_holds_across_chunks(judge_server: JudgeServer) -> None:
+    judge_server.add_rule(None, {"result": "yes", "rationale": "fine"})
+    judge = _same_prompt_judge()
+    one = evalkit.evaluate(_records(1), scorers=[judge], log=False, cache="off")
+    per_call = one.usage["cost"]
+    assert per_call > 0
+    judge_server.reset()
+    judge_server.add_rule(None, {"result": "yes", "rationale": "fine"})
+    capped = evalkit.evaluate(
+        _records(20),
+        scorers=[judge],
+        log=False,
+        cache="off",
+        chunk_size=4,
+        max_workers=1,
+        max_cost=5.5 * per_call,
+    )
+    # as in one process: calls start while less than the budget is spent
+    assert judge_server.request_count == 6
+    assert capped.usage["judge_calls"] == 6
+    assert capped.usage["budget_refused"] == 14
+    assert capped.metrics["ok/error_count"] == 14
+    codes = capped.tables["eval_results_table"]["ok/error_code"].tolist()
+    assert codes[:6] == [None] * 6 and codes[6:] == ["BUDGET_EXCEEDED"] * 14
+
+
+class _RecordingExecutor:
+    """A third ChunkExecutor: runs each chunk at once, and keeps the tasks it was given."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.tasks: list[Any] = []
+
+    def submit(self, fn: Any, task: Any) -> Any:
+        import concurrent.futures
+
+        self.tasks.append(task)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        future.set_result(fn(task))
+        return future
+
+    def wait_first(self, futures: list[Any]) -> list[Any]:
+        return list(futures)
+
+
+def test_chunks_in_flight_share_the_limits() -> None:
+    executor = _RecordingExecutor(slots=4)
+    result = evalkit.evaluate(
+        _records(100),
+        scorers=SCORERS,
+        log=False,
+        chunk_size=10,
+        executor=executor,
+        max_concurrent_calls=10,
+        max_cost=2.0,
+    )
+    assert result.metrics == evalkit.evaluate(_records(100), scorers=SCORERS, log=False).metrics
+    assert len(executor.tasks) == 10
+    # 4 chunks at once: each may have 10 // 4 calls in flight and a quarter of the budget
+    # not yet spent or promised; nothing is spent here, so every share is 0.5
+    assert {t.max_concurrent_calls for t in executor.tasks} == {2}
+    assert [t.max_cost for t in executor.tasks] == [0.5] * 10
