@@ -264,7 +264,8 @@ def evaluate(
 
     Raises:
         UsageError: A bad argument (``max_workers=0``, an unknown ``cache`` mode, no
-            ``scorers``, ``predict_fn`` with the legacy form, ...).
+            ``scorers``, ``predict_fn`` with the legacy form, ``chunk_size=0``, an
+            ``executor`` that is not one, a Dask client that is closed, ...).
         DataError: The data cannot be used (the message names the row and column).
         ScorerError: A scorer is misconfigured (e.g. two scorers with one name).
 

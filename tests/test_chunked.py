@@ -305,3 +305,16 @@ def test_chunks_in_flight_share_the_limits() -> None:
     # not yet spent or promised; nothing is spent here, so every share is 0.5
     assert {t.max_concurrent_calls for t in executor.tasks} == {2}
     assert [t.max_cost for t in executor.tasks] == [0.5] * 10
+
+
+def test_predict_fn_runs_chunk_by_chunk() -> None:
+    def app(i: int) -> str:
+        return "word " * (i % 4) + str(i)
+
+    data = [{"inputs": {"i": i}} for i in range(45)]
+    chunked = evalkit.evaluate(data, scorers=[length, verdict], predict_fn=app, chunk_size=10)
+    whole = evalkit.evaluate(data, scorers=[length, verdict], predict_fn=app, log=False)
+    assert chunked.metrics == whole.metrics
+    a, b = chunked.tables["eval_results_table"], whole.tables["eval_results_table"]
+    assert a["outputs"].tolist() == b["outputs"].tolist() == [app(i) for i in range(45)]
+    assert a["latency"].notna().all() and a["prediction_error"].isna().all()
