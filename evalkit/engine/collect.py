@@ -163,25 +163,32 @@ def score_columns(columns: dict[str, MetricColumn]) -> dict[str, ScoreColumn]:
     return out
 
 
-def merge_scores(parts: Sequence[dict[str, ScoreColumn]]) -> dict[str, ScoreColumn]:
-    """Chunks' score columns (in row order) as one column per metric."""
+def merge_scores(parts: list[dict[str, ScoreColumn]]) -> dict[str, ScoreColumn]:
+    """Chunks' score columns (in row order) as one column per metric.
+
+    The parts are emptied as they are merged, one metric at a time, so that at most one
+    metric's numbers are held twice (a 10M-row metric is 80 MB).
+    """
     import numpy as np
 
-    merged: dict[str, ScoreColumn] = {}
-    arrays: dict[str, list[Any]] = {}
+    names: dict[str, str] = {}
     for part in parts:
         for name, col in part.items():
-            into = merged.get(name)
-            if into is None:
-                into = merged[name] = ScoreColumn(col.scorer, None, {}, 0)
-                arrays[name] = []
-            arrays[name].append(col.numbers)
+            names.setdefault(name, col.scorer)
+    merged: dict[str, ScoreColumn] = {}
+    for name, scorer in names.items():
+        into = merged[name] = ScoreColumn(scorer, None, {}, 0)
+        arrays = []
+        for part in parts:
+            if name not in part:
+                continue
+            col = part.pop(name)
+            arrays.append(col.numbers)
             for label, count in col.labels.items():
                 into.labels[label] = into.labels.get(label, 0) + count
             into.error_count += col.error_count
-    for name, into in merged.items():
-        chunks = arrays[name]
-        into.numbers = np.concatenate(chunks) if chunks else np.empty(0)
+        into.numbers = np.concatenate(arrays) if arrays else np.empty(0)
+        del arrays
     return merged
 
 
