@@ -176,3 +176,25 @@ def test_batch_scorers_stay_in_the_worker_process(client: Any) -> None:
     on_cluster = evalkit.evaluate(data, scorers=["bleu"], executor=client, log=False)
     assert on_cluster.metrics["bleu/error_count"] == 0
     assert on_cluster.metrics == evalkit.evaluate(data, scorers=["bleu"], log=False).metrics
+
+
+def test_evalkit_eval_on_a_local_cluster_of_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    data = [
+        {"inputs": {"i": i}, "outputs": "A" if i % 4 else "B", "expectations": "A"}
+        for i in range(60)
+    ]
+    Path("qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data))
+    argv = ["eval", "qa.jsonl", "-s", "exact_match", "--workers", "2", "--chunk-size", "20"]
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["rows"] == 60
+    assert printed["metrics"]["exact_match/mean"] == 0.75
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--workers", "0"]) != 0
+    assert "workers must be at least 1" in capsys.readouterr().err
