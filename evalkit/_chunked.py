@@ -17,7 +17,8 @@ Dask worker):
 
 The driver merges score columns in row order and aggregates them exactly (median and p90
 included), then logs one run. The work folder is the run's artifact folder when the
-evaluation is logged (or resumed), else a new temporary folder.
+evaluation is logged (or resumed), else a new temporary folder, removed when the result's
+``tables`` are garbage-collected.
 
 Limits across chunks in flight (several Dask workers): the per-model concurrency limit is
 divided among the chunks that run at once (``max(1, limit // slots)`` each), and the cost
@@ -32,7 +33,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +240,7 @@ def run_chunked(
     number of rows and a digest of the data."""
     from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS
 
+    temporary = folder is None
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="evalkit-evaluation-"))
     check_chunk_file(folder, chunk_size, resume)
@@ -297,6 +301,8 @@ def run_chunked(
         for future in in_flight:
             with contextlib.suppress(Exception):
                 future.cancel()
+        if temporary:  # not logged: nothing to resume from
+            shutil.rmtree(folder, ignore_errors=True)
         raise
 
     ordered = [results[i] for i in sorted(results)]
@@ -306,8 +312,12 @@ def run_chunked(
     digest = hashlib.sha256("".join(r.digest for r in ordered).encode()).hexdigest()[:16]
     n_rows = sum(r.n_rows for r in ordered)
     if dry_run:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
         return EvaluationResult(metrics={}, tables={}, usage=Usage(usage)), n_rows, digest
     tables = LazyTables({"eval_results_table": TableParts(folder / TABLE_PARTS_FOLDER)})
+    if temporary:  # not logged: the parts live as long as the result's tables do
+        weakref.finalize(tables, shutil.rmtree, folder, ignore_errors=True)
     result = EvaluationResult(
         metrics=metrics_of_scores(merged, scorers), tables=tables, usage=Usage(usage)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,10 @@ def test_bad_chunk_size_is_refused_before_any_work() -> None:
 def test_a_bad_record_in_a_later_chunk_names_its_row_in_the_whole_data() -> None:
     data = _records(50)
     data[37] = {"outputs": "no inputs"}
+    before = set(Path(tempfile.gettempdir()).glob("evalkit-evaluation-*"))
     with pytest.raises(DataError, match=r"row 37: column 'inputs' is missing"):
         evalkit.evaluate(data, scorers=SCORERS, log=False, chunk_size=10)
+    assert set(Path(tempfile.gettempdir()).glob("evalkit-evaluation-*")) == before
 
 
 class _Stop(BaseException):
@@ -318,3 +321,14 @@ def test_predict_fn_runs_chunk_by_chunk() -> None:
     a, b = chunked.tables["eval_results_table"], whole.tables["eval_results_table"]
     assert a["outputs"].tolist() == b["outputs"].tolist() == [app(i) for i in range(45)]
     assert a["latency"].notna().all() and a["prediction_error"].isna().all()
+
+
+def test_an_unlogged_runs_parts_go_when_the_result_goes() -> None:
+    import gc
+
+    result = evalkit.evaluate(_records(30), scorers=[length], log=False, chunk_size=10)
+    folder = result.tables.parts("eval_results_table").folder  # type: ignore[attr-defined]
+    assert len(list(folder.glob("part-*.parquet"))) == 3
+    del result
+    gc.collect()
+    assert not folder.parent.exists()  # the temporary work folder, journals and parts
