@@ -166,6 +166,6 @@ def connect_dask(
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # loopback only, any free port
     )
     return Client(cluster)
