@@ -418,6 +418,8 @@ def evaluate(
     resume: str | None = None,
     retry_errors: bool = False,
     dry_run: bool = False,
+    chunk_size: int | None = None,
+    executor: Any = None,
     model: Any = None,
     targets: str | None = None,
     predictions: str | None = None,
@@ -489,6 +491,19 @@ def evaluate(
             and price instead (``predict_fn`` is not called; outputs are empty). The result
             has no metrics; ``result.usage`` is the estimate (see :func:`evalkit.estimate`).
 
+        chunk_size: Evaluate in chunks of this many rows, so memory is bounded by the
+            chunk, not the data: big ``.parquet``/``.jsonl``/``.csv`` files and iterators of
+            records are read chunk by chunk, each chunk is scored and journaled (resume goes
+            on chunk by chunk), the per-row table is written in Parquet parts and loaded
+            lazily (``result.tables.parts("eval_results_table")`` reads it part by part),
+            and the aggregates, median and p90 included, are exact. See
+            :mod:`evalkit._chunked`.
+        executor: Where chunks run: ``None`` (this process), a ``dask.distributed.Client``
+            (each chunk is a task on the cluster; per-model limits and the cost budget stay
+            global), or any :class:`~evalkit.engine.executors.ChunkExecutor`. Implies
+            chunks of :data:`~evalkit.data.chunks.DEFAULT_CHUNK_SIZE` rows unless
+            ``chunk_size`` is given.
+
         model, targets, predictions, model_type, extra_metrics, evaluator_config,
         evaluators, feature_names, env_manager, model_config, baseline_model,
         inference_params, custom_artifacts, dataset_path: MLflow's legacy form
@@ -517,7 +532,8 @@ def evaluate(
 
     Raises:
         UsageError: A bad argument (``max_workers=0``, an unknown ``cache`` mode, no
-            ``scorers``, ``predict_fn`` with the legacy form, ...).
+            ``scorers``, ``predict_fn`` with the legacy form, ``chunk_size=0``, an
+            ``executor`` that is not one, a Dask client that is closed, ...).
         DataError: The data cannot be used (the message names the row and column).
         ScorerError: A scorer is misconfigured (e.g. two scorers with one name).
 
@@ -547,8 +563,18 @@ def evaluate(
     if judge_mode not in ("sync", "batch"):
         raise UsageError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
     _check_repeats(repeats, repeat, predict_fn, resume)
+    chunked = chunk_size is not None or executor is not None
+    if chunk_size is not None:
+        from evalkit.data.chunks import check_chunk_size
+
+        check_chunk_size(chunk_size)
     more = (evaluators, feature_names, *ignored.values())
     if any(a is not None for a in (*legacy, *more)):
+        if chunked:
+            raise UsageError(
+                "chunk_size=/executor= work with evaluate(data, scorers=[...]), not with the "
+                "legacy form (targets=/predictions=/model_type=...)"
+            )
         if repeats != 1:
             raise UsageError(
                 "repeats= works with evaluate(data, scorers, predict_fn), not with the legacy "
@@ -584,6 +610,31 @@ def evaluate(
     resolved = _resolve_scorers(scorers)
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
+    if chunked:
+        if repeats > 1 or judge_mode == "batch" or any(s.is_session_level_scorer for s in resolved):
+            raise UsageError(
+                "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch' or "
+                "session-level (conversation) scorers yet; run those in memory"
+            )
+        return _evaluate_chunked(
+            data,
+            resolved,
+            predict_fn,
+            rate_limits=rate_limits,
+            deployments=deployments,
+            chunk_size=chunk_size,
+            executor=executor,
+            workers=workers,
+            max_concurrent_calls=max_concurrent_calls,
+            progress=progress,
+            log=log,
+            cache=cache,
+            cache_predictions=cache_predictions,
+            max_cost=max_cost,
+            resume=resume,
+            retry_errors=retry_errors,
+            dry_run=dry_run,
+        )
     rows = normalize_data(data, has_predict_fn=predict_fn is not None)
     if repeats > 1 and (judge_mode == "batch" or any(s.is_session_level_scorer for s in resolved)):
         raise UsageError(
@@ -677,6 +728,103 @@ def evaluate(
         result = EvaluationResult(metrics=metrics, tables=tables, usage=Usage(meter.as_dict()))
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
+    return result
+
+
+def _evaluate_chunked(
+    data: Any,
+    resolved: list[Scorer],
+    predict_fn: Callable[..., Any] | None,
+    *,
+    chunk_size: int | None,
+    executor: Any,
+    workers: int,
+    max_concurrent_calls: int | None,
+    progress: bool | None,
+    log: bool,
+    cache: str | None,
+    cache_predictions: bool,
+    max_cost: float | None,
+    resume: str | None,
+    retry_errors: bool,
+    dry_run: bool,
+    rate_limits: dict[str, dict[str, int]] | None = None,
+    deployments: dict[str, list[dict[str, Any]]] | None = None,
+) -> EvaluationResult:
+    """:func:`evaluate` chunk by chunk (see :mod:`evalkit._chunked`)."""
+    from pathlib import Path
+
+    from evalkit._chunked import first_chunk, run_chunked
+    from evalkit.data.chunks import DEFAULT_CHUNK_SIZE
+    from evalkit.engine.executors import executor_for
+    from evalkit.llm.cache import evaluation_mode
+
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    runner = executor_for(executor)
+    first_rows, chunks = first_chunk(data, size, predict_fn is not None)
+    _check_fields(resolved, first_rows, predict_fn is not None)
+    mode = evaluation_mode(cache)
+    if dry_run:
+        log, resume = False, None
+        predict_fn = _empty_outputs if predict_fn is not None else None
+    if predict_fn is not None and cache_predictions:
+        predict_fn = _cached_predict(predict_fn, mode)
+    tracking = None
+    folder: Path | None = None
+    run_label = "evaluation"
+    if log or resume is not None:  # a bad tracking URI fails before work
+        from evalkit.tracking.evaluation import open_evaluation_log
+
+        tracking = open_evaluation_log()
+        run_id = tracking.begin(resolved, resume)
+        folder = tracking.artifact_folder()
+        run_label = f"run {run_id}"
+        _log.info(
+            "evaluate(): run %s; after a crash go on with evaluate(..., resume=%r)", run_id, run_id
+        )
+    # the judge models' prices are checked (with max_cost) before any work
+    with (
+        _model_call_scope(
+            mode, max_concurrent_calls, max_cost, dry_run, resolved, rate_limits, deployments
+        ),
+        progress_bar(None, enabled=progress) as tick,
+    ):
+        try:
+            result, n_rows, digest = run_chunked(
+                chunks,
+                scorers=resolved,
+                executor=runner,
+                folder=folder,
+                chunk_size=size,
+                run_label=run_label,
+                predict_fn=predict_fn,
+                max_workers=workers,
+                cache=mode,
+                max_concurrent_calls=max_concurrent_calls,
+                max_cost=max_cost,
+                dry_run=dry_run,
+                resume=resume is not None,
+                retry_errors=retry_errors,
+                tick=tick,
+            )
+        except BaseException as exc:
+            if tracking is not None:
+                tracking.interrupted(exc)
+                _log.warning(
+                    "evaluate(): interrupted; the finished chunks are kept in %s: "
+                    "go on with evaluate(..., resume=...)",
+                    run_label,
+                )
+            raise
+    if tracking is not None:
+        result = tracking.log_chunked(
+            result,
+            resolved,
+            data=data,
+            predict_fn=predict_fn,
+            num_records=n_rows,
+            digest=digest,
+        )
     return result
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -58,6 +58,7 @@ __all__ = [
     "Ranking",
     "UsageError",
     "aggregate",
+    "aggregate_numbers",
     "bradley_terry",
     "check_confidence",
     "interval_level",
@@ -427,25 +428,98 @@ def aggregate(
             numbers.append(x)
             if groups is not None:
                 number_groups.append(groups[i])
+    return _aggregate_numbers(
+        metric,
+        numbers,
+        labels,
+        error_count,
+        aggregations,
+        level,
+        groups=None if groups is None else number_groups,
+        seed=seed,
+        structured=structured,
+        seen=(
+            [x for x in (to_number(v) for v in values) if x is not None]
+            if labels and "mode" in aggregations
+            else None
+        ),
+    )
+
+
+def aggregate_numbers(
+    metric: str,
+    numbers: Sequence[float],
+    labels: Mapping[str, int],
+    error_count: int,
+    aggregations: Sequence[Aggregation],
+    *,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, float]:
+    """:func:`aggregate` of values already split into numbers and label counts.
+
+    What a chunked evaluation uses: it keeps only each metric's numbers (a compact float
+    array, in row order) and how often each string label occurred, and gets exactly the
+    aggregates :func:`aggregate` gives over the full list of values.
+
+    Args:
+        metric: The metric name, the prefix of every key.
+        numbers: The numeric values (:func:`to_number` of each value), in row order.
+        labels: How many rows had each string label.
+        error_count: How many rows errored or were skipped.
+        aggregations: As for :func:`aggregate`.
+        seed: The resampling seed of an interval.
+
+    Returns:
+        The keys :func:`aggregate` returns.
+    """
+    level: float | None = None
+    for agg in aggregations:
+        asked = interval_level(agg)
+        if asked is not None:
+            level = check_confidence(asked)
+    return _aggregate_numbers(metric, numbers, labels, error_count, aggregations, level, seed=seed)
+
+
+def _aggregate_numbers(
+    metric: str,
+    numbers: Sequence[float],
+    labels: Mapping[str, int],
+    error_count: int,
+    aggregations: Sequence[Aggregation],
+    level: float | None,
+    *,
+    groups: Sequence[Hashable] | None = None,
+    seed: int = DEFAULT_SEED,
+    structured: int = 0,
+    seen: Sequence[Any] | None = None,
+) -> dict[str, float]:
+    """The aggregates of split values; ``structured`` counts dict/list verdicts (counted, not
+    aggregated) and ``seen`` is every number and label in row order (for ``mode``'s ties)."""
     out: dict[str, float] = {}
-    if numbers:
+    if len(numbers):
         for position, agg in enumerate(aggregations):
             if interval_level(agg) is not None:
                 continue
             fn = AGGREGATIONS[agg] if isinstance(agg, str) else agg
             key = f"{metric}/{_aggregation_name(agg, position)}"
+            # a user's callable gets the list of floats it always got
+            given: Any = numbers
+            if not isinstance(agg, str) and not isinstance(numbers, list):
+                given = [float(x) for x in numbers]
             try:
-                out[key] = float(fn(numbers))
+                out[key] = float(fn(given))
             except Exception as exc:  # a user's aggregation must not lose the run's results
                 warnings.warn(f"aggregation {key!r} failed and is left out: {exc!r}", stacklevel=2)
         if level is not None:
-            ci = mean_interval(
-                numbers, level, groups=None if groups is None else number_groups, seed=seed
-            )
+            ci = mean_interval(numbers, level, groups=groups, seed=seed)
             out[f"{metric}/mean/ci_low"] = ci.low
             out[f"{metric}/mean/ci_high"] = ci.high
     if labels and "mode" in aggregations:  # MLflow's mode of labels, e.g. "quality/mode": "5"
-        everything = [x for x in (to_number(v) for v in values) if x is not None]
+        everything = (
+            list(seen)
+            if seen is not None
+            else [*numbers, *(label for label, n in labels.items() for _ in range(n))]
+        )
         out[f"{metric}/mode"] = _mode(everything)
     for label in sorted(labels):
         out[f"{metric}/count/{label}"] = float(labels[label])

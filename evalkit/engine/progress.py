@@ -12,7 +12,7 @@ _SHOW_AFTER_SECONDS = 1.0
 
 @contextmanager
 def progress_bar(
-    total: int, *, enabled: bool | None, description: str = "Evaluating"
+    total: int | None, *, enabled: bool | None, description: str = "Evaluating"
 ) -> Iterator[Callable[[int], None] | None]:
     """Yield a thread-safe ``tick(n)`` that advances a tqdm bar, or ``None`` when hidden.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,10 @@ class EvaluationResult:
 
     metrics: dict[str, float]
     """Aggregated values keyed ``"<scorer>/<aggregation>"``, e.g. ``"exact_match/mean"``."""
-    tables: dict[str, pd.DataFrame]
-    """Per-row tables; ``tables["eval_results_table"]`` has one row per record."""
+    tables: Mapping[str, pd.DataFrame]
+    """Per-row tables; ``tables["eval_results_table"]`` has one row per record. For a
+    chunked evaluation (``chunk_size=``) a lazy mapping that loads the table from its
+    Parquet parts when asked (``tables.parts("eval_results_table")`` reads it part by part)."""
     run_id: str | None = None
     """The tracking run the evaluation was logged to, if any."""
     usage: Usage = field(default_factory=Usage)

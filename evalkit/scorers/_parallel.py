@@ -37,6 +37,10 @@ def _cap() -> int:
 
 def process_count(n_rows: int, rows_per_process: int = MIN_ROWS_PER_PROCESS) -> int:
     """How many processes a batch of ``n_rows`` is worth (1 means: stay in this process)."""
+    if multiprocessing.current_process().daemon:
+        # a daemonic process (a Dask worker, a multiprocessing pool's worker) may not start
+        # processes; there, the cluster's workers are the parallelism
+        return 1
     raw = os.environ.get("EVALKIT_PROCESSES")
     cap = _cap()
     if raw:

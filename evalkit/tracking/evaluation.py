@@ -215,6 +215,47 @@ class EvaluationLogger:
         with contextlib.suppress(Exception):
             self.store.update_run(self.run.info.run_id, status=status)
 
+    def artifact_folder(self) -> Path:
+        """The chosen run's artifact folder (a chunked evaluation's journals and table
+        parts go there)."""
+        assert self.run is not None
+        return Path(self.run.info.artifact_uri)
+
+    def log_chunked(
+        self,
+        result: EvaluationResult,
+        scorers: Sequence[Scorer],
+        *,
+        data: Any,
+        predict_fn: Callable[..., Any] | None,
+        num_records: int,
+        digest: str,
+    ) -> EvaluationResult:
+        """Log a chunked evaluation: as :meth:`log`, but its per-row table is already in the
+        run's artifacts (``eval_results_table/part-*.parquet``) and the dataset's digest is
+        one of its rows' digests, computed chunk by chunk."""
+        name, source_path = "dataset", None
+        if isinstance(data, str | os.PathLike):
+            source_path, name = str(Path(data).resolve()), Path(data).name
+        source = DatasetInput(
+            name=name,
+            digest=digest,
+            source=source_path,
+            num_records=num_records,
+            context="evaluation",
+        )
+        try:
+            run_id = self._log(result, scorers, data, predict_fn, source=source)
+        except (EvalkitError, OSError) as exc:
+            warnings.warn(
+                f"evaluate(): the results could not be logged to the tracking store "
+                f"({exc}); result.run_id is None. Pass log=False to skip logging.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return result
+        return dataclasses.replace(result, run_id=run_id)
+
     def journal_path(self) -> Path:
         """Where the chosen run's per-row journal lives."""
         from evalkit.tracking.journal import JOURNAL_ARTIFACT
@@ -259,12 +300,15 @@ class EvaluationLogger:
         scorers: Sequence[Scorer],
         data: Any,
         predict_fn: Callable[..., Any] | None,
+        source: DatasetInput | None = None,
     ) -> str:
         from evalkit.tracking import fluent
 
-        table = result.tables["eval_results_table"]
+        table = None
+        if source is None:  # a chunked evaluation's table is in parts already
+            table = result.tables["eval_results_table"]
+            source = dataset_input(data, table)
         params, configs = scorer_params(scorers)
-        source = dataset_input(data, table)
         params["dataset.name"] = source.name
         params["dataset.digest"] = source.digest
         params["dataset.num_records"] = str(source.num_records)
@@ -288,15 +332,16 @@ class EvaluationLogger:
         run_id = run.info.run_id
         try:
             uri = run.info.artifact_uri
-            artifacts.write_bytes(
-                artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table)
-            )
-            conversations = result.tables.get("conversations")
-            if conversations is not None:
+            if table is not None:
                 artifacts.write_bytes(
-                    artifacts.target(uri, CONVERSATIONS_ARTIFACT),
-                    artifacts.table_json(conversations),
+                    artifacts.target(uri, TABLE_ARTIFACT), artifacts.table_json(table)
                 )
+                conversations = result.tables.get("conversations")
+                if conversations is not None:
+                    artifacts.write_bytes(
+                        artifacts.target(uri, CONVERSATIONS_ARTIFACT),
+                        artifacts.table_json(conversations),
+                    )
             config_text = json.dumps(configs, indent=2, default=str).encode()
             artifacts.write_bytes(artifacts.target(uri, "scorers.json"), config_text)
             stamp = now_ms()

@@ -528,6 +528,9 @@ def load_table(
 
     Example:
         >>> evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])
+
+    A chunked evaluation's table (``evaluate(..., chunk_size=N)``), stored as Parquet parts in
+    the folder ``eval_results_table/``, is read whole from its parts under the same name.
     """
     import pandas as pd
 
@@ -541,9 +544,15 @@ def load_table(
     frames = []
     for run in runs:
         path = artifacts.target(run.info.artifact_uri, artifact_file)
-        if run_ids is None and not path.exists():
+        parts = path.with_suffix("")  # a chunked evaluation's table: Parquet parts in a folder
+        if not path.exists() and path.suffix == ".json" and parts.is_dir():
+            from evalkit.data.table_parts import TableParts
+
+            frame = TableParts(parts).to_pandas().reset_index(drop=True)
+        elif run_ids is None and not path.exists():
             continue
-        frame = artifacts.read_table(path)
+        else:
+            frame = artifacts.read_table(path)
         for column in extra_columns or []:
             if not hasattr(run.info, column):
                 raise TrackingError(f"extra_columns: runs have no attribute {column!r}")

@@ -1,0 +1,324 @@
+"""Chunked evaluation: ``evaluate(..., chunk_size=N, executor=...)``, bounded by the chunk.
+
+The driver (this process) reads the data chunk by chunk (:mod:`evalkit.data.chunks`) and
+hands each chunk to an executor (:mod:`evalkit.engine.executors`) as one picklable
+:class:`ChunkTask`. :func:`run_chunk` runs wherever the executor puts it (here, or on a
+Dask worker):
+
+1. validates the chunk's records;
+2. reads the chunk's own journal, ``evaluation_journal/chunk-<n>.jsonl`` in the work folder,
+   so a resumed run, or a Dask task run again after its worker died, only scores the
+   (row, scorer) pairs the journal lacks;
+3. runs today's engine on the chunk inside one model-call scope, journaling every outcome;
+4. writes the chunk's part of the per-row table (``eval_results_table/part-<n>.parquet``,
+   atomically, so a part is whole or absent);
+5. returns only the compact score columns (:class:`~evalkit.engine.ScoreColumn`), the
+   chunk's usage and a digest of its rows.
+
+The driver merges score columns in row order and aggregates them exactly (median and p90
+included), then logs one run. The work folder is the run's artifact folder when the
+evaluation is logged (or resumed), else a new temporary folder, removed when the result's
+``tables`` are garbage-collected.
+
+Limits across chunks in flight (several Dask workers): the per-model concurrency limit is
+divided among the chunks that run at once (``max(1, limit // slots)`` each), and the cost
+budget is held by the driver: each chunk is given an equal share of what is neither spent
+nor promised to chunks still running, and what a chunk did not spend goes back to the pool
+when it returns. So the total in flight and the total spent stay within the evaluation's
+limits (when the limit is at least the number of chunks in flight).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.data import EvalRow
+from evalkit.data.chunks import iter_record_chunks, normalize_chunk
+from evalkit.data.table_parts import (
+    TABLE_PARTS_FOLDER,
+    LazyTables,
+    TableParts,
+    part_path,
+    write_table_part,
+)
+from evalkit.engine import Plan, build_table, collect_metrics, run_plan
+from evalkit.engine.collect import ScoreColumn, merge_scores, metrics_of_scores, score_columns
+from evalkit.engine.executors import ChunkExecutor
+from evalkit.entities import EvaluationResult, Usage
+from evalkit.errors import DataError, UsageError
+from evalkit.scorers.base import Scorer
+
+__all__ = ["ChunkResult", "ChunkTask", "first_chunk", "run_chunk", "run_chunked"]
+
+JOURNAL_FOLDER = "evaluation_journal"
+"""The folder (in the work folder) of the chunks' journals."""
+CHUNKS_FILE = "evaluation_chunks.json"
+"""Records the chunk size, so a resume cuts the data the same way."""
+
+
+@dataclass
+class ChunkTask:
+    """One chunk's work, sent to an executor (picklable)."""
+
+    index: int
+    """The chunk's number (0-based)."""
+    start: int
+    """The position of its first record in the whole data."""
+    records: list[dict[str, Any]]
+    """Its record dicts, not yet validated."""
+    scorers: list[Scorer]
+    """The scorers."""
+    folder: str
+    """The work folder (journals and table parts)."""
+    run_label: str
+    """How messages name the run."""
+    predict_fn: Callable[..., Any] | None = None
+    """Produces outputs, when the data has none."""
+    max_workers: int = 10
+    """The chunk's thread pool."""
+    cache: str = "on"
+    """The model-call cache mode."""
+    max_concurrent_calls: int | None = None
+    """This chunk's share of the per-model concurrency limit."""
+    max_cost: float | None = None
+    """This chunk's share of the cost budget (USD)."""
+    dry_run: bool = False
+    """Count model calls instead of sending them."""
+    retry_errors: bool = False
+    """Run again pairs the journal holds as errors."""
+
+
+@dataclass
+class ChunkResult:
+    """What a chunk sends back to the driver: small, whatever the chunk's size."""
+
+    index: int
+    """The chunk's number."""
+    n_rows: int
+    """How many rows it had."""
+    scores: dict[str, ScoreColumn]
+    """Its compact score columns, by metric."""
+    usage: dict[str, Any] = field(default_factory=dict)
+    """What its model calls used."""
+    digest: str = ""
+    """A digest of its rows (inputs, outputs, expectations)."""
+
+
+class _JournalAt:
+    """Where a chunk's journal lives, as :class:`~evalkit._resume.Journaling` asks for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def journal_path(self) -> Path:
+        return self.path
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Score one chunk (see the module docstring); runs on the executor."""
+    from evalkit._resume import Journaling
+    from evalkit.llm import call_scope
+
+    predicted = task.predict_fn is not None
+    rows = normalize_chunk(task.records, start=task.start, has_predict_fn=predicted)
+    folder = Path(task.folder)
+    journal = folder / JOURNAL_FOLDER / f"chunk-{task.index:06d}.jsonl"
+    journaling = Journaling(
+        _JournalAt(journal),  # type: ignore[arg-type]
+        rows,
+        f"{task.run_label} (chunk {task.index}, rows {task.start}-{task.start + len(rows) - 1})",
+        True,  # whatever the chunk's journal holds is not run again (resume, a lost worker)
+        task.retry_errors,
+    )
+    trace_scorers = [s.name for s in task.scorers if "trace" in s.arguments]
+    known = journaling.known(trace_scorers)
+    plan = Plan(
+        rows=rows,
+        scorers=list(task.scorers),
+        predict_fn=task.predict_fn,
+        max_workers=task.max_workers,
+    )
+    with call_scope(
+        cache=task.cache,
+        max_concurrent_calls=task.max_concurrent_calls,
+        max_cost=task.max_cost,
+        dry_run=task.dry_run,
+    ) as scope:
+        try:
+            outcomes = run_plan(plan, known=known, observer=journaling)
+        finally:
+            journaling.close()
+    columns = collect_metrics(plan.scorers, outcomes, len(rows))
+    if not task.dry_run:
+        import pandas as pd
+
+        table = build_table(rows, columns, predicted=predicted)
+        table.index = pd.RangeIndex(task.start, task.start + len(rows))
+        write_table_part(table, part_path(folder / TABLE_PARTS_FOLDER, task.index))
+    digest = hashlib.blake2b("".join(journaling.digests).encode(), digest_size=8).hexdigest()
+    return ChunkResult(
+        index=task.index,
+        n_rows=len(rows),
+        scores=score_columns(columns),
+        usage=scope.meter.as_dict() if scope.meter is not None else {},
+        digest=digest,
+    )
+
+
+def first_chunk(
+    data: Any, chunk_size: int, has_predict_fn: bool
+) -> tuple[list[EvalRow], Iterator[list[dict[str, Any]]]]:
+    """The first chunk's validated rows (to check scorers' fields before any work) and an
+    iterator over every chunk's records, the first one included.
+
+    Raises:
+        DataError: The data is empty or the first chunk has a bad record.
+    """
+    chunks = iter_record_chunks(data, chunk_size)
+    first = next(chunks, None)
+    if not first:
+        raise DataError("the evaluation data is empty; pass at least one record")
+    rows = normalize_chunk(first, has_predict_fn=has_predict_fn)
+
+    def again() -> Iterator[list[dict[str, Any]]]:
+        yield first
+        yield from chunks
+
+    return rows, again()
+
+
+def check_chunk_file(folder: Path, chunk_size: int, resume: bool) -> None:
+    """Record the chunk size in the work folder; a resume must use the same one."""
+    path = folder / CHUNKS_FILE
+    if resume and path.exists():
+        before = json.loads(path.read_text())["chunk_size"]
+        if before != chunk_size:
+            raise UsageError(
+                f"the run was started with chunk_size={before}; resume it with the same "
+                f"chunk_size (got {chunk_size})"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"chunk_size": chunk_size}))
+
+
+def _add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
+    for key, value in usage.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            total[key] = value
+        else:
+            total[key] = total.get(key, 0) + value
+
+
+def run_chunked(
+    chunks: Iterator[list[dict[str, Any]]],
+    *,
+    scorers: Sequence[Scorer],
+    executor: ChunkExecutor,
+    folder: Path | None,
+    chunk_size: int,
+    run_label: str,
+    predict_fn: Callable[..., Any] | None,
+    max_workers: int,
+    cache: str,
+    max_concurrent_calls: int | None,
+    max_cost: float | None,
+    dry_run: bool,
+    resume: bool,
+    retry_errors: bool,
+    tick: Callable[[int], None] | None = None,
+) -> tuple[EvaluationResult, int, str]:
+    """Run every chunk on ``executor``; return the result (metrics, lazy table, usage), the
+    number of rows and a digest of the data."""
+    from evalkit.llm.limiter import DEFAULT_MAX_CONCURRENT_CALLS
+
+    temporary = folder is None
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="evalkit-evaluation-"))
+    check_chunk_file(folder, chunk_size, resume)
+    slots = max(1, executor.slots)
+    limit = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
+    per_chunk_calls = max(1, limit // slots)
+
+    results: dict[int, ChunkResult] = {}
+    in_flight: dict[Any, float] = {}  # future -> its share of the budget
+    spent = 0.0
+    usage: dict[str, Any] = {}
+
+    def collect(done: list[Any]) -> None:
+        nonlocal spent
+        for future in done:
+            in_flight.pop(future, None)
+            result: ChunkResult = future.result()
+            results[result.index] = result
+            spent += float(result.usage.get("cost") or 0.0)
+            _add_usage(usage, result.usage)
+            if tick is not None:
+                tick(result.n_rows * len(scorers))
+
+    def share() -> float | None:
+        if max_cost is None:
+            return None
+        free = max_cost - spent - sum(in_flight.values())
+        return max(0.0, free) / max(1, slots - len(in_flight))
+
+    start = 0
+    try:
+        for index, records in enumerate(chunks):
+            while len(in_flight) >= slots:
+                collect(executor.wait_first(list(in_flight)))
+            budget = share()
+            task = ChunkTask(
+                index=index,
+                start=start,
+                records=records,
+                scorers=list(scorers),
+                folder=str(folder),
+                run_label=run_label,
+                predict_fn=predict_fn,
+                max_workers=max_workers,
+                cache=cache,
+                max_concurrent_calls=per_chunk_calls,
+                max_cost=budget,
+                dry_run=dry_run,
+                retry_errors=retry_errors,
+            )
+            future = executor.submit(run_chunk, task)
+            in_flight[future] = budget or 0.0
+            start += len(records)
+            del records, task
+        while in_flight:
+            collect(executor.wait_first(list(in_flight)))
+    except BaseException:
+        for future in in_flight:
+            with contextlib.suppress(Exception):
+                future.cancel()
+        if temporary:  # not logged: nothing to resume from
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+    ordered = [results[i] for i in sorted(results)]
+    merged = merge_scores([r.scores for r in ordered])
+    for r in ordered:
+        r.scores = {}
+    digest = hashlib.sha256("".join(r.digest for r in ordered).encode()).hexdigest()[:16]
+    n_rows = sum(r.n_rows for r in ordered)
+    if dry_run:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+        return EvaluationResult(metrics={}, tables={}, usage=Usage(usage)), n_rows, digest
+    tables = LazyTables({"eval_results_table": TableParts(folder / TABLE_PARTS_FOLDER)})
+    if temporary:  # not logged: the parts live as long as the result's tables do
+        weakref.finalize(tables, shutil.rmtree, folder, ignore_errors=True)
+    result = EvaluationResult(
+        metrics=metrics_of_scores(merged, scorers), tables=tables, usage=Usage(usage)
+    )
+    return result, n_rows, digest

@@ -1,0 +1,200 @@
+"""Chunks on a Dask cluster: a LocalCluster of two worker processes on loopback gives the
+single-process result; a worker killed mid-chunk loses and duplicates nothing; a scheduler
+that does not answer is a clear error before any work."""
+
+from __future__ import annotations
+
+import collections
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import evalkit
+from evalkit import scorer
+from evalkit.engine.executors import DaskExecutor, connect_dask, executor_for
+from evalkit.errors import UsageError
+
+distributed = pytest.importorskip("distributed")
+
+HERE = Path(__file__).parent
+_STATE = "EVALKIT_TEST_DASK_STATE"
+
+
+@scorer(aggregations=["mean", "median", "p90"])
+def row_number(inputs: dict[str, Any]) -> int:
+    """i % 7; every call is appended to $EVALKIT_TEST_DASK_STATE/calls; on row 53 the first
+    call kills its worker process, after the rows before it are journaled."""
+    i = int(inputs["i"])
+    state = os.environ.get(_STATE)
+    if state:
+        folder = Path(state)
+        with (folder / "calls").open("a") as f:
+            f.write(f"{i}\n")
+        marker = folder / "killed"
+        if i == 53 and (folder / "kill").exists() and not marker.exists():
+            marker.touch()
+            time.sleep(0.5)  # the journal flushes every 50 ms
+            os._exit(1)  # the worker process dies mid-chunk
+    return i % 7
+
+
+@scorer
+def shout(outputs: str) -> bool:
+    return outputs.isupper()
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    return [{"inputs": {"i": i}, "outputs": "ABC" if i % 3 else "abc"} for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Two worker processes (one thread each) on 127.0.0.1, which import this module."""
+    state = tmp_path_factory.mktemp("dask-state")
+    saved = {k: os.environ.get(k) for k in (_STATE, "PYTHONPATH")}
+    os.environ[_STATE] = str(state)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    c = connect_dask(workers=2)
+    try:
+        yield c
+    finally:
+        c.close()
+        c.cluster.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _calls() -> collections.Counter[int]:
+    path = Path(os.environ[_STATE], "calls")
+    if not path.exists():
+        return collections.Counter()
+    return collections.Counter(int(line) for line in path.read_text().split())
+
+
+def _reset() -> None:
+    for name in ("calls", "kill", "killed"):
+        Path(os.environ[_STATE], name).unlink(missing_ok=True)
+
+
+def test_a_local_cluster_gives_the_single_process_result(client: Any) -> None:
+    _reset()
+    data = _records(300)
+    assert isinstance(executor_for(client), DaskExecutor)
+    on_cluster = evalkit.evaluate(
+        data,
+        scorers=[row_number, shout],
+        executor=client,
+        chunk_size=40,
+    )
+    alone = evalkit.evaluate(data, scorers=[row_number, shout], log=False)
+    assert on_cluster.metrics == alone.metrics
+    table = on_cluster.tables["eval_results_table"]
+    assert list(table.index) == list(range(300))
+    assert table["row_number/value"].tolist() == [i % 7 for i in range(300)]
+    assert sorted(_calls().items()) == [(i, 2) for i in range(300)]  # cluster + alone
+    run = evalkit.get_run(on_cluster.run_id)  # one run, logged by the driver
+    assert run.data.params["dataset.num_records"] == "300"
+    workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
+    assert len(workers) == 2
+
+
+def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(client: Any) -> None:
+    _reset()
+    Path(os.environ[_STATE], "kill").touch()
+    data = _records(200)
+    result = evalkit.evaluate(
+        data, scorers=[row_number], executor=client, chunk_size=20, max_workers=1, log=False
+    )
+    assert Path(os.environ[_STATE], "killed").exists()  # a worker did die on row 53
+    table = result.tables["eval_results_table"]
+    assert list(table.index) == list(range(200))  # complete, no row twice
+    assert table["row_number/value"].tolist() == [i % 7 for i in range(200)]
+    calls = _calls()
+    # every row scored once, but the row in flight when the worker died (scored again)
+    assert {i: n for i, n in calls.items() if n != 1} == {53: 2}
+    assert set(calls) == set(range(200))
+    _reset()
+    alone = evalkit.evaluate(data, scorers=[row_number], log=False)
+    assert result.metrics == alone.metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_cluster_address_that_does_not_answer_is_refused_before_work() -> None:
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    start = time.monotonic()
+    with pytest.raises(UsageError, match=f"no Dask scheduler answers at '{address}'"):
+        connect_dask(address, timeout=1)
+    assert time.monotonic() - start < 15
+
+
+def test_a_closed_client_is_refused_before_work(client: Any) -> None:
+    closed = distributed.Client(client.scheduler.address)
+    closed.close()
+    with pytest.raises(UsageError, match="not running"):
+        evalkit.evaluate(_records(5), scorers=[shout], executor=closed, log=False)
+
+
+def test_something_that_is_no_executor_is_refused() -> None:
+    with pytest.raises(UsageError, match="is not an executor"):
+        evalkit.evaluate(_records(5), scorers=[shout], executor=object(), log=False)
+
+
+def test_evalkit_eval_on_a_cluster_that_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    Path("qa.jsonl").write_text('{"inputs": {"i": 1}, "outputs": "A"}\n')
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--cluster", address]) != 0
+    err = capsys.readouterr().err
+    assert f"evalkit: error: no Dask scheduler answers at '{address}'" in err
+    assert not evalkit.search_runs(output_format="list", search_all_experiments=True)
+
+
+def test_batch_scorers_stay_in_the_worker_process(client: Any) -> None:
+    # a chunk of 3,200 rows would start a process pool in a plain process; a Dask worker
+    # is daemonic and may not start processes, so the batch scorer runs in the worker
+    data = [
+        {"inputs": {"i": i}, "outputs": f"a{i % 4}", "expectations": {"expected_response": "a1"}}
+        for i in range(6400)
+    ]
+    on_cluster = evalkit.evaluate(data, scorers=["bleu"], executor=client, log=False)
+    assert on_cluster.metrics["bleu/error_count"] == 0
+    assert on_cluster.metrics == evalkit.evaluate(data, scorers=["bleu"], log=False).metrics
+
+
+def test_evalkit_eval_on_a_local_cluster_of_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    data = [
+        {"inputs": {"i": i}, "outputs": "A" if i % 4 else "B", "expectations": "A"}
+        for i in range(60)
+    ]
+    Path("qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data))
+    argv = ["eval", "qa.jsonl", "-s", "exact_match", "--workers", "2", "--chunk-size", "20"]
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["rows"] == 60
+    assert printed["metrics"]["exact_match/mean"] == 0.75
+    assert main(["eval", "qa.jsonl", "-s", "exact_match", "--workers", "0"]) != 0
+    assert "workers must be at least 1" in capsys.readouterr().err
