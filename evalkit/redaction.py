@@ -78,6 +78,8 @@ def redact(value: Any, *, _secrets: list[str] | None = None) -> Any:
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        if "://" in value:  # user:password@ and ?key=... in a URL (api_base, a store URI)
+            value = redact_url(value)
     return value
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from evalkit.engine.table_cells import format_cell, format_number, present
+from evalkit.redaction import redact_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -295,7 +296,7 @@ def usage_line(usage: Mapping[str, Any]) -> str:
 def where_to_look(run_id: str, tracking_uri: str) -> str:
     """Where a run was logged and the commands that show it."""
     return (
-        f"Logged to {safe_text(tracking_uri)}\n"
+        f"Logged to {safe_text(redact_url(tracking_uri))}\n"
         f"Look at it: evalkit runs show {run_id} --rows 10 | evalkit ui | "
         f"evalkit report {run_id} -o report.html"
     )

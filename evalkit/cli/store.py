@@ -38,7 +38,7 @@ def tracking() -> ModuleType:
 
 def tracking_uri() -> str:
     """Where runs are logged and read now."""
-    return str(tracking().get_tracking_uri())
+    return str(tracking().get_tracking_uri())  # callers that print it redact it
 
 
 def configure(tracking_uri: str | None) -> None:
@@ -117,7 +117,9 @@ def _get_run(run_id: str) -> Any:
     try:
         run = module.get_run(run_id)
     except TrackingError:
-        where = module.get_tracking_uri()
+        from evalkit.redaction import redact_url
+
+        where = redact_url(str(module.get_tracking_uri()))
         raise RunNotFoundError(
             f"run {run_id!r} not found in the tracking store {where}; "
             "`evalkit runs list` shows the runs there"

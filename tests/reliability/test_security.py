@@ -177,3 +177,46 @@ def test_redact_walks_configs_and_cuts_env_secrets(monkeypatch: pytest.MonkeyPat
         "list": [{"token": REDACTED}, "plain"],
         "limits": {"max_tokens": 512, "tokenizer": "cl100k_base", "auth_token": REDACTED},
     }
+
+
+def test_credentials_in_urls_are_written_nowhere(
+    judge_server: JudgeServer,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # a judge's api_base with user:password@ (the password is the planted key): the call's
+    # errors, the table, the journal and the files of the run keep no trace of it
+    host = judge_server.url.removeprefix("http://")
+    judge = make_judge(
+        name="url_cred",
+        instructions="Right? {{ outputs }}",
+        model="openai:/gpt-4.1-mini",
+        api_base=f"http://user:{PLANTED}@{host}",
+    )
+    judge_server.inject("unauthorized")  # every call fails: the error names the URL
+    result = evalkit.evaluate([_record("4")], scorers=[judge], progress=False)
+    table = result.tables["eval_results_table"]
+    assert table["url_cred/error_code"].tolist() == ["AUTHENTICATION_ERROR"]
+    assert PLANTED not in table.to_json()
+    folder = Path(_context.get_tracking_uri().removeprefix("sqlite:///")).parent
+    assert PLANTED not in _everything_written(folder)
+    out, err = capfd.readouterr()
+    assert PLANTED not in out + err
+
+
+def test_a_postgresql_password_is_not_printed_by_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main
+    from evalkit.cli.output import where_to_look
+
+    uri = f"postgresql://evalkit:{PLANTED}@127.0.0.1:1/runs"  # nothing listens on port 1
+    assert PLANTED not in where_to_look("0" * 32, uri)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVALKIT_TRACKING_URI", uri)
+    for argv in (["runs", "list"], ["runs", "show", "0" * 32]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 2, out + err
+        assert PLANTED not in out + err
+        assert "127.0.0.1" in err  # it still says which store it could not use
