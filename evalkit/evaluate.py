@@ -180,6 +180,21 @@ def _cached_predict(predict_fn: Callable[..., Any], mode: str) -> Callable[..., 
     return cached
 
 
+def _say_where_logged(run_id: str | None) -> None:
+    """On a terminal, one line on stderr: where the run went and how to look at it."""
+    import sys
+
+    if run_id is None or not sys.stderr.isatty():
+        return
+    from evalkit.redaction import redact_url
+    from evalkit.tracking import get_tracking_uri
+
+    sys.stderr.write(
+        f"evalkit: run {run_id} logged to {redact_url(str(get_tracking_uri()))}; look at it "
+        f"with `evalkit ui` or `evalkit report {run_id} -o report.html`\n"
+    )
+
+
 def _judge_models(scorers: Sequence[Scorer]) -> list[tuple[str, Any]]:
     """``(model URI, parameters)`` of every scorer that calls a model (judges' ``settings``)."""
     from evalkit.llm.config import get_default_model
@@ -352,6 +367,7 @@ def _repeated_result(
     predicted: bool,
     repeat: str,
     usage: Usage,
+    confidence: float | None = None,
 ) -> EvaluationResult:
     """The result of an evaluation with repeats (see :mod:`evalkit.engine.repeats`)."""
     import pandas as pd
@@ -374,7 +390,7 @@ def _repeated_result(
                 column = [float("nan") if v is None else v for v in column]
             table.insert(position + offset, key, pd.Series(column, dtype=dtype))
     flaky = pd.DataFrame(folded.flaky, columns=["row", "metric", "values", "agreement"])
-    metrics = metrics_of(folded.columns)
+    metrics = metrics_of(folded.columns, confidence=confidence)
     metrics.update(folded.metrics)
     return EvaluationResult(
         metrics=metrics,
@@ -428,6 +444,7 @@ def evaluate(
     evaluator_config: dict[str, Any] | None = None,
     repeats: int = 1,
     repeat: str = "both",
+    confidence: float | None = None,
     evaluators: str | Sequence[str] | None = None,
     feature_names: Sequence[str] | None = None,
     env_manager: str | None = None,
@@ -518,6 +535,11 @@ def evaluate(
             labels), with ``<m>/values``, ``<m>/variance`` and ``<m>/agreement`` beside it;
             0/1 metrics get ``<m>/pass@<k>`` and ``<m>/pass^<k>``; rows whose repeats
             disagree are in ``result.flaky_rows``. See :mod:`evalkit.engine.repeats`.
+        confidence: Add a confidence interval at this level (e.g. ``0.95``) to every mean:
+            ``<m>/mean/ci_low`` and ``<m>/mean/ci_high`` in ``result.metrics`` (the exact
+            Clopper-Pearson interval for 0/1 values, a seeded BCa bootstrap otherwise;
+            clustered by conversation when rows carry a session id). A scorer's own
+            ``"ci95"`` aggregation does the same for that scorer. See :mod:`evalkit.stats`.
         repeat: What repeats: ``"both"`` (default: the prediction and the scorers),
             ``"judges"`` (predict once, score ``k`` times) or ``"predict"`` (predict ``k``
             times, score each prediction once).
@@ -563,6 +585,10 @@ def evaluate(
     if judge_mode not in ("sync", "batch"):
         raise UsageError(f"judge_mode must be 'sync' or 'batch', got {judge_mode!r}")
     _check_repeats(repeats, repeat, predict_fn, resume)
+    if confidence is not None:
+        from evalkit.stats import check_confidence
+
+        check_confidence(confidence)  # outside (0, 1): a UsageError before any work
     chunked = chunk_size is not None or executor is not None
     if chunk_size is not None:
         from evalkit.data.chunks import check_chunk_size
@@ -611,10 +637,16 @@ def evaluate(
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     if chunked:
-        if repeats > 1 or judge_mode == "batch" or any(s.is_session_level_scorer for s in resolved):
+        if (
+            repeats > 1
+            or judge_mode == "batch"
+            or confidence is not None
+            or any(s.is_session_level_scorer for s in resolved)
+        ):
             raise UsageError(
-                "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch' or "
-                "session-level (conversation) scorers yet; run those in memory"
+                "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch', "
+                "confidence= or session-level (conversation) scorers yet; run those in memory "
+                "(for intervals in a chunked run, give the scorer a 'ci95' aggregation)"
             )
         return _evaluate_chunked(
             data,
@@ -704,7 +736,9 @@ def evaluate(
         return EvaluationResult(metrics={}, tables={}, usage=Usage(meter.as_dict()))
     predicted = predict_fn is not None
     if repeats > 1:
-        result = _repeated_result(resolved, runs, predicted, repeat, Usage(meter.as_dict()))
+        result = _repeated_result(
+            resolved, runs, predicted, repeat, Usage(meter.as_dict()), confidence
+        )
     else:
         outcomes = runs[0][1]
         row_level = [k for k, s in enumerate(resolved) if not s.is_session_level_scorer]
@@ -713,7 +747,9 @@ def evaluate(
             [resolved[k] for k in row_level], [outcomes[k] for k in row_level], len(rows)
         )
         tables = {"eval_results_table": build_table(rows, columns, predicted=predicted)}
-        metrics = metrics_of(columns)
+        sessions = [r.session_id for r in rows]
+        clustered = any(s is not None for s in sessions)
+        metrics = metrics_of(columns, confidence=confidence, groups=sessions if clustered else None)
         if any(r.session_id is not None for r in rows):
             conversations = plan.conversations
             session_columns = collect_metrics(
@@ -728,6 +764,7 @@ def evaluate(
         result = EvaluationResult(metrics=metrics, tables=tables, usage=Usage(meter.as_dict()))
     if tracking is not None:
         result = tracking.log(result, resolved, data=data, predict_fn=predict_fn)
+        _say_where_logged(result.run_id)
     return result
 
 

@@ -43,7 +43,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from evalkit.errors import EvalkitError, ScorerError
+from evalkit.errors import ScorerError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,10 +80,6 @@ DEFAULT_SEED = 0
 """The seed of every resampling, so that a rerun reports the same interval."""
 _BCA_MAX_N = 5_000
 _WORK = 50_000_000
-
-
-class UsageError(EvalkitError, ValueError):
-    """A statistic was asked for with arguments it cannot use (e.g. a confidence of 1.5)."""
 
 
 Aggregation: TypeAlias = (
@@ -147,7 +143,7 @@ def check_confidence(confidence: float) -> float:
         level = float(confidence)
     except (TypeError, ValueError):
         level = math.nan
-    if isinstance(confidence, bool) or not 0.0 < level < 1.0:
+    if isinstance(confidence, bool | str) or not 0.0 < level < 1.0:
         raise UsageError(
             f"confidence must be between 0 and 1 (exclusive), e.g. 0.95; got {confidence!r}"
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -306,3 +309,28 @@ def test_progress_bar_forced_on_writes_to_stderr(capsys: pytest.CaptureFixture[s
 def test_progress_bar_silent_off_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     evalkit.evaluate(data=DATA, scorers=[exact_match])
     assert capsys.readouterr().err == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_evaluate_says_where_the_run_went(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    @evalkit.scorer
+    def ok(outputs: str) -> bool:
+        return True
+
+    evalkit.set_tracking_uri(str(tmp_path / "store"))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    result = evalkit.evaluate([{"inputs": {"q": 1}, "outputs": "a"}], scorers=[ok])
+    said = terminal.getvalue()
+    assert f"run {result.run_id} logged to" in said and str(tmp_path / "store") in said
+    assert "evalkit ui" in said and f"evalkit report {result.run_id}" in said
+    quiet = io.StringIO()  # not a terminal (a CI log, a pipe): nothing is added
+    monkeypatch.setattr(sys, "stderr", quiet)
+    evalkit.evaluate([{"inputs": {"q": 1}, "outputs": "a"}], scorers=[ok])
+    assert quiet.getvalue() == ""

@@ -125,14 +125,35 @@ def collect_metrics(
     return columns
 
 
-def metrics_of(columns: dict[str, MetricColumn]) -> dict[str, float]:
-    """Aggregate every metric column with its scorer's aggregations."""
+def metrics_of(
+    columns: dict[str, MetricColumn],
+    *,
+    confidence: float | None = None,
+    groups: Sequence[Any] | None = None,
+) -> dict[str, float]:
+    """Aggregate every metric column with its scorer's aggregations.
+
+    Args:
+        columns: The metric columns.
+        confidence: A level (e.g. 0.95) for an interval on every mean
+            (``<m>/mean/ci_low``, ``<m>/mean/ci_high``; see :func:`evalkit.stats.aggregate`).
+        groups: One key per row (the conversation a row belongs to): intervals resample
+            whole groups (a cluster bootstrap), since turns of one conversation are not
+            independent.
+    """
     metrics: dict[str, float] = {}
     for name, col in columns.items():
-        values = [v for v, e in zip(col.values, col.errors, strict=True) if e is None]
+        kept = [i for i, e in enumerate(col.errors) if e is None]
+        values = [col.values[i] for i in kept]
+        cluster = None
+        if groups is not None and not col.more_values:
+            cluster = [groups[i] for i in kept]
         values += col.more_values
-        n_errors = sum(e is not None for e in col.errors)
-        metrics.update(aggregate(name, values, n_errors, col.scorer.aggregations or ["mean"]))
+        n_errors = len(col.errors) - len(kept)
+        aggregations = col.scorer.aggregations or ["mean"]
+        metrics.update(
+            aggregate(name, values, n_errors, aggregations, confidence=confidence, groups=cluster)
+        )
     return metrics
 
 
