@@ -22,6 +22,7 @@ _IMPORT = re.compile(r"^\s*import\s+(evalkit[\w.]*)(?:\s+as\s+\w+)?\s*$", re.M)
 _NAME = re.compile(r"`(evalkit(?:\.\w+)+)`")
 NOT_PATHS = {
     "evalkit.toml",  # the project's configuration file
+    "evalkit.truncated",  # a span attribute's name, not a module path
     # CONTRIBUTING's worked examples of a new built-in, which does not exist
     "evalkit.judges.Conciseness",
     "evalkit.scorers.Conciseness",
