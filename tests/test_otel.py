@@ -262,6 +262,18 @@ def test_json_lines_file_and_experiment_id(tmp_path: Path) -> None:
     (trace,) = import_otlp_json(_write(tmp_path, lines, "spans.jsonl"), experiment_id)
     assert len(trace.spans) == 3
     assert evalkit.search_traces(experiment_ids=[experiment_id], return_type="list") == [trace]
+    # importing the same file again replaces the traces: nothing doubles
+    import_otlp_json(tmp_path / "spans.jsonl", experiment_id)
+    assert len(evalkit.search_traces(experiment_ids=[experiment_id], return_type="list")) == 1
+
+
+def test_old_instrumentation_library_spans_and_missing_file(tmp_path: Path) -> None:
+    spans = _openinference_rag()["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    old = {"resourceSpans": [{"instrumentationLibrarySpans": [{"spans": spans}]}]}
+    (trace,) = read_otlp_json(_write(tmp_path, old))
+    assert [s.span_type for s in trace.spans] == ["AGENT", "RETRIEVER", "LLM"]
+    with pytest.raises(DataError, match=r"nope\.json: cannot read the OTLP file"):
+        read_otlp_json(tmp_path / "nope.json")
 
 
 # -- export and the round trip ---------------------------------------------------------------
