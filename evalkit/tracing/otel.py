@@ -180,7 +180,11 @@ def _indexed(attrs: Mapping[str, Any], prefix: str, inner: str = "") -> list[dic
 def _messages(attrs: Mapping[str, Any], events: Sequence[SpanEvent], *, inputs: bool) -> Any:
     side = "input" if inputs else "output"
     if f"{side}.value" in attrs:
-        return _maybe_json(attrs[f"{side}.value"], attrs.get(f"{side}.mime_type", "json"))
+        value = attrs[f"{side}.value"]
+        mime = attrs.get(f"{side}.mime_type")
+        if mime is None and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            mime = "json"  # no mime type: an object or list is JSON, "42" stays text
+        return _maybe_json(value, mime or "text/plain")
     if f"gen_ai.{side}.messages" in attrs:
         return {"messages": _maybe_json(attrs[f"gen_ai.{side}.messages"])}
     legacy = "gen_ai.prompt" if inputs else "gen_ai.completion"
