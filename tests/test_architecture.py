@@ -62,6 +62,7 @@ _OPTIONAL = {
     "sacrebleu": "evalkit.testing.reference, the reference BLEU the golden tests compare with",
     "statsmodels": "evalkit.judges.panel: Fleiss' kappa, reported only when it is installed",
     "distributed": "the dask extra: evalkit.engine.executors, imported only with a cluster",
+    "opentelemetry": "the otel extra: evalkit.tracing.otel, the OpenTelemetry SpanExporter",
 }
 # Declared but never imported, each for a reason.
 _NOT_IMPORTED = {
