@@ -16,6 +16,7 @@ its first :data:`MAX_SPAN_FIELD_CHARS` characters of JSON followed by
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -249,6 +250,12 @@ def _insert(conn: sa.Connection, rows: list[tuple[Trace, str]]) -> None:
             conn.execute(table.insert(), values)
 
 
+def _new_assessment_id() -> str:
+    """``a-<time in ns, hex><random>``: ids sort in the order they were made, so assessments
+    logged within one millisecond still come back in the order they were logged."""
+    return f"a-{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
+
+
 def _assessment_row(trace_id: str, a: AnyAssessment) -> dict[str, Any]:
     if not isinstance(a, Feedback | Expectation):
         raise DataError(f"an assessment is a Feedback or an Expectation, not {type(a).__name__}")
@@ -262,7 +269,7 @@ def _assessment_row(trace_id: str, a: AnyAssessment) -> dict[str, Any]:
             {"error_code": a.error.error_code, "error_message": a.error.error_message}
         )
     return {
-        "assessment_id": a.assessment_id or f"a-{uuid.uuid4().hex}",
+        "assessment_id": a.assessment_id or _new_assessment_id(),
         "trace_id": trace_id,
         "name": _key(a.name, "assessment"),
         "kind": "expectation" if isinstance(a, Expectation) else "feedback",
