@@ -9,6 +9,7 @@ autoescaping on and a Content-Security-Policy that allows only the UI's own scri
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
@@ -402,7 +403,9 @@ def _row(request: Request) -> Response:
         for s in table.scorers
         for part in ("value", "rationale", "error_code", "error_message")
     }
+    known.add("trace")
     other = {k: _pretty(v) for k, v in cells.items() if k not in known and present(v)}
+    trace_spans, stored_trace_id = _row_trace(cells.get("trace"))
     return _html(
         request,
         "row.html.j2",
@@ -413,7 +416,30 @@ def _row(request: Request) -> Response:
         judged=judged,
         other=other,
         feedback=human_feedback(run_id, position),
+        trace_spans=trace_spans,
+        stored_trace_id=stored_trace_id,
+        ms=_ms,
     )
+
+
+def _row_trace(cell: Any) -> tuple[list[Any], str]:
+    """A row's ``trace`` cell as span lines, and its id when that trace is in the store."""
+    from evalkit.engine.table_cells import present
+    from evalkit.judges.views import span_lines
+    from evalkit.tracing import to_trace
+
+    if not present(cell):
+        return [], ""
+    try:
+        trace = to_trace(cell)
+    except (ValueError, TypeError, KeyError):
+        return [], ""
+    if trace is None:
+        return [], ""
+    stored = ""
+    with contextlib.suppress(TrackingError):
+        stored = data.get_trace(trace.info.trace_id).info.trace_id
+    return span_lines(trace), stored
 
 
 def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:

@@ -165,3 +165,44 @@ def test_browser_trace_page_adds_feedback(served: Served, browser: Any) -> None:
     screenshot(browser, "ui-trace.png")
     (stored,) = evalkit.get_trace(trace_id).info.assessments
     assert str(stored.source.source_type) == "HUMAN" and stored.value == "good"
+
+
+def test_row_page_shows_the_rows_trace_and_links_the_stored_one(logged: dict[str, Any]) -> None:
+    import pandas as pd
+
+    from evalkit.ui.data import forget_tables
+
+    stored = evalkit.get_trace(logged["ids"][0])
+    unstored = agent_trace(EVIL, "x")
+    with evalkit.start_run(run_name="with traces") as run:
+        table = pd.DataFrame(
+            {
+                "inputs": [{"q": "a"}, {"q": "b"}, {"q": "c"}],
+                "outputs": ["a", "b", "c"],
+                "trace": [stored.to_json(), unstored.to_json(), None],
+                "ok/value": [True, False, True],
+            }
+        )
+        evalkit.log_table(table, "eval_results_table.json")
+    client = _client()
+    try:
+        first = client.get(f"/runs/{run.info.run_id}/rows/0").text
+        assert re.findall(r'data-span="(\w+)" data-depth="(\d+)"', first) == [
+            ("a", "0"),
+            ("r", "1"),
+            ("l", "1"),
+        ]
+        assert f'id="row-trace-link" href="/traces/{logged["ids"][0]}"' in first
+        second = client.get(f"/runs/{run.info.run_id}/rows/1").text
+        assert 'id="row-trace"' in second and 'id="row-trace-link"' not in second
+        assert "<script>window.__xss" not in second
+        third = client.get(f"/runs/{run.info.run_id}/rows/2").text
+        assert 'id="row-trace"' not in third
+        run_page = client.get(f"/runs/{run.info.run_id}").text
+        link = re.search(r'id="run-traces-link" href="([^"]+)"', run_page)
+        assert link
+        traces_page = client.get(html.unescape(link.group(1)))
+        assert traces_page.status_code == 200 and 'id="filter-error"' not in traces_page.text
+        assert f"attributes.run_id = &#39;{run.info.run_id}&#39;" in traces_page.text
+    finally:
+        forget_tables()
