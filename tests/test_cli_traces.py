@@ -93,3 +93,19 @@ def test_unknown_trace_and_bad_filter_are_one_line_errors(
     assert capsys.readouterr().err.strip()
     assert main(["traces", "list", "--experiment", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_unknown_trace_through_the_command_line_exits_2() -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "evalkit", "traces", "show", "tr-missing"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "tr-missing" in done.stderr

@@ -17,7 +17,7 @@ missing file, bad threshold, unknown run: one line on stderr, no traceback), 130
 
 One module per subcommand (:mod:`~evalkit.cli.eval`, :mod:`~evalkit.cli.runs`,
 :mod:`~evalkit.cli.gate`, :mod:`~evalkit.cli.report`, :mod:`~evalkit.cli.ui`,
-:mod:`~evalkit.cli.compare_outputs`), each with
+:mod:`~evalkit.cli.compare_outputs`, :mod:`~evalkit.cli.traces`), each with
 ``add_parser`` and ``run``; :mod:`~evalkit.cli.output` formats the console,
 :mod:`~evalkit.cli.config` reads the project file, :mod:`~evalkit.cli.store` reads runs and
 :mod:`~evalkit.cli.scorers` loads the project's code.
