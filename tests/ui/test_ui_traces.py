@@ -140,6 +140,7 @@ def test_browser_trace_page_adds_feedback(served: Served, browser: Any) -> None:
             and d.find_elements(By.CSS_SELECTOR, "#traces tr.trace")
         )
     )
+    screenshot(browser, "ui-traces.png")
     browser.find_element(By.CSS_SELECTOR, f'tr[data-trace="{trace_id}"] a').click()
     WebDriverWait(browser, 20).until(
         lambda d: (
