@@ -9,6 +9,7 @@
     evalkit report RUN [--compare RUN2] -o report.html
     evalkit compare-outputs RUN_A RUN_B [RUN ...] [--judge PairwisePreference] [--json]
     evalkit ui [--port 8765]
+    evalkit traces list [--filter "attributes.status = 'ERROR'"] [--max N] | show TRACE_ID
 
 ``RUN`` is a run id, or ``latest`` for the newest run. Exit codes: 0 success, 1 a check
 failed (a gate, or scorers that errored on too many rows), 2 a usage error (unknown scorer,
@@ -16,7 +17,7 @@ missing file, bad threshold, unknown run: one line on stderr, no traceback), 130
 
 One module per subcommand (:mod:`~evalkit.cli.eval`, :mod:`~evalkit.cli.runs`,
 :mod:`~evalkit.cli.gate`, :mod:`~evalkit.cli.report`, :mod:`~evalkit.cli.ui`,
-:mod:`~evalkit.cli.compare_outputs`), each with
+:mod:`~evalkit.cli.compare_outputs`, :mod:`~evalkit.cli.traces`), each with
 ``add_parser`` and ``run``; :mod:`~evalkit.cli.output` formats the console,
 :mod:`~evalkit.cli.config` reads the project file, :mod:`~evalkit.cli.store` reads runs and
 :mod:`~evalkit.cli.scorers` loads the project's code.
@@ -30,7 +31,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from evalkit.cli import compare_outputs, gate, report, runs, store, ui
+from evalkit.cli import compare_outputs, gate, report, runs, store, traces, ui
 from evalkit.cli import eval as eval_command
 from evalkit.cli.common import EXIT_INTERRUPTED, Subcommands, add_common, error
 from evalkit.cli.config import ProjectConfig, load_config
@@ -52,6 +53,7 @@ _COMMANDS: dict[str, _Command] = {
     "report": report,
     "ui": ui,
     "compare-outputs": compare_outputs,
+    "traces": traces,
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from evalkit.data.traces import spans_of
@@ -26,7 +27,9 @@ __all__ = [
     "TRACE_VALUE_CHARS",
     "TRACE_VIEW_CHARS",
     "TURN_CHARS",
+    "SpanLine",
     "conversation_view",
+    "span_lines",
     "trace_view",
 ]
 
@@ -113,6 +116,73 @@ def _ordered(spans: list[Any]) -> list[tuple[int, Any]]:
     for s in spans:  # spans only reachable through a cycle of parents
         visit(s, 0)
     return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanLine:
+    """One span of a trace, flattened for a tree view (the CLI, the UI, the HTML report)."""
+
+    depth: int
+    """How deep under the root(s) the span is (0: a top-level span)."""
+    span_id: str
+    """The span's id."""
+    name: str
+    """The span's name."""
+    span_type: str
+    """``LLM``, ``TOOL``, ``RETRIEVER``, ... (``UNKNOWN`` when unset)."""
+    duration_ms: float | None
+    """How long the span took, in milliseconds (``None`` when not finished)."""
+    offset_ms: float | None
+    """When the span started, in milliseconds after the trace's first span started."""
+    error: str | None
+    """``None`` for a span that went well, else its error (or ``"ERROR"``)."""
+    inputs: str | None
+    """The span's inputs as compact text (JSON for records), in full."""
+    outputs: str | None
+    """The span's outputs as compact text, in full."""
+
+
+def _ms(span: Any) -> float | None:
+    start = getattr(span, "start_time_ns", None)
+    end = getattr(span, "end_time_ns", None)
+    if not isinstance(start, int) or not isinstance(end, int) or not start:
+        return None
+    return (end - start) / 1e6
+
+
+def span_lines(trace: Any) -> list[SpanLine]:
+    """The spans of ``trace`` in tree order (each under its parent, siblings by start).
+
+    Inputs and outputs are given in full; each view cuts them to what it can show.
+    """
+    spans = spans_of(trace)
+    starts = [s.start_time_ns for s in spans if isinstance(getattr(s, "start_time_ns", None), int)]
+    first = min((s for s in starts if s), default=None)
+    lines = []
+    for depth, span in _ordered(spans):
+        kind = str(getattr(span, "span_type", None) or "UNKNOWN")
+        start = getattr(span, "start_time_ns", None)
+        status = _status(span)
+        values = {}
+        for label in ("inputs", "outputs"):
+            value = getattr(span, label, None)
+            values[label] = None if value is None else _compact(value)
+        lines.append(
+            SpanLine(
+                depth=depth,
+                span_id=str(getattr(span, "span_id", "") or ""),
+                name=str(getattr(span, "name", "?")),
+                span_type=str(getattr(kind, "value", kind)),
+                duration_ms=_ms(span),
+                offset_ms=(start - first) / 1e6
+                if isinstance(start, int) and start and first
+                else None,
+                error=status[len(", ") :].removeprefix("ERROR: ") if status else None,
+                inputs=values["inputs"],
+                outputs=values["outputs"],
+            )
+        )
+    return lines
 
 
 def trace_view(trace: Any) -> str:

@@ -40,6 +40,10 @@ KEEP_CHARS = 10_000
 does not make a 50 MB report; the run's table artifact keeps every character."""
 PAGE_SIZE = 100
 """Rows shown per page of the report's table (the script pages through the rest)."""
+TRACE_SPANS = 200
+"""At most this many spans of one row's trace are written into the page (the rest counted)."""
+SPAN_VALUE_CHARS = 500
+"""At most this much of one span's inputs (or outputs) is written into the page."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,45 @@ def _score_cell(table: Columns, label: Any, scorer: str) -> dict[str, Any]:
     }
 
 
+def _span_tree(value: Any) -> dict[str, Any] | None:
+    """A row's ``trace`` cell as spans for the page (``None`` when it has no readable trace)."""
+    if not present(value):
+        return None
+    from evalkit.judges.views import span_lines
+    from evalkit.tracing import to_trace
+
+    try:
+        trace = to_trace(value)
+    except (ValueError, TypeError, KeyError):
+        return None
+    if trace is None:
+        return None
+    lines = span_lines(trace)
+
+    def cut(text: str | None) -> Clipped | None:
+        if text is None:
+            return None
+        return Clipped(preview=text[:PREVIEW_CHARS], kept=text[:SPAN_VALUE_CHARS], length=len(text))
+
+    spans = [
+        {
+            "depth": min(line.depth, 8),
+            "name": line.name,
+            "type": line.span_type,
+            "duration": "" if line.duration_ms is None else _ms(line.duration_ms),
+            "error": line.error or "",
+            "inputs": cut(line.inputs),
+            "outputs": cut(line.outputs),
+        }
+        for line in lines[:TRACE_SPANS]
+    ]
+    return {"spans": spans, "total": len(lines), "left_out": max(0, len(lines) - TRACE_SPANS)}
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+
+
 def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list[dict[str, Any]]:
     if run.table is None:
         return []
@@ -174,6 +217,7 @@ def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list
                 }
             directions = compare.directions.get(label, {})
         has_error = any(s["error"] for s in scores.values()) or bool(extra.get("prediction_error"))
+        trace = _span_tree(table.get(label, "trace")) if "trace" in table else None
         rows.append(
             {
                 "label": label,
@@ -183,6 +227,7 @@ def _rows(run: ReportRun, scorers: list[str], compare: _Compared | None) -> list
                 "directions": directions,
                 "extra": extra,
                 "has_error": has_error,
+                "trace": trace,
             }
         )
     return rows
@@ -253,6 +298,7 @@ def render_report(run: ReportRun, compare_to: ReportRun | None = None) -> str:
             rows=rows,
             record_columns=record_columns,
             extra_columns=extra_columns,
+            has_traces=any(r["trace"] for r in rows),
             page_size=PAGE_SIZE,
             style=_asset("report.css"),
             script=_asset("report.js"),

@@ -9,6 +9,7 @@ autoescaping on and a Content-Security-Policy that allows only the UI's own scri
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
@@ -402,7 +403,9 @@ def _row(request: Request) -> Response:
         for s in table.scorers
         for part in ("value", "rationale", "error_code", "error_message")
     }
+    known.add("trace")
     other = {k: _pretty(v) for k, v in cells.items() if k not in known and present(v)}
+    trace_spans, stored_trace_id = _row_trace(cells.get("trace"))
     return _html(
         request,
         "row.html.j2",
@@ -413,7 +416,30 @@ def _row(request: Request) -> Response:
         judged=judged,
         other=other,
         feedback=human_feedback(run_id, position),
+        trace_spans=trace_spans,
+        stored_trace_id=stored_trace_id,
+        ms=_ms,
     )
+
+
+def _row_trace(cell: Any) -> tuple[list[Any], str]:
+    """A row's ``trace`` cell as span lines, and its id when that trace is in the store."""
+    from evalkit.engine.table_cells import present
+    from evalkit.judges.views import span_lines
+    from evalkit.tracing import to_trace
+
+    if not present(cell):
+        return [], ""
+    try:
+        trace = to_trace(cell)
+    except (ValueError, TypeError, KeyError):
+        return [], ""
+    if trace is None:
+        return [], ""
+    stored = ""
+    with contextlib.suppress(TrackingError):
+        stored = data.get_trace(trace.info.trace_id).info.trace_id
+    return span_lines(trace), stored
 
 
 def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:
@@ -432,6 +458,146 @@ def _add_feedback(request: Request, form: Mapping[str, str]) -> Response:
         return PlainTextResponse("feedback needs a value", status_code=400)
     record_human_feedback(run_id, position, value, form.get("rationale", ""))
     return RedirectResponse(f"/runs/{run_id}/rows/{position}#feedback", status_code=303)
+
+
+# -- traces -------------------------------------------------------------------------------------
+
+FEEDBACK_VALUES = ("good", "bad", "unsure")
+"""The verdicts the trace feedback form offers (stored as the feedback's value)."""
+
+
+def _trace_summary(trace: Any) -> dict[str, Any]:
+    info = trace.info
+    root = trace.root
+    return {
+        "trace_id": info.trace_id,
+        "name": root.name if root is not None else "",
+        "state": str(info.state),
+        "started": info.request_time,
+        "duration_ms": info.execution_duration,
+        "session_id": info.session_id or "",
+        "run_id": info.run_id or "",
+        "spans": len(trace.data.spans),
+        "assessments": len(info.assessments),
+        "request": info.request_preview or "",
+        "response": info.response_preview or "",
+    }
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+
+
+def _assessment_view(assessment: Any) -> dict[str, Any]:
+    from evalkit.entities.trace import assessment_to_dict
+
+    d = assessment_to_dict(assessment)
+    kind = "expectation" if "expectation" in d else "feedback"
+    body = d.get(kind) or {}
+    source = d.get("source") or {}
+    error = body.get("error") or {}
+    return {
+        "name": d.get("assessment_name") or "",
+        "kind": kind,
+        "value": _pretty(body.get("value")),
+        "rationale": d.get("rationale") or "",
+        "source_type": source.get("source_type") or "",
+        "source_id": source.get("source_id") or "",
+        "span_id": d.get("span_id") or "",
+        "error": f"{error.get('error_code', '')}: {error.get('error_message') or ''}"
+        if error
+        else "",
+        "when": d.get("create_time_ms"),
+    }
+
+
+def _experiment_traces(request: Request) -> Response:
+    experiment = data.get_experiment(request.path_params["experiment_id"])
+    query = request.query_params
+    filter_string = query.get("filter", "")
+    limit = _int(query.get("max"), 100)
+    error = ""
+    try:
+        traces = data.traces_of(experiment.experiment_id, filter_string, limit)
+    except TrackingError as exc:
+        error = str(exc)
+        traces = data.traces_of(experiment.experiment_id, "", limit)
+    return _html(
+        request,
+        "traces.html.j2",
+        experiment=experiment,
+        traces=[_trace_summary(t) for t in traces],
+        filter_string=filter_string,
+        error=error,
+        limit=limit,
+        ms=_ms,
+        link=_link,
+    )
+
+
+def _trace(request: Request) -> Response:
+    from evalkit.judges.views import span_lines
+
+    trace = data.get_trace(request.path_params["trace_id"])
+    return _html(
+        request,
+        "trace.html.j2",
+        trace=_trace_summary(trace),
+        experiment_id=trace.info.experiment_id or "",
+        spans=span_lines(trace),
+        tags=_user_tags(trace.info.tags),
+        assessments=[_assessment_view(a) for a in trace.info.assessments],
+        values=FEEDBACK_VALUES,
+        ms=_ms,
+        link=_link,
+    )
+
+
+def _conversation(request: Request) -> Response:
+    experiment = data.get_experiment(request.path_params["experiment_id"])
+    session_id = request.query_params.get("session", "")
+    if not session_id:
+        raise TrackingError("a conversation needs ?session=<session id>")
+    turns = []
+    for trace in data.session_traces(experiment.experiment_id, session_id):
+        summary = _trace_summary(trace)
+        root = trace.root
+        summary["inputs"] = _pretty(root.inputs) if root is not None else ""
+        summary["outputs"] = _pretty(root.outputs) if root is not None else ""
+        summary["feedback"] = [_assessment_view(a) for a in trace.info.assessments]
+        turns.append(summary)
+    return _html(
+        request,
+        "conversation.html.j2",
+        experiment=experiment,
+        session_id=session_id,
+        turns=turns,
+        ms=_ms,
+    )
+
+
+def _add_trace_feedback(request: Request, form: Mapping[str, str]) -> Response:
+    from starlette.responses import PlainTextResponse, RedirectResponse
+
+    trace = data.get_trace(request.path_params["trace_id"])
+    value = form.get("value", "").strip()
+    name = form.get("name", "").strip() or "human_feedback"
+    if not value:
+        return PlainTextResponse("feedback needs a value", status_code=400)
+    data.add_trace_feedback(
+        trace.info.trace_id,
+        name=name[:200],
+        value=value[:200],
+        rationale=form.get("rationale", "")[:MAX_RATIONALE],
+        source_id=(form.get("source", "").strip() or "ui")[:200],
+    )
+    return RedirectResponse(_link(f"/traces/{trace.info.trace_id}") + "#assessments", 303)
+
+
+MAX_RATIONALE = 2000
+"""The most characters of a rationale the feedback form stores."""
 
 
 def _compare(request: Request) -> Response:
@@ -654,6 +820,15 @@ async def _post_feedback(request: Request) -> Response:
     return _add_feedback(request, form)
 
 
+async def _post_trace_feedback(request: Request) -> Response:
+    from starlette.responses import PlainTextResponse
+
+    form = await _form(request)
+    if not await _check_form_key(request, form):
+        return PlainTextResponse("evalkit ui: the form key is missing or stale; reload", 403)
+    return _add_trace_feedback(request, form)
+
+
 def create_app(settings: UiSettings) -> Starlette:
     """The UI as an ASGI application (serve it with uvicorn, or test it with TestClient).
 
@@ -671,6 +846,10 @@ def create_app(settings: UiSettings) -> Starlette:
         Route("/runs/{run_id}", _run),
         Route("/runs/{run_id}/rows/{row}", _row),
         Route("/runs/{run_id}/rows/{row}/feedback", _post_feedback, methods=["POST"]),
+        Route("/experiments/{experiment_id}/traces", _experiment_traces),
+        Route("/experiments/{experiment_id}/conversation", _conversation),
+        Route("/traces/{trace_id}", _trace),
+        Route("/traces/{trace_id}/feedback", _post_trace_feedback, methods=["POST"]),
         Route("/compare", _compare),
         Route("/datasets", _datasets),
         Route("/static/{name}", _static),

@@ -25,15 +25,21 @@ if TYPE_CHECKING:
     from evalkit.tracking.runs import Run
 
 __all__ = [
+    "MAX_TRACES",
     "RUN_ID",
+    "TRACE_ID",
     "ExperimentSummary",
     "RowPage",
     "RunTable",
+    "add_trace_feedback",
     "dataset_uses",
     "experiments",
     "get_run",
+    "get_trace",
     "run_table",
     "runs_of",
+    "session_traces",
+    "traces_of",
 ]
 
 TABLE_ARTIFACT = "eval_results_table.json"
@@ -393,3 +399,64 @@ def metric_history(runs: Sequence[Run], metric: str) -> list[tuple[int, float, s
         if metric in run.data.metrics
     ]
     return sorted(points)
+
+
+# -- traces ---------------------------------------------------------------------------------
+
+TRACE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+"""What a trace id may look like; anything else in a URL is refused before the store is asked."""
+MAX_TRACES = 500
+"""The most traces one traces page lists."""
+
+
+def traces_of(experiment_id: str, filter_string: str = "", max_results: int = 100) -> list[Any]:
+    """The experiment's traces matching MLflow's trace filter syntax, newest first.
+
+    Raises:
+        TrackingError: The filter does not parse.
+    """
+    traces: list[Any] = _tracking().search_traces(
+        experiment_ids=[experiment_id],
+        filter_string=filter_string or None,
+        max_results=max(1, min(max_results, MAX_TRACES)),
+        return_type="list",
+    )
+    return traces
+
+
+def get_trace(trace_id: str) -> Any:
+    """The stored trace, or a TrackingError that names the id."""
+    if not TRACE_ID.match(trace_id):
+        raise TrackingError(f"no trace {trace_id!r}")
+    trace = _tracking().get_trace(trace_id)
+    if trace is None:
+        raise TrackingError(f"no trace {trace_id!r}")
+    return trace
+
+
+def session_traces(experiment_id: str, session_id: str) -> list[Any]:
+    """The traces (turns) of one conversation, oldest first."""
+    quoted = session_id.replace("'", "''")
+    traces: list[Any] = _tracking().search_traces(
+        experiment_ids=[experiment_id],
+        filter_string=f"metadata.`mlflow.trace.session` = '{quoted}'",
+        max_results=MAX_TRACES,
+        order_by=["timestamp_ms ASC"],
+        return_type="list",
+    )
+    return traces
+
+
+def add_trace_feedback(
+    trace_id: str, name: str, value: Any, rationale: str = "", source_id: str = "ui"
+) -> Any:
+    """Store a person's feedback on a trace as a ``HUMAN`` assessment; return it."""
+    from evalkit.entities.assessments import AssessmentSource, AssessmentSourceType
+
+    return _tracking().log_feedback(
+        trace_id,
+        name=name,
+        value=value,
+        rationale=rationale or None,
+        source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=source_id),
+    )
