@@ -195,6 +195,10 @@ def test_compare_page_shows_deltas_changes_and_outputs_side_by_side(
     assert "(" in delta  # a delta is shown
     summary = browser.find_element(_by("CSS_SELECTOR"), "p.change-summary").text
     assert "10 row(s) matched" in summary
+    # the paired difference with its interval and p-value, and what it means
+    significance = browser.find_element(_by("CSS_SELECTOR"), "ul.significance").text
+    assert "exact" in significance and "CI), p=" in significance and "n=10" in significance
+    assert "significant at 0.05" in significance or "within noise" in significance
     changed = browser.find_elements(_by("CSS_SELECTOR"), "#side-by-side tbody tr.side-row")
     assert changed and all(
         ("better" in r.get_attribute("class") or "worse" in r.get_attribute("class"))
