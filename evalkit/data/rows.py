@@ -80,9 +80,15 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         or (type(outputs) is float and math.isnan(outputs))
     ):
         return None
-    trace = _trace_of(i, record.get("trace"))
-    if trace is not None and (outputs is None or expectations is None):
-        return None  # the trace fills them in: the general path
+    raw_trace = record.get("trace")
+    raw_session = record.get("session_id")
+    trace = session_id = None
+    if raw_trace is not None:  # most records have neither: skip the work for them
+        trace = _trace_of(i, raw_trace)
+        if trace is not None and (outputs is None or expectations is None):
+            return None  # the trace fills them in: the general path
+    if raw_session is not None or trace is not None:
+        session_id = _session_id(i, raw_session, trace)
     return EvalRow(
         index=i,
         inputs=dict(inputs),
@@ -90,7 +96,7 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         expectations=dict(expectations) if expectations is not None else None,
         trace=trace,
         tags=dict(tags) if tags is not None else None,
-        session_id=_session_id(i, record.get("session_id"), trace),
+        session_id=session_id,
     )
 
 
