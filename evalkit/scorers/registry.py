@@ -121,6 +121,7 @@ if TYPE_CHECKING:
 
 _ENTRIES: dict[str, BuiltinEntry] = {}
 _loaded = False
+_packages_loaded = 0  # how many of BUILTIN_PACKAGES have been imported
 _lock = threading.RLock()
 
 T = TypeVar("T", bound=type[Scorer])
@@ -199,15 +200,17 @@ def _where(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _load() -> None:
-    """Import every module that defines built-ins, once."""
-    global _loaded
-    if _loaded:
+def _load(packages: int | None = None) -> None:
+    """Import the modules that define built-ins, once: those of the first ``packages``
+    packages of :data:`BUILTIN_PACKAGES` (default: all), in order, so registration order is
+    the same however the loading is split."""
+    global _loaded, _packages_loaded
+    wanted = len(BUILTIN_PACKAGES) if packages is None else packages
+    if _loaded or _packages_loaded >= wanted:
         return
     with _lock:
-        if _loaded:
-            return
-        for package_name in BUILTIN_PACKAGES:
+        while _packages_loaded < wanted:
+            package_name = BUILTIN_PACKAGES[_packages_loaded]
             package = importlib.import_module(package_name)
             found = pkgutil.iter_modules(package.__path__, f"{package_name}.")
             for info in sorted(found, key=lambda m: m.name):
@@ -215,7 +218,8 @@ def _load() -> None:
                 if leaf.startswith("_") or info.name in _NOT_BUILTIN_MODULES:
                     continue
                 importlib.import_module(info.name)
-        _loaded = True
+            _packages_loaded += 1
+        _loaded = _packages_loaded == len(BUILTIN_PACKAGES)
 
 
 def entries(kind: Kind | None = None) -> list[BuiltinEntry]:
@@ -231,11 +235,16 @@ def names(kind: Kind | None = None) -> list[str]:
 
 def lookup(name: str) -> BuiltinEntry | None:
     """The entry that ``name`` stands for (``precision_at_5`` finds ``precision_at_<k>``)."""
-    _load()
-    found = _ENTRIES.get(name)
-    if found is not None:
-        return found
-    return next((e for e in _ENTRIES.values() if e.pattern and e.pattern.fullmatch(name)), None)
+    for packages in (1, None):  # the heuristics first: a metric name needs no judge imported
+        _load(packages)
+        found = _ENTRIES.get(name)
+        if found is None:
+            found = next(
+                (e for e in _ENTRIES.values() if e.pattern and e.pattern.fullmatch(name)), None
+            )
+        if found is not None:
+            return found
+    return None
 
 
 def _unknown(name: str) -> ScorerError:
