@@ -181,6 +181,17 @@ def test_human_feedback_is_added_from_the_row_page(served: Served, browser: Any)
     assert "bad" in shown and "cites the wrong port <b>" in shown
     stored = human_feedback(run_id, 3)
     assert [(f.value, f.rationale) for f in stored] == [("bad", "cites the wrong port <b>")]
+    # stored as a HUMAN assessment on the row's trace, found like any other assessment
+    from evalkit.tracking import get_trace, search_traces
+    from evalkit.ui.feedback import row_trace_id
+
+    trace = get_trace(row_trace_id(run_id, 3))
+    assert trace is not None
+    (assessment,) = trace.info.assessments
+    assert str(assessment.source.source_type) == "HUMAN"  # type: ignore[union-attr]
+    assert [t.info.trace_id for t in search_traces(run_id=run_id, return_type="list")] == [
+        trace.info.trace_id
+    ]
     screenshot(browser, "ui-feedback.png")
     _open(browser, f"{served.url}runs/{run_id}")
     assert browser.find_elements(_by("CSS_SELECTOR"), 'tr[data-row="3"] .badge')
