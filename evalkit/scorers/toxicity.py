@@ -122,7 +122,12 @@ class Toxicity(BatchScorer):
                 self.classifier = load_classifier(self.model)
             except MissingDependencyError as exc:
                 _logger.warning(str(exc))  # one line, even with logging unconfigured
-                raise
+                # every row carries the error: a short one; the how-to is the warning above
+                reason = str(exc).split("):", 1)[0] + ")"
+                raise MissingDependencyError(
+                    f"{reason}: pip install 'evalkit[toxicity]' and a local model "
+                    "(the run's warning says how)"
+                ) from None
         return self.classifier
 
     def score_batch(self, *, outputs: Sequence[Any]) -> list[ScorerValue]:

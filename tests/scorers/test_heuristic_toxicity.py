@@ -25,6 +25,9 @@ def test_unavailable_model_is_one_clear_line_and_other_metrics_go_on(
     assert "pip install 'evalkit[toxicity]'" in lines[0] and DEFAULT_TOXICITY_MODEL in lines[0]
     table = result.tables["eval_results_table"]
     assert table["toxicity/error_code"].tolist() == ["MissingDependencyError"]
+    (per_row,) = table["toxicity/error_message"].tolist()  # short: the how-to is said once
+    assert per_row.startswith("toxicity unavailable (transformers is not installed)")
+    assert len(per_row) < 150 and "huggingface-cli" not in per_row
     assert result.metrics["toxicity/error_count"] == 1
     assert result.metrics["exact_match/mean"] == 1.0
 
