@@ -7,9 +7,7 @@ attempt is worth it; its message says what to fix, with credentials cut out.
 
 from __future__ import annotations
 
-import email.utils
 import re
-import time
 from collections.abc import Sequence
 
 from evalkit.errors import ErrorCode, ModelCallError
@@ -42,24 +40,8 @@ _KEY_VARS = {
 
 def retry_after(exc: BaseException) -> float | None:
     """Seconds from ``retry-after-ms`` / ``Retry-After`` (delta or HTTP date), if sent."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    try:
-        ms = headers.get("retry-after-ms")
-        if ms is not None:
-            return max(0.0, float(ms) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return openai_http.retry_after_seconds(headers) if headers else None
 
 
 def _detail(exc: BaseException) -> str:

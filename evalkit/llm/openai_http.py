@@ -64,6 +64,7 @@ __all__ = [
     "handles",
     "price_per_token",
     "resolve_endpoint",
+    "retry_after_seconds",
     "send_chat",
     "supports_response_schema",
 ]
@@ -217,7 +218,7 @@ def _error_message(body: str) -> str | None:
     return message if isinstance(message, str) else None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
     try:
         ms = headers.get("retry-after-ms")
@@ -558,7 +559,7 @@ def send_chat(
             f"{url} answered {status}: {_error_message(text) or text[:_MAX_DETAIL]}",
             url=url,
             status_code=status,
-            retry_after=_retry_after(answer_headers),
+            retry_after=retry_after_seconds(answer_headers),
             body=text,
             headers=answer_headers,
         )
@@ -597,7 +598,7 @@ def _parse(raw: bytes, url: str, status: int, headers: dict[str, str]) -> RawRes
         output_tokens=_int_or_none(usage.get("completion_tokens")),
         model=model if isinstance(model, str) else None,
         status=status,
-        retry_after=_retry_after(headers),
+        retry_after=retry_after_seconds(headers),
         headers=headers,
     )
 
