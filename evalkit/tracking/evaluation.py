@@ -244,17 +244,7 @@ class EvaluationLogger:
             num_records=num_records,
             context="evaluation",
         )
-        try:
-            run_id = self._log(result, scorers, data, predict_fn, source=source)
-        except (EvalkitError, OSError) as exc:
-            warnings.warn(
-                f"evaluate(): the results could not be logged to the tracking store "
-                f"({exc}); result.run_id is None. Pass log=False to skip logging.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return result
-        return dataclasses.replace(result, run_id=run_id)
+        return self.log(result, scorers, data=data, predict_fn=predict_fn, source=source)
 
     def journal_path(self) -> Path:
         """Where the chosen run's per-row journal lives."""
@@ -280,10 +270,15 @@ class EvaluationLogger:
         *,
         data: Any,
         predict_fn: Callable[..., Any] | None = None,
+        source: DatasetInput | None = None,
     ) -> EvaluationResult:
-        """Log ``result``; return it with ``run_id`` set (or unchanged, with a warning)."""
+        """Log ``result``; return it with ``run_id`` set (or unchanged, with a warning).
+
+        ``source`` is the dataset input when the caller already has it (a chunked run, whose
+        per-row table is in the run's artifacts already); otherwise it comes from the table.
+        """
         try:
-            run_id = self._log(result, scorers, data, predict_fn)
+            run_id = self._log(result, scorers, data, predict_fn, source=source)
         except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the results could not be logged to the tracking store "
