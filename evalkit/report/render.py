@@ -99,12 +99,14 @@ class ReportRun:
         return self.name or self.run_id
 
 
-@cache
-def _environment() -> jinja2.Environment:
+def html_environment(package: str) -> jinja2.Environment:
+    """The Jinja environment of evalkit's HTML (the report, the UI): ``package``'s
+    ``templates`` folder, autoescaping on, undefined names errors, and the ``num`` / ``cell``
+    filters that format metric values and table cells."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("evalkit.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -112,6 +114,12 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["cell"] = format_cell
+    return env
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = html_environment("evalkit.report")
     env.filters["clip"] = clip
     return env
 

@@ -68,19 +68,9 @@ class UiSettings:
 
 @cache
 def _environment() -> jinja2.Environment:
-    import jinja2
+    from evalkit.report.render import html_environment
 
-    from evalkit.engine.table_cells import format_cell, format_number
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("evalkit.ui", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = format_number
-    env.filters["cell"] = format_cell
+    env = html_environment("evalkit.ui")
     env.filters["when"] = _when
     env.filters["pretty"] = _pretty
     env.globals["PREVIEW_CHARS"] = PREVIEW_CHARS
