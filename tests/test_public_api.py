@@ -44,21 +44,13 @@ def test_errors_share_one_root() -> None:
             assert issubclass(value, evalkit.EvalkitError), name
 
 
-def test_import_is_fast_and_loads_no_heavy_library() -> None:
-    code = (
-        "import sys, time\n"
-        "t = time.perf_counter()\n"
-        "import evalkit\n"
-        "took = time.perf_counter() - t\n"
-        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(took, heavy)\n"
-    )
+def test_import_loads_no_heavy_library() -> None:
+    # what is imported, not how long it takes (benchmarks/transport.py measures the time)
+    code = f"import sys, evalkit; print([m for m in {HEAVY!r} if m in sys.modules])"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
-    took, heavy = done.stdout.split(" ", 1)
-    assert heavy.strip() == "[]", f"import evalkit loaded {heavy.strip()}"
-    assert float(took) < 1.0  # generous: the real figure is far lower; catches a heavy import
+    assert done.stdout.strip() == "[]", f"import evalkit loaded {done.stdout.strip()}"
 
 
 def test_mlflow_style_module_paths_work_after_import_evalkit() -> None:

@@ -23,6 +23,23 @@ The fluent API keeps MLflow's names and meanings::
     evalkit.search_runs(experiment_names=["Iris Experiment"])
 """
 
+from evalkit.entities.runs import (
+    Dataset,
+    DatasetInfo,
+    DatasetInput,
+    Experiment,
+    FileInfo,
+    InputTag,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from evalkit.tracking._context import get_tracking_uri, local_store_folder, set_tracking_uri
 from evalkit.tracking.client import MlflowClient
 from evalkit.tracking.datasets import (
@@ -80,23 +97,6 @@ from evalkit.tracking.prompt_registry import (
     set_prompt_version_tag,
 )
 from evalkit.tracking.prompts import Prompt, PromptVersion
-from evalkit.tracking.runs import (
-    Dataset,
-    DatasetInfo,
-    DatasetInput,
-    Experiment,
-    FileInfo,
-    InputTag,
-    Metric,
-    Param,
-    Run,
-    RunData,
-    RunInfo,
-    RunInputs,
-    RunStatus,
-    RunTag,
-    ViewType,
-)
 from evalkit.tracking.store import TrackingStore, open_store
 from evalkit.tracking.traces import (
     attach_feedback,

@@ -21,12 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from evalkit.errors import TrackingError
-from evalkit.tracking import _context, artifacts
-from evalkit.tracking.inputs import dataset_input
-from evalkit.tracking.prompt_registry import PromptRegistry
-from evalkit.tracking.prompts import Prompt, PromptVersion
-from evalkit.tracking.runs import (
+from evalkit.entities.runs import (
     DatasetInput,
     Experiment,
     FileInfo,
@@ -39,6 +34,11 @@ from evalkit.tracking.runs import (
     ViewType,
     now_ms,
 )
+from evalkit.errors import TrackingError
+from evalkit.tracking import _context, artifacts
+from evalkit.tracking.inputs import dataset_input
+from evalkit.tracking.prompt_registry import PromptRegistry
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.store import TrackingStore
 
 if TYPE_CHECKING:

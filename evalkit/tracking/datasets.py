@@ -17,9 +17,9 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from evalkit.entities.runs import DatasetInfo
 from evalkit.errors import DataError, TrackingError
 from evalkit.tracking import _context
-from evalkit.tracking.runs import DatasetInfo
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.entities import EvaluationResult
+from evalkit.entities.runs import DatasetInput, Metric, Run, RunStatus, now_ms
 from evalkit.errors import EvalkitError, TrackingError
 from evalkit.redaction import redact
 from evalkit.tracking import _context, artifacts
-from evalkit.tracking.runs import DatasetInput, Metric, Run, RunStatus, now_ms
 
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer

@@ -20,9 +20,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from evalkit.errors import TrackingError
-from evalkit.tracking import _context
-from evalkit.tracking.runs import (
+from evalkit.entities.runs import (
     Experiment,
     LifecycleStage,
     Metric,
@@ -31,6 +29,8 @@ from evalkit.tracking.runs import (
     ViewType,
     now_ms,
 )
+from evalkit.errors import TrackingError
+from evalkit.tracking import _context
 from evalkit.tracking.store import DEFAULT_EXPERIMENT_ID, TrackingStore
 
 if TYPE_CHECKING:
@@ -415,8 +415,8 @@ def log_input(
     """
     import warnings
 
+    from evalkit.entities.runs import CONTEXT_TAG
     from evalkit.tracking.inputs import dataset_input
-    from evalkit.tracking.runs import CONTEXT_TAG
 
     extra = sorted(k for k in (tags or {}) if k != CONTEXT_TAG)
     if extra:

@@ -1,7 +1,7 @@
 """Turning what users pass to ``log_input`` / ``log_inputs`` into a :class:`DatasetInput`.
 
-Accepted: an evalkit :class:`~evalkit.tracking.runs.DatasetInput`; an MLflow-shaped input
-(an object with ``.dataset`` and ``.tags``); a :class:`~evalkit.tracking.runs.Dataset` or any
+Accepted: an evalkit :class:`~evalkit.entities.runs.DatasetInput`; an MLflow-shaped input
+(an object with ``.dataset`` and ``.tags``); a :class:`~evalkit.entities.runs.Dataset` or any
 object with ``name`` and ``digest`` (such as MLflow's ``mlflow.data`` datasets); an
 :class:`~evalkit.EvaluationDataset`; a pandas DataFrame; a list of record dicts.
 """
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from evalkit.entities.runs import CONTEXT_TAG, DatasetInput
 from evalkit.errors import TrackingError
-from evalkit.tracking.runs import CONTEXT_TAG, DatasetInput
 
 __all__ = ["dataset_input"]
 

@@ -23,10 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from evalkit.entities.assessments import AnyAssessment
-from evalkit.entities.trace import Trace
-from evalkit.errors import TrackingError
-from evalkit.tracking.prompts import Prompt, PromptVersion
-from evalkit.tracking.runs import (
+from evalkit.entities.runs import (
     DatasetInfo,
     DatasetInput,
     Experiment,
@@ -36,6 +33,9 @@ from evalkit.tracking.runs import (
     RunStatus,
     ViewType,
 )
+from evalkit.entities.trace import Trace
+from evalkit.errors import TrackingError
+from evalkit.tracking.prompts import Prompt, PromptVersion
 
 __all__ = [
     "DEFAULT_EXPERIMENT_ID",

@@ -22,7 +22,7 @@ from evalkit.errors import TrackingError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.tracking.runs import Run
+    from evalkit.entities.runs import Run
 
 __all__ = [
     "MAX_TRACES",

@@ -44,9 +44,9 @@ def row_trace_id(run_id: str, row: int) -> str:
 
 def _row_trace(run_id: str, row: int) -> str:
     """The row's trace id, storing the trace first if it is not in the store yet."""
+    from evalkit.entities.runs import now_ms
     from evalkit.entities.trace import SOURCE_RUN_METADATA_KEY, Span, SpanType, Trace, TraceInfo
     from evalkit.tracking import get_run, get_trace, log_traces
-    from evalkit.tracking.runs import now_ms
 
     trace_id = row_trace_id(run_id, row)
     if get_trace(trace_id) is None:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from evalkit.entities.runs import DatasetInfo, now_ms
 from evalkit.errors import TrackingError
 from evalkit.tracking.filters import compare, parse_filter, parse_order_by
-from evalkit.tracking.runs import DatasetInfo, now_ms
 from evalkit.tracking.sql import schema as t
 from evalkit.tracking.sql.engine import insert, upsert
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from evalkit.entities.runs import now_ms
 from evalkit.errors import PromptError
 from evalkit.tracking.filters import compare, parse_filter
 from evalkit.tracking.prompts import (
@@ -22,7 +23,6 @@ from evalkit.tracking.prompts import (
     Prompt,
     PromptVersion,
 )
-from evalkit.tracking.runs import now_ms
 from evalkit.tracking.sql import schema as t
 from evalkit.tracking.sql.engine import insert, upsert
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from evalkit.entities.runs import LifecycleStage, Run, ViewType
 from evalkit.errors import TrackingError
 from evalkit.tracking.filters import Clause, OrderBy, compare, parse_filter, parse_order_by
-from evalkit.tracking.runs import LifecycleStage, Run, ViewType
 from evalkit.tracking.sql import schema as t
 
 if TYPE_CHECKING:

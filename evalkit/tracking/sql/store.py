@@ -19,10 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evalkit.entities.assessments import AnyAssessment
-from evalkit.entities.trace import Trace
-from evalkit.errors import TrackingError
-from evalkit.tracking.prompts import Prompt, PromptVersion
-from evalkit.tracking.runs import (
+from evalkit.entities.runs import (
     DatasetInfo,
     DatasetInput,
     Experiment,
@@ -36,6 +33,9 @@ from evalkit.tracking.runs import (
     ViewType,
     now_ms,
 )
+from evalkit.entities.trace import Trace
+from evalkit.errors import TrackingError
+from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.sql import datasets as _datasets
 from evalkit.tracking.sql import engine as _engine
 from evalkit.tracking.sql import prompts as _prompts

@@ -33,6 +33,7 @@ from evalkit.entities.assessments import (
     Expectation,
     Feedback,
 )
+from evalkit.entities.runs import now_ms
 from evalkit.entities.trace import (
     SOURCE_RUN_METADATA_KEY,
     Span,
@@ -50,7 +51,6 @@ from evalkit.tracking.filters import (
     parse_filter,
     parse_order_by,
 )
-from evalkit.tracking.runs import now_ms
 from evalkit.tracking.sql import schema as t
 
 if TYPE_CHECKING:

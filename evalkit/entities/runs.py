@@ -1,4 +1,4 @@
-"""What the tracking store returns: experiments, runs, their data, and stored datasets.
+"""What the tracking store keeps and returns: experiments, runs, their data, stored datasets.
 
 Names and meanings follow MLflow (``mlflow.entities.Experiment``, ``Run``, ``RunInfo``,
 ``RunData``, ``Metric``, ``RunStatus``) so that code written against MLflow reads the same.
