@@ -1,9 +1,10 @@
-"""MLflow's ``mlflow.entities`` run records are importable from ``evalkit.entities``."""
+"""MLflow module paths: run records from ``evalkit.entities``, ``evalkit.metrics.genai.*``."""
 
 from __future__ import annotations
 
 import evalkit
 import evalkit.entities as entities
+import evalkit.metrics
 import evalkit.tracking as tracking
 
 
@@ -36,3 +37,14 @@ def test_run_records_come_from_evalkit_entities_as_from_mlflow_entities(
 def test_the_tracking_names_are_the_same_classes() -> None:
     for name in ("Metric", "Param", "RunTag", "Run", "Experiment", "ViewType", "RunStatus"):
         assert getattr(tracking, name) is getattr(entities, name)
+
+
+def test_mlflow_metrics_genai_module_paths() -> None:
+    from evalkit.metrics.genai import EvaluationExample, make_genai_metric
+    from evalkit.metrics.genai.base import EvaluationExample as FromBase
+    from evalkit.metrics.genai.genai_metric import make_genai_metric as from_genai_metric
+    from evalkit.metrics.genai.metric_definitions import answer_correctness
+
+    assert from_genai_metric is make_genai_metric
+    assert FromBase is EvaluationExample
+    assert answer_correctness is evalkit.metrics.genai.answer_correctness
