@@ -361,7 +361,14 @@ class EvaluationLogger:
         if own_run:
             self.store.update_run(run_id, status=RunStatus.FINISHED)
         try:
-            attach_trace_feedback(self.store, table, scorers, run_id)
+            if table is not None:
+                attach_trace_feedback(self.store, table, scorers, run_id)
+            else:  # a chunked run: part by part, so memory holds one chunk's rows
+                parts = getattr(result.tables, "parts", None)
+                if callable(parts) and "eval_results_table" in result.tables:
+                    for frame in parts("eval_results_table").iter_frames():
+                        attach_trace_feedback(self.store, frame, scorers, run_id)
+                        del frame
         except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the scores could not be attached to the stored traces ({exc})",
@@ -377,6 +384,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value != value:  # NaN: no value
         return None
     return value
+
+
+def _stored_trace_id(trace: Any) -> str | None:
+    """The id of a row's trace when it came from the store (it has an experiment), else
+    ``None``; a chunked run's table part holds the trace as its JSON dict."""
+    if isinstance(trace, dict):
+        info = trace.get("info") if isinstance(trace.get("info"), dict) else {}
+        experiment_id, trace_id = info.get("experiment_id"), info.get("trace_id")
+    else:
+        info = getattr(trace, "info", None)
+        experiment_id = getattr(info, "experiment_id", None)
+        trace_id = getattr(info, "trace_id", None)
+    return str(trace_id) if experiment_id is not None and trace_id else None
 
 
 def attach_trace_feedback(
@@ -399,12 +419,8 @@ def attach_trace_feedback(
 
     if "trace" not in getattr(table, "columns", ()):
         return 0
-    traces = list(table["trace"])
-    stored = [
-        i
-        for i, t in enumerate(traces)
-        if getattr(getattr(t, "info", None), "experiment_id", None) is not None
-    ]
+    trace_ids = [_stored_trace_id(t) for t in table["trace"]]
+    stored = [i for i, trace_id in enumerate(trace_ids) if trace_id is not None]
     if not stored:
         return 0
     metrics = [c[: -len("/value")] for c in table.columns if str(c).endswith("/value")]
@@ -428,16 +444,16 @@ def attach_trace_feedback(
     }
     items = []
     for i in stored:
-        trace_id = traces[i].info.trace_id
+        trace_id = trace_ids[i]
         for m in metrics:
             value = _plain(columns[f"{m}/value"][i])
-            code = _plain(columns.get(f"{m}/error_code", [None] * len(traces))[i])
-            rationale = _plain(columns.get(f"{m}/rationale", [None] * len(traces))[i])
+            code = _plain(columns.get(f"{m}/error_code", [None] * len(trace_ids))[i])
+            rationale = _plain(columns.get(f"{m}/rationale", [None] * len(trace_ids))[i])
             if value is None and code is None:
                 continue
             error = None
             if code is not None:
-                message = _plain(columns.get(f"{m}/error_message", [None] * len(traces))[i])
+                message = _plain(columns.get(f"{m}/error_message", [None] * len(trace_ids))[i])
                 error = AssessmentError(error_code=str(code), error_message=message)
             items.append(
                 Feedback(
