@@ -638,12 +638,12 @@ def evaluate(
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     if chunked:
-        session_level = [s.name for s in resolved if s.is_session_level_scorer]
-        if session_level:
+        conversation_scorers = [s.name for s in resolved if s.is_session_level_scorer]
+        if conversation_scorers:
             # a conversation's turns may fall in two chunks: a scorer would see half of it
             raise UsageError(
                 f"chunk_size=/executor= do not work with session-level (conversation) scorers "
-                f"({', '.join(repr(n) for n in session_level)}): a chunk may cut a "
+                f"({', '.join(repr(n) for n in conversation_scorers)}): a chunk may cut a "
                 "conversation. Run the row scorers chunked and the session-level ones in "
                 "memory, over the conversations' traces (e.g. search_traces(filter_string="
                 "\"metadata.`mlflow.trace.session` = '...'\"))"
@@ -806,6 +806,7 @@ def _evaluate_chunked(
     runner = executor_for(executor)
     first_rows, chunks = first_chunk(data, size, predict_fn is not None)
     _check_fields(resolved, first_rows, predict_fn is not None)
+    del first_rows  # the first chunk is scored like the others, not kept for the whole run
     mode = evaluation_mode(cache)
     if dry_run:
         log, resume = False, None

@@ -166,3 +166,40 @@ def test_session_scorers_in_a_chunked_run_are_refused_by_name(stored: str) -> No
 
     with pytest.raises(UsageError, match=r"session-level .*'turns'.*a chunk may cut"):
         evalkit.evaluate(data=evalkit.iter_traces(), scorers=[turns], chunk_size=5)
+
+
+def test_a_chunked_run_holds_one_chunk_of_traces_at_a_time() -> None:
+    import gc
+
+    evalkit.set_experiment("many")
+    evalkit.log_traces([_trace(n) for n in range(60)])
+    live: list[int] = []
+
+    @scorer
+    def count_live(inputs: dict[str, Any]) -> int:
+        if inputs["question"].endswith("5"):  # once per chunk of 10
+            gc.collect()
+            live.append(sum(1 for o in gc.get_objects() if type(o) is Trace))
+        return 1
+
+    result = evalkit.evaluate(
+        data=evalkit.iter_traces(page_size=10), scorers=[count_live], chunk_size=10
+    )
+    assert result.metrics["count_live/count"] == 60 and len(live) == 6
+    # the chunk being scored (10; 11 measured): never all 60, and the first chunk is not kept
+    # for the whole run (it was: 21)
+    assert max(live) <= 15, live
+
+
+def test_asking_whether_a_chunked_table_exists_does_not_load_it(
+    stored: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalkit.data.table_parts import TableParts
+
+    result = evalkit.evaluate(data=evalkit.iter_traces(), scorers=[tool_calls], chunk_size=10)
+
+    def refuse(self: TableParts, columns: list[str] | None = None) -> Any:
+        raise AssertionError("the whole table was loaded")
+
+    monkeypatch.setattr(TableParts, "to_pandas", refuse)
+    assert "eval_results_table" in result.tables and "other" not in result.tables

@@ -363,12 +363,8 @@ class EvaluationLogger:
         try:
             if table is not None:
                 attach_trace_feedback(self.store, table, scorers, run_id)
-            else:  # a chunked run: part by part, so memory holds one chunk's rows
-                parts = getattr(result.tables, "parts", None)
-                if callable(parts) and "eval_results_table" in result.tables:
-                    for frame in parts("eval_results_table").iter_frames():
-                        attach_trace_feedback(self.store, frame, scorers, run_id)
-                        del frame
+            else:
+                _attach_part_feedback(self.store, result, scorers, run_id)
         except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the scores could not be attached to the stored traces ({exc})",
@@ -386,21 +382,38 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _stored_trace_id(trace: Any) -> str | None:
-    """The id of a row's trace when it came from the store (it has an experiment), else
-    ``None``; a chunked run's table part holds the trace as its JSON dict."""
-    if isinstance(trace, dict):
-        info = trace.get("info") if isinstance(trace.get("info"), dict) else {}
-        experiment_id, trace_id = info.get("experiment_id"), info.get("trace_id")
-    else:
-        info = getattr(trace, "info", None)
-        experiment_id = getattr(info, "experiment_id", None)
-        trace_id = getattr(info, "trace_id", None)
-    return str(trace_id) if experiment_id is not None and trace_id else None
+_SCORE_SUFFIXES = ("/value", "/error_code", "/error_message", "/rationale")
+
+
+def _attach_part_feedback(
+    store: TrackingStore, result: EvaluationResult, scorers: Sequence[Scorer], run_id: str
+) -> int:
+    """A chunked run's :func:`attach_trace_feedback`, part by part: the trace ids come from
+    each part's metadata and only the score columns are read, so memory holds one part's
+    scores, never the traces."""
+    from evalkit.data.table_parts import part_columns, part_trace_ids, read_table_part
+
+    parts = getattr(result.tables, "parts", None)
+    if not callable(parts) or "eval_results_table" not in result.tables:
+        return 0
+    attached = 0
+    for path in parts("eval_results_table").paths:
+        trace_ids = part_trace_ids(path)
+        if trace_ids is None:
+            continue
+        wanted = [c for c in part_columns(path) if c.endswith(_SCORE_SUFFIXES)]
+        frame = read_table_part(path, wanted)
+        attached += attach_trace_feedback(store, frame, scorers, run_id, trace_ids=trace_ids)
+    return attached
 
 
 def attach_trace_feedback(
-    store: TrackingStore, table: Any, scorers: Sequence[Scorer], run_id: str
+    store: TrackingStore,
+    table: Any,
+    scorers: Sequence[Scorer],
+    run_id: str,
+    *,
+    trace_ids: Sequence[str | None] | None = None,
 ) -> int:
     """Attach each row's scores to its trace, for rows whose trace came from the store.
 
@@ -408,8 +421,10 @@ def attach_trace_feedback(
     predicting have none); each metric column ``M/value`` becomes a :class:`Feedback` named
     ``M`` with its rationale or error, sourced ``LLM_JUDGE`` / the judge's model for judges
     and ``CODE`` / the scorer's name otherwise, and ``mlflow.sourceRun`` = the run. One
-    transaction. Returns how many were attached.
+    transaction. ``trace_ids`` gives each row's stored trace id instead of the table's
+    ``trace`` column. Returns how many were attached.
     """
+    from evalkit.data.traces import stored_trace_id
     from evalkit.entities import (
         AssessmentError,
         AssessmentSource,
@@ -417,9 +432,10 @@ def attach_trace_feedback(
         Feedback,
     )
 
-    if "trace" not in getattr(table, "columns", ()):
-        return 0
-    trace_ids = [_stored_trace_id(t) for t in table["trace"]]
+    if trace_ids is None:
+        if "trace" not in getattr(table, "columns", ()):
+            return 0
+        trace_ids = [stored_trace_id(t) for t in table["trace"]]
     stored = [i for i, trace_id in enumerate(trace_ids) if trace_id is not None]
     if not stored:
         return 0
