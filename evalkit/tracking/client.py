@@ -279,20 +279,26 @@ class MlflowClient:
         Raises:
             TrackingError: A bad filter or a token this search did not return.
         """
-        from evalkit.tracking.traces import _with_model, search_traces_page
+        from evalkit.tracking.traces import (
+            _page_offset,
+            _page_token,
+            _with_model,
+            search_traces_page,
+        )
 
         ids = [experiment_ids] if isinstance(experiment_ids, str | int) else experiment_ids
-        traces, token = search_traces_page(
-            self._store,
+        offset = _page_offset(page_token)
+        traces, more = search_traces_page(
             [str(i) for i in ids],
             _with_model(filter_string or None, model_id),
             max_results,
             order_by,
-            page_token,
+            offset,
             run_id,
             include_spans,
+            store=self._store,
         )
-        return PagedList(traces, token)
+        return PagedList(traces, _page_token(offset + max_results) if more else None)
 
     def get_trace(self, trace_id: str) -> Trace:
         """The stored trace with this id.

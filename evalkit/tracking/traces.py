@@ -259,25 +259,30 @@ def _page_offset(token: str | None) -> int:
 
 
 def search_traces_page(
-    store: TrackingStore,
     experiment_ids: Sequence[str],
-    filter_string: str | None,
-    max_results: int,
-    order_by: list[str] | None,
-    page_token: str | None,
-    run_id: str | None,
+    filter_string: str | None = None,
+    max_results: int = 100,
+    order_by: list[str] | None = None,
+    offset: int = 0,
+    run_id: str | None = None,
     include_spans: bool = True,
-) -> tuple[list[Trace], str | None]:
-    """One page of matching traces and the next page's token (``None`` after the last).
+    *,
+    store: TrackingStore | None = None,
+) -> tuple[list[Trace], bool]:
+    """One page of matching traces: the ``max_results`` from match ``offset`` on, and
+    whether more follow. What :meth:`MlflowClient.search_traces` (page tokens),
+    :func:`iter_traces` and the UI's traces page are built on.
 
     Pages are cut by position among the matches, so the order must be one that traces
     logged meanwhile do not shift: oldest first (``["timestamp_ms ASC"]``) for a walk over
     traces still arriving.
+
+    Raises:
+        TrackingError: A bad filter, ``max_results`` under 1 or a negative ``offset``.
     """
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
         raise TrackingError(f"max_results must be a whole number, at least 1, got {max_results!r}")
-    offset = _page_offset(page_token)
-    traces = store.search_traces(
+    traces = (store or _store()).search_traces(
         experiment_ids,
         filter_string,
         max_results + 1,  # one more says whether there is a next page
@@ -286,8 +291,7 @@ def search_traces_page(
         offset=offset,
         include_spans=include_spans,
     )
-    more = len(traces) > max_results
-    return traces[:max_results], _page_token(offset + max_results) if more else None
+    return traces[:max_results], len(traces) > max_results
 
 
 def iter_traces(
@@ -328,20 +332,24 @@ def iter_traces(
     ids = _experiment_ids(store, experiment_ids, experiment_names)
     filter_string = _with_model(filter_string, model_id)
     order = list(order_by) if order_by else ["timestamp_ms ASC"]
-    first, token = search_traces_page(
-        store, ids, filter_string, page_size, order, None, run_id, include_spans
-    )
 
-    def walk(page: list[Trace], token: str | None) -> Iterator[Trace]:
+    def page(offset: int) -> tuple[list[Trace], bool]:
+        return search_traces_page(
+            ids, filter_string, page_size, order, offset, run_id, include_spans, store=store
+        )
+
+    first = page(0)
+
+    def walk(traces: list[Trace], more: bool) -> Iterator[Trace]:
+        offset = 0
         while True:
-            yield from page
-            if token is None:
+            yield from traces
+            if not more:
                 return
-            page, token = search_traces_page(
-                store, ids, filter_string, page_size, order, token, run_id, include_spans
-            )
+            offset += page_size
+            traces, more = page(offset)
 
-    return walk(first, token)
+    return walk(*first)
 
 
 def traces_to_frame(traces: Sequence[Trace]) -> pd.DataFrame:
