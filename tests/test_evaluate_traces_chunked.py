@@ -1,6 +1,6 @@
 """Evaluating many stored traces chunk by chunk: ``evaluate(data=iter_traces(...),
 chunk_size=N)`` gives the in-memory run's values, and every score (code and judge) is still
-attached to its stored trace."""
+attached to its stored trace (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ N = 23
 
 
 @pytest.fixture
-def stored() -> str:
+def stored(backend: str) -> str:
+    """23 stored traces, in a SQLite and in a PostgreSQL store."""
     experiment_id = evalkit.set_experiment("production").experiment_id
     evalkit.log_traces([_trace(n) for n in range(N)])
     return experiment_id
