@@ -50,6 +50,7 @@ from evalkit.data.table_parts import (
     part_path,
     write_table_part,
 )
+from evalkit.data.traces import stored_trace_id
 from evalkit.engine import Plan, build_table, collect_metrics, run_plan
 from evalkit.engine.collect import ScoreColumn, merge_scores, metrics_of_scores, score_columns
 from evalkit.engine.executors import ChunkExecutor
@@ -163,7 +164,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
         table = build_table(rows, columns, predicted=predicted)
         table.index = pd.RangeIndex(task.start, task.start + len(rows))
-        write_table_part(table, part_path(folder / TABLE_PARTS_FOLDER, task.index))
+        trace_ids = [stored_trace_id(r.trace) for r in rows]
+        write_table_part(table, part_path(folder / TABLE_PARTS_FOLDER, task.index), trace_ids)
     digest = hashlib.blake2b("".join(journaling.digests).encode(), digest_size=8).hexdigest()
     return ChunkResult(
         index=task.index,
@@ -188,9 +190,11 @@ def first_chunk(
     if not first:
         raise DataError("the evaluation data is empty; pass at least one record")
     rows = normalize_chunk(first, has_predict_fn=has_predict_fn)
+    held = [first]
+    del first
 
     def again() -> Iterator[list[dict[str, Any]]]:
-        yield first
+        yield held.pop()  # not kept here once handed on: memory holds one chunk at a time
         yield from chunks
 
     return rows, again()

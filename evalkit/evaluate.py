@@ -461,7 +461,8 @@ def evaluate(
             ``.jsonl``/``.json``/``.csv``/``.parquet`` path or an ``EvaluationDataset``;
             or traces: a list of ``Trace`` or ``search_traces()``'s DataFrame (each trace
             is a record: inputs and outputs from its root span, expectations from its
-            expectation assessments). See :mod:`evalkit.data` for the columns. Records
+            expectation assessments), or ``iter_traces()`` with ``chunk_size`` to read
+            many stored traces a page at a time. See :mod:`evalkit.data` for the columns. Records
             sharing a ``session_id`` (a trace's session) form a conversation, which
             session-level scorers score once.
         scorers: The scorers to run: ``@scorer`` functions, ``Scorer`` instances, judges.
@@ -637,15 +638,20 @@ def evaluate(
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     if chunked:
-        if (
-            repeats > 1
-            or judge_mode == "batch"
-            or confidence is not None
-            or any(s.is_session_level_scorer for s in resolved)
-        ):
+        conversation_scorers = [s.name for s in resolved if s.is_session_level_scorer]
+        if conversation_scorers:
+            # a conversation's turns may fall in two chunks: a scorer would see half of it
             raise UsageError(
-                "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch', "
-                "confidence= or session-level (conversation) scorers yet; run those in memory "
+                f"chunk_size=/executor= do not work with session-level (conversation) scorers "
+                f"({', '.join(repr(n) for n in conversation_scorers)}): a chunk may cut a "
+                "conversation. Run the row scorers chunked and the session-level ones in "
+                "memory, over the conversations' traces (e.g. search_traces(filter_string="
+                "\"metadata.`mlflow.trace.session` = '...'\"))"
+            )
+        if repeats > 1 or judge_mode == "batch" or confidence is not None:
+            raise UsageError(
+                "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch' or "
+                "confidence= yet; run those in memory "
                 "(for intervals in a chunked run, give the scorer a 'ci95' aggregation)"
             )
         return _evaluate_chunked(
@@ -800,6 +806,7 @@ def _evaluate_chunked(
     runner = executor_for(executor)
     first_rows, chunks = first_chunk(data, size, predict_fn is not None)
     _check_fields(resolved, first_rows, predict_fn is not None)
+    del first_rows  # the first chunk is scored like the others, not kept for the whole run
     mode = evaluation_mode(cache)
     if dry_run:
         log, resume = False, None

@@ -1,4 +1,5 @@
-"""The OpenTelemetry bridge: the SpanExporter, OTLP/JSON import and export (SQLite store)."""
+"""The OpenTelemetry bridge: the SpanExporter, OTLP/JSON import and export, each on a SQLite
+and on a PostgreSQL store (the ``backend`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ T2 = "0af7651916cd43dd8448eb211c80319c"
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path: Path) -> Iterator[Path]:
-    evalkit.set_tracking_uri(tmp_path / "store")
+def store(tmp_path: Path, backend: str) -> Iterator[Path]:
+    evalkit.set_tracking_uri(backend)
     try:
         yield tmp_path
     finally:

@@ -1,7 +1,7 @@
 """Tracing outside evaluate: finished traces are exported to the store in the background.
 
 Sampled, bounded, never blocking: a store that is down or a full queue drops traces and
-counts them, and the app does not notice.
+counts them, and the app does not notice. Storing runs on SQLite and PostgreSQL (``backend``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def agent(question: str) -> str:
     return answer
 
 
-def test_traced_calls_are_stored_in_the_active_experiment() -> None:
+def test_traced_calls_are_stored_in_the_active_experiment(backend: str) -> None:
     evalkit.set_experiment("production")
     tracing.enable()
     assert agent("a") == "answer to a"
@@ -70,7 +70,7 @@ def test_traced_calls_are_stored_in_the_active_experiment() -> None:
     assert tracing.export_stats().exported == 2 and tracing.export_stats().dropped == 0
 
 
-def test_failed_call_is_stored_as_an_error_trace() -> None:
+def test_failed_call_is_stored_as_an_error_trace(backend: str) -> None:
     tracing.enable()
 
     @evalkit.trace

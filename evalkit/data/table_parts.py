@@ -26,11 +26,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TABLE_PARTS_FOLDER", "LazyTables", "TableParts", "part_path", "write_table_part"]
+__all__ = [
+    "TABLE_PARTS_FOLDER",
+    "LazyTables",
+    "TableParts",
+    "part_columns",
+    "part_path",
+    "part_trace_ids",
+    "write_table_part",
+]
 
 TABLE_PARTS_FOLDER = "eval_results_table"
 """The folder (an artifact of the run, when logged) that holds the table's parts."""
 _JSON_KEY = b"evalkit.json_columns"
+_TRACE_IDS_KEY = b"evalkit.trace_ids"
 _PLAIN_KINDS = "biufM"  # bool, int, unsigned, float, datetime
 
 
@@ -67,8 +76,17 @@ def _is_text(values: list[Any]) -> bool:
     return all(v is None or type(v) is str for v in values)
 
 
-def write_table_part(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write one part of a per-row table atomically (a temporary file, then a rename)."""
+def write_table_part(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    trace_ids: list[str | None] | None = None,
+) -> None:
+    """Write one part of a per-row table atomically (a temporary file, then a rename).
+
+    ``trace_ids``: each row's stored trace id (``None`` where it has none), kept in the
+    part's metadata so the scores can be attached to the traces without reading them back
+    (:func:`part_trace_ids`).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -88,6 +106,8 @@ def write_table_part(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     table = pa.table(columns)
     table = table.append_column("__row__", pa.array(frame.index.to_numpy(), type=pa.int64()))
     metadata = {**(table.schema.metadata or {}), _JSON_KEY: json.dumps(as_json).encode()}
+    if trace_ids is not None and any(t is not None for t in trace_ids):
+        metadata[_TRACE_IDS_KEY] = json.dumps(trace_ids).encode()
     table = table.replace_schema_metadata(metadata)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +143,22 @@ def read_table_part(path: str | os.PathLike[str], columns: list[str] | None = No
         else:
             data[name] = pd.Series(column.to_numpy(zero_copy_only=False), index=index)
     return pd.DataFrame(data, index=index)
+
+
+def part_trace_ids(path: str | os.PathLike[str]) -> list[str | None] | None:
+    """The stored trace id of each row of a part (``None`` where it has none), from the
+    part's metadata (only its footer is read); ``None`` when the part has no stored trace."""
+    import pyarrow.parquet as pq
+
+    raw = (pq.read_schema(path).metadata or {}).get(_TRACE_IDS_KEY)
+    return json.loads(raw) if raw else None
+
+
+def part_columns(path: str | os.PathLike[str]) -> list[str]:
+    """The table columns of a part (from its footer)."""
+    import pyarrow.parquet as pq
+
+    return [c for c in pq.read_schema(path).names if c != "__row__"]
 
 
 class TableParts:
@@ -176,6 +212,9 @@ class LazyTables(Mapping[str, "pd.DataFrame"]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._parts)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parts  # Mapping's own would load the table to answer
 
     def __len__(self) -> int:
         return len(self._parts)

@@ -26,6 +26,7 @@ __all__ = [
     "root_span",
     "session_of",
     "spans_of",
+    "stored_trace_id",
 ]
 
 SESSION_KEYS: tuple[str, ...] = ("mlflow.trace.session", "session_id", "session")
@@ -139,3 +140,18 @@ def expectations_of(trace: Any) -> dict[str, Any] | None:
         if name:
             found[str(name)] = _expectation_value(a)
     return found or None
+
+
+def stored_trace_id(trace: Any) -> str | None:
+    """The id of a trace that came from the tracking store (it names its experiment), else
+    ``None`` (a trace captured while predicting, a record without one). Reads a
+    :class:`Trace` or its JSON dict (a chunked run's table part holds that)."""
+    if isinstance(trace, Mapping):
+        info = trace.get("info")
+        info = info if isinstance(info, Mapping) else {}
+        experiment_id, trace_id = info.get("experiment_id"), info.get("trace_id")
+    else:
+        info = getattr(trace, "info", None)
+        experiment_id = getattr(info, "experiment_id", None)
+        trace_id = getattr(info, "trace_id", None)
+    return str(trace_id) if experiment_id is not None and trace_id else None

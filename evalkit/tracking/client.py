@@ -44,17 +44,23 @@ from evalkit.tracking.store import TrackingStore
 if TYPE_CHECKING:
     import pandas as pd
 
+    from evalkit.entities.trace import Trace
+
 __all__ = ["MlflowClient", "PagedList"]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 """MLflow's default page size for ``search_runs`` and ``search_experiments``."""
 
+SEARCH_TRACES_DEFAULT_MAX_RESULTS = 100
+"""MLflow's default page size for ``MlflowClient.search_traces``."""
+
 T = TypeVar("T")
 
 
 class PagedList(list[T]):
-    """A list of results, as MLflow's: :attr:`token` is ``None`` (every match is returned
-    in one page, up to ``max_results``)."""
+    """A list of results, as MLflow's: :attr:`token` is the next page's token, ``None``
+    after the last page (runs and experiments come in one page, up to ``max_results``;
+    traces come a page at a time)."""
 
     def __init__(self, items: Iterable[T], token: str | None = None) -> None:
         super().__init__(items)
@@ -236,6 +242,74 @@ class MlflowClient:
                 [str(i) for i in ids], filter_string or None, run_view_type, max_results, order_by
             )
         )
+
+    # -- traces --------------------------------------------------------------------------
+
+    def search_traces(
+        self,
+        experiment_ids: str | Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = SEARCH_TRACES_DEFAULT_MAX_RESULTS,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+        run_id: str | None = None,
+        include_spans: bool = True,
+        model_id: str | None = None,
+    ) -> PagedList[Trace]:
+        """One page of stored traces, as MLflow's ``MlflowClient.search_traces``.
+
+        Args:
+            experiment_ids: One id or a list of ids.
+            filter_string: MLflow's trace filter syntax (see :func:`evalkit.search_traces`).
+            max_results: The page size (default 100).
+            order_by: e.g. ``["timestamp_ms ASC"]``; default newest first.
+            page_token: The previous page's ``.token`` (``None`` for the first page).
+            run_id: Only traces logged in this run.
+            include_spans: ``False`` leaves the spans out.
+            model_id: Only traces whose metadata ``mlflow.modelId`` is this.
+
+        Returns:
+            The page; its ``.token`` is the next page's token, ``None`` after the last.
+
+        Example:
+            >>> page = client.search_traces(["1"], max_results=500)
+            >>> while page.token:
+            ...     page = client.search_traces(["1"], max_results=500, page_token=page.token)
+
+        Raises:
+            TrackingError: A bad filter or a token this search did not return.
+        """
+        from evalkit.tracking.traces import (
+            _page_offset,
+            _page_token,
+            _with_model,
+            search_traces_page,
+        )
+
+        ids = [experiment_ids] if isinstance(experiment_ids, str | int) else experiment_ids
+        offset = _page_offset(page_token)
+        traces, more = search_traces_page(
+            [str(i) for i in ids],
+            _with_model(filter_string or None, model_id),
+            max_results,
+            order_by,
+            offset,
+            run_id,
+            include_spans,
+            store=self._store,
+        )
+        return PagedList(traces, _page_token(offset + max_results) if more else None)
+
+    def get_trace(self, trace_id: str) -> Trace:
+        """The stored trace with this id.
+
+        Raises:
+            TrackingError: No trace has this id.
+        """
+        found = self._store.get_trace(trace_id)
+        if found is None:
+            raise TrackingError(f"no trace with id {trace_id!r}")
+        return found
 
     # -- params, metrics, tags ---------------------------------------------------------
 

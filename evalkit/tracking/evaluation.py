@@ -361,7 +361,10 @@ class EvaluationLogger:
         if own_run:
             self.store.update_run(run_id, status=RunStatus.FINISHED)
         try:
-            attach_trace_feedback(self.store, table, scorers, run_id)
+            if table is not None:
+                attach_trace_feedback(self.store, table, scorers, run_id)
+            else:
+                _attach_part_feedback(self.store, result, scorers, run_id)
         except (EvalkitError, OSError) as exc:
             warnings.warn(
                 f"evaluate(): the scores could not be attached to the stored traces ({exc})",
@@ -379,8 +382,38 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SCORE_SUFFIXES = ("/value", "/error_code", "/error_message", "/rationale")
+
+
+def _attach_part_feedback(
+    store: TrackingStore, result: EvaluationResult, scorers: Sequence[Scorer], run_id: str
+) -> int:
+    """A chunked run's :func:`attach_trace_feedback`, part by part: the trace ids come from
+    each part's metadata and only the score columns are read, so memory holds one part's
+    scores, never the traces."""
+    from evalkit.data.table_parts import part_columns, part_trace_ids, read_table_part
+
+    parts = getattr(result.tables, "parts", None)
+    if not callable(parts) or "eval_results_table" not in result.tables:
+        return 0
+    attached = 0
+    for path in parts("eval_results_table").paths:
+        trace_ids = part_trace_ids(path)
+        if trace_ids is None:
+            continue
+        wanted = [c for c in part_columns(path) if c.endswith(_SCORE_SUFFIXES)]
+        frame = read_table_part(path, wanted)
+        attached += attach_trace_feedback(store, frame, scorers, run_id, trace_ids=trace_ids)
+    return attached
+
+
 def attach_trace_feedback(
-    store: TrackingStore, table: Any, scorers: Sequence[Scorer], run_id: str
+    store: TrackingStore,
+    table: Any,
+    scorers: Sequence[Scorer],
+    run_id: str,
+    *,
+    trace_ids: Sequence[str | None] | None = None,
 ) -> int:
     """Attach each row's scores to its trace, for rows whose trace came from the store.
 
@@ -388,8 +421,10 @@ def attach_trace_feedback(
     predicting have none); each metric column ``M/value`` becomes a :class:`Feedback` named
     ``M`` with its rationale or error, sourced ``LLM_JUDGE`` / the judge's model for judges
     and ``CODE`` / the scorer's name otherwise, and ``mlflow.sourceRun`` = the run. One
-    transaction. Returns how many were attached.
+    transaction. ``trace_ids`` gives each row's stored trace id instead of the table's
+    ``trace`` column. Returns how many were attached.
     """
+    from evalkit.data.traces import stored_trace_id
     from evalkit.entities import (
         AssessmentError,
         AssessmentSource,
@@ -397,14 +432,11 @@ def attach_trace_feedback(
         Feedback,
     )
 
-    if "trace" not in getattr(table, "columns", ()):
-        return 0
-    traces = list(table["trace"])
-    stored = [
-        i
-        for i, t in enumerate(traces)
-        if getattr(getattr(t, "info", None), "experiment_id", None) is not None
-    ]
+    if trace_ids is None:
+        if "trace" not in getattr(table, "columns", ()):
+            return 0
+        trace_ids = [stored_trace_id(t) for t in table["trace"]]
+    stored = [i for i, trace_id in enumerate(trace_ids) if trace_id is not None]
     if not stored:
         return 0
     metrics = [c[: -len("/value")] for c in table.columns if str(c).endswith("/value")]
@@ -428,16 +460,16 @@ def attach_trace_feedback(
     }
     items = []
     for i in stored:
-        trace_id = traces[i].info.trace_id
+        trace_id = trace_ids[i]
         for m in metrics:
             value = _plain(columns[f"{m}/value"][i])
-            code = _plain(columns.get(f"{m}/error_code", [None] * len(traces))[i])
-            rationale = _plain(columns.get(f"{m}/rationale", [None] * len(traces))[i])
+            code = _plain(columns.get(f"{m}/error_code", [None] * len(trace_ids))[i])
+            rationale = _plain(columns.get(f"{m}/rationale", [None] * len(trace_ids))[i])
             if value is None and code is None:
                 continue
             error = None
             if code is not None:
-                message = _plain(columns.get(f"{m}/error_message", [None] * len(traces))[i])
+                message = _plain(columns.get(f"{m}/error_message", [None] * len(trace_ids))[i])
                 error = AssessmentError(error_code=str(code), error_message=message)
             items.append(
                 Feedback(

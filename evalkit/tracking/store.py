@@ -292,8 +292,13 @@ class TraceStore(Protocol):
         max_results: int | None = None,
         order_by: list[str] | None = None,
         run_id: str | None = None,
+        *,
+        offset: int = 0,
+        include_spans: bool = True,
     ) -> list[Trace]:
-        """The traces that match (MLflow's trace filter syntax), default newest first."""
+        """The traces that match (MLflow's trace filter syntax), default newest first, from
+        the ``offset``-th match on (a page of ``max_results``); spans only if
+        ``include_spans``."""
         ...
 
     def delete_traces(

@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import base64
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,11 +49,13 @@ __all__ = [
     "delete_traces",
     "get_assessment",
     "get_trace",
+    "iter_traces",
     "log_assessment",
     "log_expectation",
     "log_feedback",
     "log_traces",
     "search_traces",
+    "search_traces_page",
     "set_trace_tag",
     "traces_to_frame",
     "update_assessment",
@@ -150,6 +154,30 @@ def get_trace(trace_id: str) -> Trace | None:
     return _store().get_trace(trace_id)
 
 
+def _experiment_ids(
+    store: TrackingStore,
+    experiment_ids: Sequence[str] | None,
+    experiment_names: Sequence[str] | None,
+) -> list[str]:
+    ids = [str(i) for i in experiment_ids or []]
+    for name in experiment_names or []:
+        experiment = store.get_experiment_by_name(name)
+        if experiment is None:
+            raise TrackingError(f"no experiment named {name!r}")
+        ids.append(experiment.experiment_id)
+    if experiment_ids is None and experiment_names is None:
+        ids = [_experiment(store)]
+    return ids
+
+
+def _with_model(filter_string: str | None, model_id: str | None) -> str | None:
+    if model_id is None:
+        return filter_string
+    quoted = str(model_id).replace("'", "''")
+    clause = f"metadata.`mlflow.modelId` = '{quoted}'"
+    return f"{filter_string} AND {clause}" if filter_string else clause
+
+
 def search_traces(
     experiment_ids: Sequence[str] | None = None,
     filter_string: str | None = None,
@@ -160,8 +188,12 @@ def search_traces(
     *,
     experiment_names: Sequence[str] | None = None,
     model_id: str | None = None,
+    include_spans: bool = True,
 ) -> Any:
     """Find stored traces, as a DataFrame (default) or a list of :class:`Trace` (MLflow's).
+
+    Every match is read into memory at once; to go through many traces (to evaluate 10,000
+    of them, say) read them page by page with :func:`iter_traces` instead.
 
     Args:
         experiment_ids: The experiments to search (default: the active one).
@@ -178,6 +210,8 @@ def search_traces(
         experiment_names: Or the experiments to search, by name.
         model_id: Only traces whose metadata ``mlflow.modelId`` is this (MLflow's
             ``search_traces(model_id=...)``).
+        include_spans: ``False`` leaves the spans out (info, tags, metadata and
+            assessments only; much less to read), as MLflow's ``include_spans``.
 
     Returns:
         With ``"pandas"``: one row per trace, columns :data:`TRACE_COLUMNS` (``trace`` holds
@@ -190,20 +224,132 @@ def search_traces(
     if return_type not in ("pandas", "list"):
         raise TrackingError(f"return_type must be 'pandas' or 'list', not {return_type!r}")
     store = _store()
-    ids = [str(i) for i in experiment_ids or []]
-    for name in experiment_names or []:
-        experiment = store.get_experiment_by_name(name)
-        if experiment is None:
-            raise TrackingError(f"no experiment named {name!r}")
-        ids.append(experiment.experiment_id)
-    if experiment_ids is None and experiment_names is None:
-        ids = [_experiment(store)]
-    if model_id is not None:
-        quoted = str(model_id).replace("'", "''")
-        clause = f"metadata.`mlflow.modelId` = '{quoted}'"
-        filter_string = f"{filter_string} AND {clause}" if filter_string else clause
-    traces = store.search_traces(ids, filter_string, max_results, order_by, run_id)
+    ids = _experiment_ids(store, experiment_ids, experiment_names)
+    filter_string = _with_model(filter_string, model_id)
+    traces = store.search_traces(
+        ids, filter_string, max_results, order_by, run_id, include_spans=include_spans
+    )
     return traces if return_type == "list" else traces_to_frame(traces)
+
+
+def _page_token(offset: int) -> str:
+    """The opaque token of the page that starts at match ``offset`` (MLflow's form: base64
+    of a small JSON object)."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _page_offset(token: str | None) -> int:
+    """The match a page token starts at (0 for ``None``).
+
+    Raises:
+        TrackingError: The token was not made by :func:`_page_token`.
+    """
+    if token is None or token == "":
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(str(token).encode()))["offset"]
+    except (ValueError, TypeError, KeyError):
+        offset = None
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise TrackingError(
+            f"page_token {str(token)[:40]!r} is not a token this search returned; pass the "
+            "previous page's .token, or None for the first page"
+        )
+    return offset
+
+
+def search_traces_page(
+    experiment_ids: Sequence[str],
+    filter_string: str | None = None,
+    max_results: int = 100,
+    order_by: list[str] | None = None,
+    offset: int = 0,
+    run_id: str | None = None,
+    include_spans: bool = True,
+    *,
+    store: TrackingStore | None = None,
+) -> tuple[list[Trace], bool]:
+    """One page of matching traces: the ``max_results`` from match ``offset`` on, and
+    whether more follow. What :meth:`MlflowClient.search_traces` (page tokens),
+    :func:`iter_traces` and the UI's traces page are built on.
+
+    Pages are cut by position among the matches, so the order must be one that traces
+    logged meanwhile do not shift: oldest first (``["timestamp_ms ASC"]``) for a walk over
+    traces still arriving.
+
+    Raises:
+        TrackingError: A bad filter, ``max_results`` under 1 or a negative ``offset``.
+    """
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise TrackingError(f"max_results must be a whole number, at least 1, got {max_results!r}")
+    traces = (store or _store()).search_traces(
+        experiment_ids,
+        filter_string,
+        max_results + 1,  # one more says whether there is a next page
+        order_by,
+        run_id,
+        offset=offset,
+        include_spans=include_spans,
+    )
+    return traces[:max_results], len(traces) > max_results
+
+
+def iter_traces(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+    run_id: str | None = None,
+    *,
+    page_size: int = 500,
+    experiment_names: Sequence[str] | None = None,
+    model_id: str | None = None,
+    include_spans: bool = True,
+) -> Iterator[Trace]:
+    """Stored traces one at a time, read from the store a page at a time.
+
+    Memory holds one page (``page_size`` traces), however many match, so this is how to
+    evaluate many stored traces: ``evaluate(data=iter_traces(...), scorers=...,
+    chunk_size=1000)`` reads, scores and writes them chunk by chunk, and each score is still
+    attached to its stored trace. The arguments are :func:`search_traces`'; the order is
+    oldest first unless ``order_by`` says otherwise (so traces logged during the walk come
+    at its end instead of shifting the pages).
+
+    The filter is checked (and the experiments found) when this is called, not when the
+    first trace is read.
+
+    Example:
+        >>> result = evalkit.evaluate(
+        ...     data=evalkit.iter_traces(filter_string="tags.env = 'prod'"),
+        ...     scorers=[answer_length], chunk_size=1000)
+
+    Raises:
+        TrackingError: The filter does not parse, an experiment name is unknown, or
+            ``page_size`` is not at least 1.
+    """
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise TrackingError(f"page_size must be a whole number, at least 1, got {page_size!r}")
+    store = _store()
+    ids = _experiment_ids(store, experiment_ids, experiment_names)
+    filter_string = _with_model(filter_string, model_id)
+    order = list(order_by) if order_by else ["timestamp_ms ASC"]
+
+    def page(offset: int) -> tuple[list[Trace], bool]:
+        return search_traces_page(
+            ids, filter_string, page_size, order, offset, run_id, include_spans, store=store
+        )
+
+    first = page(0)
+
+    def walk(traces: list[Trace], more: bool) -> Iterator[Trace]:
+        offset = 0
+        while True:
+            yield from traces
+            if not more:
+                return
+            offset += page_size
+            traces, more = page(offset)
+
+    return walk(*first)
 
 
 def traces_to_frame(traces: Sequence[Trace]) -> pd.DataFrame:

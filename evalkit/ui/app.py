@@ -507,21 +507,37 @@ def _experiment_traces(request: Request) -> Response:
     experiment = data.get_experiment(request.path_params["experiment_id"])
     query = request.query_params
     filter_string = query.get("filter", "")
-    limit = _int(query.get("max"), 100)
+    # "max" is the page size's older name, kept so that old links still work
+    size = max(1, min(_int(query.get("size") or query.get("max"), data.TRACES_PAGE_SIZE), 500))
+    number = max(1, _int(query.get("page"), 1))
     error = ""
     try:
-        traces = data.traces_of(experiment.experiment_id, filter_string, limit)
+        page = data.traces_page(experiment.experiment_id, filter_string, number, size)
     except TrackingError as exc:
         error = str(exc)
-        traces = data.traces_of(experiment.experiment_id, "", limit)
+        filter_string_used = ""
+        page = data.traces_page(experiment.experiment_id, "", number, size)
+    else:
+        filter_string_used = filter_string
+    path = f"/experiments/{experiment.experiment_id}/traces"
+    state = {
+        "filter": filter_string_used,
+        "size": size if size != data.TRACES_PAGE_SIZE else "",
+    }
+
+    def page_link(n: int) -> str:
+        return _link(path, **state, page=n if n > 1 else "")
+
     return _html(
         request,
         "traces.html.j2",
         experiment=experiment,
-        traces=[_trace_summary(t) for t in traces],
+        traces=[_trace_summary(t) for t in page.traces],
+        trace_page=page,
+        page_link=page_link,
         filter_string=filter_string,
         error=error,
-        limit=limit,
+        limit=size,
         ms=_ms,
         link=_link,
     )

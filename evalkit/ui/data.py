@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_TRACES",
     "RUN_ID",
+    "TRACES_PAGE_SIZE",
     "TRACE_ID",
     "ExperimentSummary",
     "RowPage",
     "RunTable",
+    "TracePage",
     "add_trace_feedback",
     "dataset_uses",
     "experiments",
@@ -39,7 +41,7 @@ __all__ = [
     "run_table",
     "runs_of",
     "session_traces",
-    "traces_of",
+    "traces_page",
 ]
 
 TABLE_ARTIFACT = "eval_results_table.json"
@@ -406,22 +408,52 @@ def metric_history(runs: Sequence[Run], metric: str) -> list[tuple[int, float, s
 TRACE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 """What a trace id may look like; anything else in a URL is refused before the store is asked."""
 MAX_TRACES = 500
-"""The most traces one traces page lists."""
+"""The most traces one traces page lists (and the most turns a conversation page shows)."""
+TRACES_PAGE_SIZE = 100
+"""How many traces a traces page lists unless asked for another page size."""
 
 
-def traces_of(experiment_id: str, filter_string: str = "", max_results: int = 100) -> list[Any]:
-    """The experiment's traces matching MLflow's trace filter syntax, newest first.
+@dataclass(frozen=True, kw_only=True)
+class TracePage:
+    """One page of an experiment's traces (newest first) matching a filter."""
+
+    traces: list[Any]
+    """The traces on this page, in order."""
+    page: int
+    """This page's number, from 1."""
+    size: int
+    """How many traces a page holds."""
+    has_next: bool
+    """Whether another page follows."""
+
+    @property
+    def first(self) -> int:
+        """The position (from 1) of this page's first trace among the matches."""
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        """The position of this page's last trace (``first - 1`` on an empty page)."""
+        return self.first + len(self.traces) - 1
+
+
+def traces_page(
+    experiment_id: str, filter_string: str = "", page: int = 1, size: int = TRACES_PAGE_SIZE
+) -> TracePage:
+    """One page of the experiment's traces matching MLflow's trace filter syntax, newest
+    first; ``size`` is kept between 1 and :data:`MAX_TRACES`, ``page`` at least 1.
 
     Raises:
         TrackingError: The filter does not parse.
     """
-    traces: list[Any] = _tracking().search_traces(
-        experiment_ids=[experiment_id],
-        filter_string=filter_string or None,
-        max_results=max(1, min(max_results, MAX_TRACES)),
-        return_type="list",
+    from evalkit.tracking.traces import search_traces_page
+
+    size = max(1, min(size, MAX_TRACES))
+    page = max(1, page)
+    traces, more = search_traces_page(
+        [experiment_id], filter_string or None, size, None, (page - 1) * size
     )
-    return traces
+    return TracePage(traces=traces, page=page, size=size, has_next=more)
 
 
 def get_trace(trace_id: str) -> Any:

@@ -687,10 +687,21 @@ class SqlStore:
         max_results: int | None = None,
         order_by: list[str] | None = None,
         run_id: str | None = None,
+        *,
+        offset: int = 0,
+        include_spans: bool = True,
     ) -> list[Trace]:
-        """The traces that match, in order (default newest first)."""
+        """The traces that match, in order (default newest first), from the ``offset``-th
+        match on; without their spans unless ``include_spans``."""
         return _traces.search_traces(
-            self, experiment_ids, filter_string, max_results, order_by, run_id
+            self,
+            experiment_ids,
+            filter_string,
+            max_results,
+            order_by,
+            run_id,
+            offset=offset,
+            include_spans=include_spans,
         )
 
     def delete_traces(

@@ -314,8 +314,11 @@ def _assessment(row: Any) -> AnyAssessment:
     )
 
 
-def get_traces(conn: sa.Connection, trace_ids: Sequence[str]) -> list[Trace]:
-    """The traces with these ids, in the order given (ids not stored are left out)."""
+def get_traces(
+    conn: sa.Connection, trace_ids: Sequence[str], include_spans: bool = True
+) -> list[Trace]:
+    """The traces with these ids, in the order given (ids not stored are left out); without
+    their spans when ``include_spans`` is false (info, tags, metadata, assessments only)."""
     if not trace_ids:
         return []
     found: dict[str, Trace] = {}
@@ -338,11 +341,14 @@ def get_traces(conn: sa.Connection, trace_ids: Sequence[str]) -> list[Trace]:
             .order_by(t.assessments.c.create_time_ms, t.assessments.c.assessment_id)
         ).mappings():
             assessments.setdefault(row["trace_id"], []).append(_assessment(row))
-        query = (
-            sa.select(t.trace_info, t.trace_spans.c.spans)
-            .join(t.trace_spans, t.trace_spans.c.trace_id == t.trace_info.c.trace_id)
-            .where(t.trace_info.c.trace_id.in_(chunk))
-        )
+        if include_spans:
+            query = (
+                sa.select(t.trace_info, t.trace_spans.c.spans)
+                .join(t.trace_spans, t.trace_spans.c.trace_id == t.trace_info.c.trace_id)
+                .where(t.trace_info.c.trace_id.in_(chunk))
+            )
+        else:
+            query = sa.select(t.trace_info).where(t.trace_info.c.trace_id.in_(chunk))
         for row in conn.execute(query).mappings():
             tid = row["trace_id"]
             info = TraceInfo(
@@ -358,7 +364,7 @@ def get_traces(conn: sa.Connection, trace_ids: Sequence[str]) -> list[Trace]:
                 tags=tags.get(tid, {}),
                 assessments=assessments.get(tid, []),
             )
-            spans = [Span.from_dict(s) for s in orjson.loads(row["spans"])]
+            spans = [Span.from_dict(s) for s in orjson.loads(row["spans"])] if include_spans else []
             found[tid] = Trace(info=info, data=TraceData(spans=spans))
     return [found[i] for i in trace_ids if i in found]
 
@@ -426,12 +432,16 @@ def search_trace_ids(
     max_results: int | None = None,
     order_by: list[str] | None = None,
     run_id: str | None = None,
+    offset: int = 0,
 ) -> list[str]:
-    """The ids of the traces that match, in order (default newest first)."""
+    """The ids of the traces that match, in order (default newest first), skipping the
+    first ``offset`` of them."""
     clauses = parse_filter(filter_string, TRACE_ENTITIES)
     orders = parse_order_by(order_by, TRACE_ENTITIES)
     if max_results is not None and max_results < 1:
         raise TrackingError(f"max_results must be at least 1, got {max_results}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise TrackingError(f"the offset must be a whole number, at least 0, got {offset!r}")
     info = t.trace_info
     ids = [int(i) for i in experiment_ids if str(i).isdigit()]
     query: Any = sa.select(info.c.trace_id).select_from(info)
@@ -448,6 +458,8 @@ def search_trace_ids(
     query = query.order_by(*ordering)
     if max_results is not None:
         query = query.limit(max_results)
+    if offset:
+        query = query.offset(offset)
     return [r[0] for r in conn.execute(query)]
 
 
@@ -458,11 +470,17 @@ def search_traces(
     max_results: int | None = None,
     order_by: list[str] | None = None,
     run_id: str | None = None,
+    *,
+    offset: int = 0,
+    include_spans: bool = True,
 ) -> list[Trace]:
-    """The traces of the experiments that match the filter, in order, in one snapshot."""
+    """The traces of the experiments that match the filter, in order, in one snapshot
+    (from the ``offset``-th match on; without spans unless ``include_spans``)."""
     with store.read() as conn:
-        ids = search_trace_ids(conn, experiment_ids, filter_string, max_results, order_by, run_id)
-        return get_traces(conn, ids)
+        ids = search_trace_ids(
+            conn, experiment_ids, filter_string, max_results, order_by, run_id, offset
+        )
+        return get_traces(conn, ids, include_spans)
 
 
 def delete_traces(
