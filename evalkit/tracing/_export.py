@@ -1,12 +1,19 @@
 """Exporting finished traces: sampling, a bounded queue and one writer thread.
 
-The app's thread only samples and appends the finished trace to a bounded queue (never
-blocks: a full queue drops the trace and counts it). One daemon thread wakes every 0.2 s (or
-when a batch is full), takes batches off the queue and hands them to the sink -- the
-tracking store, which registers itself (:func:`register_sink`), since tracing sits below
-tracking and must not import it. A sink that fails (store down, disk full) loses that batch,
-counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded
-by ``flush_timeout_s``).
+The app's thread samples each trace when it starts; when it ends, it encodes the spans (one
+``orjson`` call: the values as they are then, a snapshot) and appends ``(info, bytes)`` to a
+bounded queue (never blocks: a full queue drops the trace and counts it). Queuing bytes, not
+the span objects, is what keeps the app fast: objects waiting in the queue outlive the young
+garbage-collector generations, and every full collection would walk them (measured: that
+cost the app more than all the rest of exporting; see ``benchmarks/tracing.py``).
+
+One daemon thread wakes every 0.2 s (or when a batch is full), takes batches off the queue,
+decodes and checks each trace (one tree of spans; info filled in from the root span) and
+hands the batch to the sink -- the tracking store, which registers itself
+(:func:`register_sink`) since tracing sits below tracking and must not import it, and writes
+a batch in one transaction. A sink that fails (store down, disk full) loses that batch,
+counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded by
+``flush_timeout_s``).
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evalkit.entities.trace import Trace
+from evalkit.entities.trace import (
+    EncodedTrace,
+    Trace,
+    TraceInfo,
+    decode_spans,
+    encode_spans,
+    validate_span_tree,
+)
 from evalkit.errors import EvalkitError, UsageError
 
 __all__ = [
@@ -44,8 +58,9 @@ ENV_TRACING = "EVALKIT_TRACING"
 ENV_SAMPLING_RATIO = "EVALKIT_TRACE_SAMPLING_RATIO"
 """The share of traces exported, 0..1 (``MLFLOW_TRACE_SAMPLING_RATIO`` is read too)."""
 
-Sink = Callable[[list[Trace], "str | None"], None]
-"""Stores a batch of finished traces; the second argument is the destination experiment id."""
+Sink = Callable[[list[EncodedTrace], "str | None"], None]
+"""Stores a batch of finished, checked traces; the second argument is the destination
+experiment id."""
 
 _log = logging.getLogger("evalkit.tracing")
 
@@ -81,7 +96,7 @@ class _Pending:
     __slots__ = ("busy", "items", "wake")
 
     def __init__(self) -> None:
-        self.items: collections.deque[Trace] = collections.deque()
+        self.items: collections.deque[tuple[TraceInfo, bytes]] = collections.deque()
         self.wake = threading.Event()
         self.busy = False
 
@@ -124,15 +139,24 @@ class _Exporter:
         """Queue a finished trace (app thread): never blocks, never raises."""
         capture = self.capture
         if capture is not None:
-            with contextlib.suppress(Exception):  # the app must not notice a tracking problem
+            try:  # noqa: SIM105 (a try costs nothing; contextlib.suppress is an object per call)
                 trace.info.trace_metadata.update(capture())
+            except Exception:  # the app must not notice a tracking problem
+                pass
         pending = self.pending
         items = pending.items
         if len(items) >= self.max_queue_size:
             with self._lock:
                 self.dropped_queue_full += 1
             return
-        items.append(trace)
+        try:
+            encoded = encode_spans(trace.data.spans)
+        except Exception as exc:  # e.g. a value whose str() raises: the app must not see it
+            with self._lock:
+                self.dropped_invalid += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            return
+        items.append((trace.info, encoded))
         if self.thread is None or not self.thread.is_alive():
             with contextlib.suppress(RuntimeError):  # no new threads at interpreter shutdown
                 self._start()
@@ -155,7 +179,7 @@ class _Exporter:
             wake.clear()
             while True:
                 pending.busy = True  # before taking items, so flush() never sees neither
-                batch: list[Trace] = []
+                batch: list[tuple[TraceInfo, bytes]] = []
                 while len(batch) < self.batch_size:
                     try:
                         batch.append(items.popleft())
@@ -170,22 +194,19 @@ class _Exporter:
                     self.dropped_sink_error += len(batch)
                     self.last_error = f"{type(exc).__name__}: {exc}"
 
-    def _export(self, batch: list[Trace]) -> None:
+    def _export(self, batch: list[tuple[TraceInfo, bytes]]) -> None:
         good = []
-        for trace in batch:
+        for info, encoded in batch:
             try:
-                trace.finish_info()
-                trace.validate()
+                good.append(_decode(info, encoded))
             except EvalkitError as exc:
                 self.dropped_invalid += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                good.append(trace)
         if not good:
             return
         try:
             if self.user_sink is not None:
-                self.user_sink(good)
+                self.user_sink([trace.to_trace() for trace in good])
             elif self.store_sink is not None:
                 self.store_sink(good, self.experiment_id)
             else:
@@ -226,6 +247,37 @@ class _Exporter:
             queued=len(self.pending.items),
             last_error=self.last_error,
         )
+
+
+def _decode(info: TraceInfo, encoded: bytes) -> EncodedTrace:
+    """A queued trace, decoded and checked, with its info filled in from the root span.
+
+    The decoded spans are dropped at once: kept for a whole batch, they would outlive the
+    young garbage-collector generations (see the module's docstring).
+
+    Raises:
+        DataError: The spans are not one tree.
+    """
+    text = encoded.decode()
+    spans = decode_spans(text)
+    validate_span_tree(
+        info.trace_id, ((s.get("name"), s.get("span_id"), s.get("parent_id")) for s in spans)
+    )
+    root = next(s for s in spans if s.get("parent_id") is None)
+    info.fill_from_root(
+        start_time_ns=int(root.get("start_time_ns") or 0),
+        end_time_ns=root.get("end_time_ns"),
+        status=str(root.get("status") or "OK"),
+        inputs=root.get("inputs"),
+        outputs=root.get("outputs"),
+    )
+    name = root.get("name")
+    return EncodedTrace(
+        info=info,
+        spans_json=text,
+        span_count=len(spans),
+        root_name=None if name is None else str(name),
+    )
 
 
 EXPORTER = _Exporter()
@@ -303,7 +355,9 @@ def set_destination(
 
     Args:
         experiment_id: The experiment of the current tracking store (default: the active one).
-        sink: Or a function that receives each batch of finished traces instead of the store.
+        sink: Or a function that receives each batch of finished traces instead of the store
+            (rebuilt from the snapshot taken when each trace ended: values that are not
+            JSON arrive as their strings).
     """
     EXPORTER.experiment_id = None if experiment_id is None else str(experiment_id)
     EXPORTER.user_sink = sink

@@ -148,7 +148,7 @@ class start_span:
             assert self._trace_token is not None
             _active_trace.reset(self._trace_token)
             if owned is not _UNSAMPLED:
-                EXPORTER.submit(owned)  # the export thread fills in info (finish_info)
+                EXPORTER.submit(owned)  # encodes the spans; the export thread does the rest
 
 
 def _binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
