@@ -680,6 +680,19 @@ def validate_span_tree(trace_id: str, spans: Iterable[tuple[Any, Any, Any]]) -> 
     Raises:
         DataError: Naming the trace, the span and what is wrong.
     """
+    spans = list(spans)
+    earlier: set[Any] = set()
+    for _, span_id, parent_id in spans:  # the usual case, one pass: parents come first
+        if (
+            not span_id
+            or span_id in earlier
+            or (parent_id is not None and parent_id not in earlier)
+        ):
+            break
+        earlier.add(span_id)
+    else:
+        if earlier:
+            return  # unique ids, every parent earlier in the list: one tree, no cycle
     where = f"trace {trace_id}"
     parents: dict[Any, Any] = {}
     names: dict[Any, Any] = {}

@@ -233,43 +233,83 @@ def _write(store: SqlStore, rows: list[_Row]) -> None:
         _insert(conn, rows)
 
 
+_INFO_COLUMNS = (
+    "trace_id",
+    "experiment_id",
+    "request_time",
+    "execution_duration",
+    "state",
+    "name",
+    "client_request_id",
+    "request_preview",
+    "response_preview",
+    "run_id",
+    "span_count",
+)
+
+
 def _insert(conn: sa.Connection, rows: list[_Row]) -> None:
-    infos, spans, tags, metadata, assessments = [], [], [], [], []
+    infos, spans, tags, metadata = [], [], [], []
+    assessments: list[dict[str, Any]] = []
     for info, spans_text, root_name, span_count in rows:
+        trace_id = info.trace_id
         infos.append(
-            {
-                "trace_id": info.trace_id,
-                "experiment_id": int(str(info.experiment_id)),
-                "request_time": int(info.request_time or 0),
-                "execution_duration": info.execution_duration,
-                "state": str(info.state),
-                "name": root_name[:250] if root_name is not None else None,
-                "client_request_id": info.client_request_id,
-                "request_preview": info.request_preview,
-                "response_preview": info.response_preview,
-                "run_id": info.trace_metadata.get(SOURCE_RUN_METADATA_KEY),
-                "span_count": span_count,
-            }
+            (
+                trace_id,
+                int(str(info.experiment_id)),
+                int(info.request_time or 0),
+                info.execution_duration,
+                str(info.state),
+                root_name[:250] if root_name is not None else None,
+                info.client_request_id,
+                info.request_preview,
+                info.response_preview,
+                info.trace_metadata.get(SOURCE_RUN_METADATA_KEY),
+                span_count,
+            )
         )
-        spans.append({"trace_id": info.trace_id, "spans": spans_text})
-        tags += [
-            {"trace_id": info.trace_id, "key": _key(k, "trace tag"), "value": _text(v, k)}
-            for k, v in info.tags.items()
-        ]
-        metadata += [
-            {"trace_id": info.trace_id, "key": _key(k, "trace metadata"), "value": _text(v, k)}
-            for k, v in info.trace_metadata.items()
-        ]
-        assessments += [_assessment_row(info.trace_id, a) for a in info.assessments]
-    conn.execute(t.trace_info.insert(), infos)
-    conn.execute(t.trace_spans.insert(), spans)
-    for table, values in (
-        (t.trace_tags, tags),
-        (t.trace_metadata, metadata),
-        (t.assessments, assessments),
-    ):
-        if values:
-            conn.execute(table.insert(), values)
+        spans.append((trace_id, spans_text))
+        if info.tags:
+            tags += [(trace_id, _key(k, "trace tag"), _text(v, k)) for k, v in info.tags.items()]
+        if info.trace_metadata:
+            metadata += [
+                (trace_id, _key(k, "trace metadata"), _text(v, k))
+                for k, v in info.trace_metadata.items()
+            ]
+        if info.assessments:
+            assessments += [_assessment_row(trace_id, a) for a in info.assessments]
+    _insert_many(conn, t.trace_info, _INFO_COLUMNS, infos)
+    _insert_many(conn, t.trace_spans, ("trace_id", "spans"), spans)
+    _insert_many(conn, t.trace_tags, ("trace_id", "key", "value"), tags)
+    _insert_many(conn, t.trace_metadata, ("trace_id", "key", "value"), metadata)
+    if assessments:
+        conn.execute(t.assessments.insert(), assessments)
+
+
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_many(
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """``INSERT`` many rows of plain values through the driver's ``executemany``.
+
+    Not ``conn.execute(table.insert(), dicts)``: SQLAlchemy's per-row parameter processing
+    was half of the trace export thread's writing time (~4 us a row; these columns need no
+    type conversion). Other parameter styles take SQLAlchemy's path.
+    """
+    if not rows:
+        return
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, rows)
 
 
 def _new_assessment_id() -> str:
