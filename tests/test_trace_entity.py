@@ -132,3 +132,18 @@ def test_a_trace_without_a_root_is_refused() -> None:
         t.validate()
     with pytest.raises(DataError, match="no spans, so no root span"):
         Trace().validate()
+
+
+def test_new_trace_ids_are_mlflow_shaped_unique_and_sort_by_time() -> None:
+    import re
+    import time
+
+    from evalkit.entities.trace import new_trace_id
+
+    first = [new_trace_id() for _ in range(1000)]
+    time.sleep(0.002)
+    later = new_trace_id()
+    assert all(re.fullmatch(r"tr-[0-9a-f]{32}", i) for i in first)
+    assert len(set(first)) == 1000
+    assert later > max(first)  # a store appends new traces at the end of its indexes
+    assert abs(int(later[3:15], 16) - time.time_ns() // 1_000_000) < 60_000
