@@ -147,3 +147,16 @@ def test_new_trace_ids_are_mlflow_shaped_unique_and_sort_by_time() -> None:
     assert len(set(first)) == 1000
     assert later > max(first)  # a store appends new traces at the end of its indexes
     assert abs(int(later[3:15], 16) - time.time_ns() // 1_000_000) < 60_000
+
+
+def test_encoded_spans_keep_odd_keys_and_values() -> None:
+    from evalkit.entities.trace import decode_spans, encode_spans
+
+    class Thing:
+        def __str__(self) -> str:
+            return "thing"
+
+    span = Span(name="s", span_id="1", inputs={1: "one", "n": None}, outputs=Thing())
+    (record,) = decode_spans(encode_spans([span]))
+    assert record["inputs"] == {"1": "one", "n": None} and record["outputs"] == "thing"
+    assert record["name"] == "s" and record["span_id"] == "1" and "events" not in record
