@@ -150,9 +150,8 @@ def overhead(folder: str, blocks: int = 12, calls: int = 3_000) -> None:
         return [on[i] - off[i] for on, off in zip(rows[True], rows[False], strict=True)]
 
     def show(label: str, values: list[float]) -> None:
-        print(
-            f"    {label:44s} median {statistics.median(values):6.1f} us, p90 {_pct(values, 0.9):6.1f} us"
-        )
+        median, p90 = statistics.median(values), _pct(values, 0.9)
+        print(f"    {label:44s} median {median:6.1f} us, p90 {p90:6.1f} us")
 
     off_wall = statistics.median(r[0] for r in rows[False])
     off_cpu = statistics.median(r[1] for r in rows[False])
@@ -163,6 +162,7 @@ def overhead(folder: str, blocks: int = 12, calls: int = 3_000) -> None:
     show("loop wall time", diff(0))
     show("app thread's CPU", diff(1))
     show("process CPU, until stored (export incl.)", diff(2))
+    show("  of which the export thread's", [p - a for p, a in zip(diff(2), diff(1), strict=True)])
     show("wall time, until stored", diff(3))
     print(f"    ({gc_runs} garbage collections in {2 * blocks * calls} calls)")
     med = {k: statistics.median(v) for k, v in latencies.items()}
