@@ -111,10 +111,15 @@ def _jsonable(value: Any) -> Any:
         return str(value)
 
 
+_PREVIEW_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+"""``json.dumps(value, default=str, ensure_ascii=False)`` without building an encoder a call
+(the export thread makes two previews a trace)."""
+
+
 def _preview(value: Any) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    text = value if isinstance(value, str) else _PREVIEW_ENCODER.encode(value)
     return text[:PREVIEW_CHARS]
 
 
