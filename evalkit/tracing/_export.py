@@ -157,7 +157,10 @@ class _Exporter:
                 self.last_error = f"{type(exc).__name__}: {exc}"
             return
         items.append((trace.info, encoded))
-        if self.thread is None or not self.thread.is_alive():
+        # is_alive() only when a batch is full (it takes a lock): a reset (fork, tests) sets
+        # the thread to None, and the writer survives any error of a batch
+        thread = self.thread
+        if thread is None or (len(items) >= self.batch_size and not thread.is_alive()):
             with contextlib.suppress(RuntimeError):  # no new threads at interpreter shutdown
                 self._start()
         elif len(items) >= self.batch_size and not pending.wake.is_set():
