@@ -18,7 +18,8 @@
    and a DataFrame. Target < 1 s on SQLite.
 
 Run: ``.venv/bin/python benchmarks/tracing.py [--blocks N] [--calls N] [--no-search]``
-(about a minute).
+(about a minute). To compare with another checkout, run the same file there:
+``PYTHONPATH=<other checkout> python benchmarks/tracing.py`` (it uses the public API only).
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def search(folder: str) -> None:
     print(f"10,000 traces logged in {time.perf_counter() - started:.2f} s (batches of 1,000)")
     cases = [
         ("attributes.status = 'ERROR'", None),  # 1,000 matches
-        ("attributes.execution_time_ms > 900 AND tags.env = 'prod'", None),  # 50
+        ("attributes.execution_time_ms > 900 AND tags.env = 'prod'", None),  # 500
         ("metadata.`mlflow.trace.session` = 's42'", None),  # 5
         ("attributes.timestamp_ms > 0", 100),  # every trace, first 100
     ]

@@ -6,9 +6,10 @@ collected trace. Outside one, when export is on (:func:`evalkit.tracing.enable`)
 span opens a trace of its own and, when it ends, the finished trace is handed to the
 exporter; when export is off the spans are timed and kept nowhere.
 
-The hot path is kept small (a class-based context manager, the decorated function's
-signature read once), since apps trace inside request handlers: see
-``benchmarks/tracing.py``.
+The hot path is kept small (a decorated call starts and ends its span with two plain
+functions, ``start_span`` is a class-based context manager over the same two, the decorated
+function's signature is read once, a finished trace is encoded once and queued as bytes),
+since apps trace inside request handlers: see ``benchmarks/tracing.py``.
 """
 
 from __future__ import annotations
