@@ -1,19 +1,20 @@
 """Exporting finished traces: sampling, a bounded queue and one writer thread.
 
-The app's thread samples each trace when it starts; when it ends, it encodes the spans (one
-``orjson`` call: the values as they are then, a snapshot) and appends ``(info, bytes)`` to a
-bounded queue (never blocks: a full queue drops the trace and counts it). Queuing bytes, not
-the span objects, is what keeps the app fast: objects waiting in the queue outlive the young
-garbage-collector generations, and every full collection would walk them (measured: that
-cost the app more than all the rest of exporting; see ``benchmarks/tracing.py``).
+The app's thread samples each trace when it starts; when it ends, it packs the spans (one
+``orjson`` call over an array of values per span: the values as they are then, a snapshot)
+and appends ``(info, bytes)`` to a bounded queue (never blocks: a full queue drops the trace
+and counts it). Queuing bytes, not the span objects, is what keeps the app fast: objects
+waiting in the queue outlive the young garbage-collector generations, and every full
+collection would walk them (measured: that cost the app more than all the rest of
+exporting; see ``benchmarks/tracing.py``).
 
 One daemon thread wakes every 0.2 s (or when a batch is full), takes batches off the queue,
-decodes and checks each trace (one tree of spans; info filled in from the root span) and
-hands the batch to the sink -- the tracking store, which registers itself
-(:func:`register_sink`) since tracing sits below tracking and must not import it, and writes
-a batch in one transaction. A sink that fails (store down, disk full) loses that batch,
-counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded by
-``flush_timeout_s``).
+unpacks and checks each trace (one tree of spans; info filled in from the root span; the
+spans encoded in the stored layout) and hands the batch to the sink -- the tracking store,
+which registers itself (:func:`register_sink`) since tracing sits below tracking and must
+not import it, and writes a batch in one transaction. A sink that fails (store down, disk
+full) loses that batch, counted, and the app never sees it. Queued traces are flushed at
+interpreter exit (bounded by ``flush_timeout_s``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import json
 import logging
 import os
 import random
@@ -28,16 +30,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from evalkit.entities.trace import (
-    EncodedTrace,
-    Trace,
-    TraceInfo,
-    decode_spans,
-    encode_spans,
-    validate_span_tree,
-)
-from evalkit.errors import EvalkitError, UsageError
+import orjson
+
+from evalkit.entities.trace import EncodedTrace, Span, Trace, TraceInfo, validate_span_tree
+from evalkit.errors import DataError, EvalkitError, UsageError
 
 __all__ = [
     "ENV_SAMPLING_RATIO",
@@ -150,7 +148,7 @@ class _Exporter:
                 self.dropped_queue_full += 1
             return
         try:
-            encoded = encode_spans(trace.data.spans)
+            encoded = _pack(trace.data.spans)
         except Exception as exc:  # e.g. a value whose str() raises: the app must not see it
             with self._lock:
                 self.dropped_invalid += 1
@@ -254,8 +252,81 @@ class _Exporter:
         )
 
 
-def _decode(info: TraceInfo, encoded: bytes) -> EncodedTrace:
-    """A queued trace, decoded and checked, with its info filled in from the root span.
+_FIELDS = (
+    "name",
+    "span_type",
+    "span_id",
+    "parent_id",
+    "inputs",
+    "outputs",
+    "start_time_ns",
+    "end_time_ns",
+    "attributes",
+    "status",
+    "error",
+)
+"""A packed span's values, in this order (then its events, or null): the keys of
+:meth:`Span.to_dict`, the stored layout."""
+
+
+def _pack(spans: list[Span]) -> bytes:
+    """The spans as the queue holds them: one JSON array of values per span (app thread).
+
+    Arrays, not the stored layout's objects: building a dict per span was two thirds of
+    the encode, and the app's thread is the one that must stay fast (the export thread
+    builds the objects, :func:`_unpack`). Values that are not JSON become strings.
+    """
+    rows = [
+        (
+            s.name,
+            s.span_type,
+            s.span_id,
+            s.parent_id,
+            s.inputs,
+            s.outputs,
+            s.start_time_ns,
+            s.end_time_ns,
+            s.attributes,
+            s.status,
+            s.error,
+            [e.to_dict() for e in s.events] if s.events else None,
+        )
+        for s in spans
+    ]
+    try:  # without OPT_NON_STR_KEYS first: it doubles orjson's time, and few values need it
+        return orjson.dumps(rows, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return orjson.dumps(
+            rows, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        )
+    except (TypeError, ValueError):  # a cycle, an int beyond 64 bits: field by field
+        careful = [s.to_dict() for s in spans]
+        rows = [(*(d[k] for k in _FIELDS), d.get("events")) for d in careful]
+        return json.dumps(rows, ensure_ascii=False).encode()
+
+
+def _unpack(packed: bytes) -> list[dict[str, Any]]:
+    """The span records (the stored layout) of a packed trace (export thread)."""
+    try:
+        rows = orjson.loads(packed)
+    except orjson.JSONDecodeError:  # the careful encoding may hold NaN, which orjson refuses
+        rows = json.loads(packed)
+    records = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != len(_FIELDS) + 1:
+            raise DataError("a queued trace's spans are not in the packed layout")
+        record = dict(zip(_FIELDS, row, strict=False))
+        if row[-1]:
+            record["events"] = row[-1]
+        records.append(record)
+    return records
+
+
+def _decode(info: TraceInfo, packed: bytes) -> EncodedTrace:
+    """A queued trace, unpacked and checked, with its info filled in from the root span and
+    its spans encoded in the stored layout.
 
     The decoded spans are dropped at once: kept for a whole batch, they would outlive the
     young garbage-collector generations (see the module's docstring).
@@ -263,23 +334,20 @@ def _decode(info: TraceInfo, encoded: bytes) -> EncodedTrace:
     Raises:
         DataError: The spans are not one tree.
     """
-    text = encoded.decode()
-    spans = decode_spans(text)
-    validate_span_tree(
-        info.trace_id, ((s.get("name"), s.get("span_id"), s.get("parent_id")) for s in spans)
-    )
-    root = next(s for s in spans if s.get("parent_id") is None)
+    spans = _unpack(packed)
+    validate_span_tree(info.trace_id, ((s["name"], s["span_id"], s["parent_id"]) for s in spans))
+    root = next(s for s in spans if s["parent_id"] is None)
     info.fill_from_root(
-        start_time_ns=int(root.get("start_time_ns") or 0),
-        end_time_ns=root.get("end_time_ns"),
-        status=str(root.get("status") or "OK"),
-        inputs=root.get("inputs"),
-        outputs=root.get("outputs"),
+        start_time_ns=int(root["start_time_ns"] or 0),
+        end_time_ns=root["end_time_ns"],
+        status=str(root["status"] or "OK"),
+        inputs=root["inputs"],
+        outputs=root["outputs"],
     )
-    name = root.get("name")
+    name = root["name"]
     return EncodedTrace(
         info=info,
-        spans_json=text,
+        spans_json=orjson.dumps(spans).decode(),  # decoded JSON: nothing orjson refuses
         span_count=len(spans),
         root_name=None if name is None else str(name),
     )
