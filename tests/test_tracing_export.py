@@ -332,3 +332,30 @@ def test_queued_traces_hold_almost_no_objects_for_the_garbage_collector() -> Non
     release.set()
     assert tracing.flush(10)
     assert per_trace < 5  # a TraceInfo, its assessments list, the queue's tuple
+
+
+def test_packed_spans_unpack_to_the_stored_layout() -> None:
+    """What the export queue holds unpacks to exactly what log_traces would store."""
+    from evalkit.entities import SpanEvent
+    from evalkit.entities.trace import decode_spans, encode_spans
+    from evalkit.tracing._export import _pack, _unpack
+
+    cyclic: dict[str, object] = {"k": 1}
+    cyclic["self"] = cyclic
+    spans = [
+        Span(name="root", span_type="AGENT", span_id="1", inputs={"q": "é"}, outputs=[1, 2.5]),
+        Span(
+            name="tool",
+            span_id="2",
+            parent_id="1",
+            inputs={1: "int key"},
+            outputs=_Opaque(),
+            attributes={"model": "m"},
+            status="ERROR",
+            error="ValueError: x",
+            events=[SpanEvent(name="exception", timestamp_ns=5, attributes={"a": 1})],
+        ),
+    ]
+    assert _unpack(_pack(spans)) == decode_spans(encode_spans(spans))
+    careful = [*spans, Span(name="loop", span_id="3", parent_id="1", outputs=cyclic)]
+    assert _unpack(_pack(careful)) == decode_spans(encode_spans(careful))
