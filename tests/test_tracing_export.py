@@ -359,3 +359,24 @@ def test_packed_spans_unpack_to_the_stored_layout() -> None:
     assert _unpack(_pack(spans)) == decode_spans(encode_spans(spans))
     careful = [*spans, Span(name="loop", span_id="3", parent_id="1", outputs=cyclic)]
     assert _unpack(_pack(careful)) == decode_spans(encode_spans(careful))
+
+
+def test_a_value_that_cannot_be_encoded_drops_its_trace_not_the_app() -> None:
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no string for you")
+
+    got: list[Trace] = []
+    tracing.set_destination(sink=got.extend)
+
+    @evalkit.trace
+    def app() -> object:
+        return Hostile()
+
+    assert isinstance(app(), Hostile)  # the app gets its answer
+    agent("fine")
+    assert tracing.flush(10)
+    stats = tracing.export_stats()
+    assert stats.dropped_invalid == 1 and stats.exported == 1
+    assert stats.last_error == "RuntimeError: no string for you"
+    assert [t.spans[0].name for t in got] == ["agent"]
