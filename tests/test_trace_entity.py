@@ -132,3 +132,31 @@ def test_a_trace_without_a_root_is_refused() -> None:
         t.validate()
     with pytest.raises(DataError, match="no spans, so no root span"):
         Trace().validate()
+
+
+def test_new_trace_ids_are_mlflow_shaped_unique_and_sort_by_time() -> None:
+    import re
+    import time
+
+    from evalkit.entities.trace import new_trace_id
+
+    first = [new_trace_id() for _ in range(1000)]
+    time.sleep(0.002)
+    later = new_trace_id()
+    assert all(re.fullmatch(r"tr-[0-9a-f]{32}", i) for i in first)
+    assert len(set(first)) == 1000
+    assert later > max(first)  # a store appends new traces at the end of its indexes
+    assert abs(int(later[3:15], 16) - time.time_ns() // 1_000_000) < 60_000
+
+
+def test_encoded_spans_keep_odd_keys_and_values() -> None:
+    from evalkit.entities.trace import decode_spans, encode_spans
+
+    class Thing:
+        def __str__(self) -> str:
+            return "thing"
+
+    span = Span(name="s", span_id="1", inputs={1: "one", "n": None}, outputs=Thing())
+    (record,) = decode_spans(encode_spans([span]))
+    assert record["inputs"] == {"1": "one", "n": None} and record["outputs"] == "thing"
+    assert record["name"] == "s" and record["span_id"] == "1" and "events" not in record

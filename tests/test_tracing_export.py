@@ -244,3 +244,139 @@ def test_set_destination_picks_the_experiment() -> None:
     assert evalkit.search_traces(return_type="list") == []  # not the active experiment
     (trace,) = evalkit.search_traces(experiment_ids=[experiment_id], return_type="list")
     assert trace.root is not None and trace.root.inputs == {"question": "routed"}
+
+
+def test_a_trace_is_exported_as_it_was_when_it_ended() -> None:
+    """The spans are encoded when the trace ends: later changes to the objects are not seen."""
+    tracing.enable()
+    shared = ["first"]
+
+    @evalkit.trace
+    def remember(item: str) -> list[str]:
+        shared.append(item)
+        return shared
+
+    remember("second")
+    shared.append("after the trace ended")
+    assert tracing.flush(10)
+    (trace,) = evalkit.search_traces(return_type="list")
+    assert trace.root is not None and trace.root.outputs == ["first", "second"]
+    assert trace.info.request_preview == '{"item": "second"}'
+    assert trace.info.response_preview == '["first", "second"]'
+
+
+class _Opaque:
+    def __str__(self) -> str:
+        return "<opaque>"
+
+
+def test_values_that_are_not_json_are_stored_as_strings_even_in_a_cycle() -> None:
+    tracing.enable()
+    cyclic: dict[str, object] = {"name": "loop"}
+    cyclic["self"] = cyclic
+    with evalkit.start_span("root", inputs={"thing": _Opaque()}) as span:
+        span.outputs = cyclic
+    assert tracing.flush(10)
+    (trace,) = evalkit.search_traces(return_type="list")
+    assert trace.root is not None and trace.root.inputs == {"thing": "<opaque>"}
+    assert isinstance(trace.root.outputs, str) and "loop" in trace.root.outputs
+    assert tracing.export_stats().exported == 1 and tracing.export_stats().dropped == 0
+
+
+def test_an_exported_payload_over_the_limit_is_truncated_and_the_rest_kept() -> None:
+    from evalkit.tracking.sql.traces import MAX_SPAN_FIELD_CHARS
+
+    tracing.enable()
+    with evalkit.start_span("root", inputs={"q": "big"}) as root:
+        with evalkit.start_span("search", span_type="RETRIEVER") as span:
+            span.outputs = "x" * (MAX_SPAN_FIELD_CHARS + 10)
+        root.outputs = "done"
+    assert tracing.flush(30)
+    (trace,) = evalkit.search_traces(return_type="list")
+    out = trace.spans[1].outputs
+    assert isinstance(out, str) and out.endswith(f"limit {MAX_SPAN_FIELD_CHARS}]")
+    assert f"truncated by evalkit: {MAX_SPAN_FIELD_CHARS + 12} characters" in out
+    assert trace.spans[1].attributes["evalkit.truncated"] == ["outputs"]
+    assert trace.spans[0].outputs == "done" and trace.spans[0].inputs == {"q": "big"}
+
+
+def test_a_user_sink_gets_whole_traces() -> None:
+    got: list[Trace] = []
+    tracing.set_destination(sink=got.extend)
+    agent("sink")
+    assert tracing.flush(10)
+    (trace,) = got
+    assert [s.name for s in trace.spans] == ["agent", "retrieve", "generate"]
+    assert all(s.trace_id == trace.trace_id for s in trace.spans)
+    assert trace.spans[2].inputs == {"docs": ["doc about sink"]}
+    assert trace.info.response_preview == "answer to sink" and trace.info.request_time > 0
+    assert trace.info.state is TraceState.OK and trace.info.execution_duration is not None
+
+
+def test_queued_traces_hold_almost_no_objects_for_the_garbage_collector() -> None:
+    """Why the app stays fast: a queued trace is its info and bytes, not 10 span objects
+    (which would outlive the young generations and make every full collection longer)."""
+    import gc
+
+    release = threading.Event()
+    tracing.set_destination(sink=lambda batch: release.wait(10))  # type: ignore[arg-type,return-value]
+    tracing.enable(batch_size=1)
+    agent("warm")  # the writer thread takes this one and waits
+    time.sleep(0.3)
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(500):
+        agent(str(i))
+    gc.collect()
+    per_trace = (len(gc.get_objects()) - before) / 500
+    release.set()
+    assert tracing.flush(10)
+    assert per_trace < 5  # a TraceInfo, its assessments list, the queue's tuple
+
+
+def test_packed_spans_unpack_to_the_stored_layout() -> None:
+    """What the export queue holds unpacks to exactly what log_traces would store."""
+    from evalkit.entities import SpanEvent
+    from evalkit.entities.trace import decode_spans, encode_spans
+    from evalkit.tracing._export import _pack, _unpack
+
+    cyclic: dict[str, object] = {"k": 1}
+    cyclic["self"] = cyclic
+    spans = [
+        Span(name="root", span_type="AGENT", span_id="1", inputs={"q": "é"}, outputs=[1, 2.5]),
+        Span(
+            name="tool",
+            span_id="2",
+            parent_id="1",
+            inputs={1: "int key"},
+            outputs=_Opaque(),
+            attributes={"model": "m"},
+            status="ERROR",
+            error="ValueError: x",
+            events=[SpanEvent(name="exception", timestamp_ns=5, attributes={"a": 1})],
+        ),
+    ]
+    assert _unpack(_pack(spans)) == decode_spans(encode_spans(spans))
+    careful = [*spans, Span(name="loop", span_id="3", parent_id="1", outputs=cyclic)]
+    assert _unpack(_pack(careful)) == decode_spans(encode_spans(careful))
+
+
+def test_a_value_that_cannot_be_encoded_drops_its_trace_not_the_app() -> None:
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no string for you")
+
+    got: list[Trace] = []
+    tracing.set_destination(sink=got.extend)
+
+    @evalkit.trace
+    def app() -> object:
+        return Hostile()
+
+    assert isinstance(app(), Hostile)  # the app gets its answer
+    agent("fine")
+    assert tracing.flush(10)
+    stats = tracing.export_stats()
+    assert stats.dropped_invalid == 1 and stats.exported == 1
+    assert stats.last_error == "RuntimeError: no string for you"
+    assert [t.spans[0].name for t in got] == ["agent"]

@@ -1,12 +1,20 @@
 """Exporting finished traces: sampling, a bounded queue and one writer thread.
 
-The app's thread only samples and appends the finished trace to a bounded queue (never
-blocks: a full queue drops the trace and counts it). One daemon thread wakes every 0.2 s (or
-when a batch is full), takes batches off the queue and hands them to the sink -- the
-tracking store, which registers itself (:func:`register_sink`), since tracing sits below
-tracking and must not import it. A sink that fails (store down, disk full) loses that batch,
-counted, and the app never sees it. Queued traces are flushed at interpreter exit (bounded
-by ``flush_timeout_s``).
+The app's thread samples each trace when it starts; when it ends, it packs the spans (one
+``orjson`` call over an array of values per span: the values as they are then, a snapshot)
+and appends ``(info, bytes)`` to a bounded queue (never blocks: a full queue drops the trace
+and counts it). Queuing bytes, not the span objects, is what keeps the app fast: objects
+waiting in the queue outlive the young garbage-collector generations, and every full
+collection would walk them (measured: that cost the app more than all the rest of
+exporting; see ``benchmarks/tracing.py``).
+
+One daemon thread wakes every 0.2 s (or when a batch is full), takes batches off the queue,
+unpacks and checks each trace (one tree of spans; info filled in from the root span; the
+spans encoded in the stored layout) and hands the batch to the sink -- the tracking store,
+which registers itself (:func:`register_sink`) since tracing sits below tracking and must
+not import it, and writes a batch in one transaction. A sink that fails (store down, disk
+full) loses that batch, counted, and the app never sees it. Queued traces are flushed at
+interpreter exit (bounded by ``flush_timeout_s``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import json
 import logging
 import os
 import random
@@ -21,9 +30,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from evalkit.entities.trace import Trace
-from evalkit.errors import EvalkitError, UsageError
+import orjson
+
+from evalkit.entities.trace import EncodedTrace, Span, Trace, TraceInfo, validate_span_tree
+from evalkit.errors import DataError, EvalkitError, UsageError
 
 __all__ = [
     "ENV_SAMPLING_RATIO",
@@ -44,8 +56,9 @@ ENV_TRACING = "EVALKIT_TRACING"
 ENV_SAMPLING_RATIO = "EVALKIT_TRACE_SAMPLING_RATIO"
 """The share of traces exported, 0..1 (``MLFLOW_TRACE_SAMPLING_RATIO`` is read too)."""
 
-Sink = Callable[[list[Trace], "str | None"], None]
-"""Stores a batch of finished traces; the second argument is the destination experiment id."""
+Sink = Callable[[list[EncodedTrace], "str | None"], None]
+"""Stores a batch of finished, checked traces; the second argument is the destination
+experiment id."""
 
 _log = logging.getLogger("evalkit.tracing")
 
@@ -81,7 +94,7 @@ class _Pending:
     __slots__ = ("busy", "items", "wake")
 
     def __init__(self) -> None:
-        self.items: collections.deque[Trace] = collections.deque()
+        self.items: collections.deque[tuple[TraceInfo, bytes]] = collections.deque()
         self.wake = threading.Event()
         self.busy = False
 
@@ -124,16 +137,28 @@ class _Exporter:
         """Queue a finished trace (app thread): never blocks, never raises."""
         capture = self.capture
         if capture is not None:
-            with contextlib.suppress(Exception):  # the app must not notice a tracking problem
+            try:  # noqa: SIM105 (a try costs nothing; contextlib.suppress is an object per call)
                 trace.info.trace_metadata.update(capture())
+            except Exception:  # the app must not notice a tracking problem
+                pass
         pending = self.pending
         items = pending.items
         if len(items) >= self.max_queue_size:
             with self._lock:
                 self.dropped_queue_full += 1
             return
-        items.append(trace)
-        if self.thread is None or not self.thread.is_alive():
+        try:
+            encoded = _pack(trace.data.spans)
+        except Exception as exc:  # e.g. a value whose str() raises: the app must not see it
+            with self._lock:
+                self.dropped_invalid += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            return
+        items.append((trace.info, encoded))
+        # is_alive() only when a batch is full (it takes a lock): a reset (fork, tests) sets
+        # the thread to None, and the writer survives any error of a batch
+        thread = self.thread
+        if thread is None or (len(items) >= self.batch_size and not thread.is_alive()):
             with contextlib.suppress(RuntimeError):  # no new threads at interpreter shutdown
                 self._start()
         elif len(items) >= self.batch_size and not pending.wake.is_set():
@@ -155,7 +180,7 @@ class _Exporter:
             wake.clear()
             while True:
                 pending.busy = True  # before taking items, so flush() never sees neither
-                batch: list[Trace] = []
+                batch: list[tuple[TraceInfo, bytes]] = []
                 while len(batch) < self.batch_size:
                     try:
                         batch.append(items.popleft())
@@ -170,22 +195,21 @@ class _Exporter:
                     self.dropped_sink_error += len(batch)
                     self.last_error = f"{type(exc).__name__}: {exc}"
 
-    def _export(self, batch: list[Trace]) -> None:
+    def _export(self, batch: list[tuple[TraceInfo, bytes]]) -> None:
         good = []
-        for trace in batch:
+        for i, (info, encoded) in enumerate(batch, 1):
             try:
-                trace.finish_info()
-                trace.validate()
+                good.append(_decode(info, encoded))
             except EvalkitError as exc:
                 self.dropped_invalid += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                good.append(trace)
+            if i % 16 == 0:  # let a waiting app thread have the GIL now, not in up to 5 ms
+                time.sleep(0)
         if not good:
             return
         try:
             if self.user_sink is not None:
-                self.user_sink(good)
+                self.user_sink([trace.to_trace() for trace in good])
             elif self.store_sink is not None:
                 self.store_sink(good, self.experiment_id)
             else:
@@ -226,6 +250,107 @@ class _Exporter:
             queued=len(self.pending.items),
             last_error=self.last_error,
         )
+
+
+_FIELDS = (
+    "name",
+    "span_type",
+    "span_id",
+    "parent_id",
+    "inputs",
+    "outputs",
+    "start_time_ns",
+    "end_time_ns",
+    "attributes",
+    "status",
+    "error",
+)
+"""A packed span's values, in this order (then its events, or null): the keys of
+:meth:`Span.to_dict`, the stored layout."""
+
+
+def _pack(spans: list[Span]) -> bytes:
+    """The spans as the queue holds them: one JSON array of values per span (app thread).
+
+    Arrays, not the stored layout's objects: building a dict per span was two thirds of
+    the encode, and the app's thread is the one that must stay fast (the export thread
+    builds the objects, :func:`_unpack`). Values that are not JSON become strings.
+    """
+    rows = [
+        (
+            s.name,
+            s.span_type,
+            s.span_id,
+            s.parent_id,
+            s.inputs,
+            s.outputs,
+            s.start_time_ns,
+            s.end_time_ns,
+            s.attributes,
+            s.status,
+            s.error,
+            [e.to_dict() for e in s.events] if s.events else None,
+        )
+        for s in spans
+    ]
+    try:  # without OPT_NON_STR_KEYS first: it doubles orjson's time, and few values need it
+        return orjson.dumps(rows, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return orjson.dumps(
+            rows, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        )
+    except (TypeError, ValueError):  # a cycle, an int beyond 64 bits: field by field
+        careful = [s.to_dict() for s in spans]
+        rows = [(*(d[k] for k in _FIELDS), d.get("events")) for d in careful]
+        return json.dumps(rows, ensure_ascii=False).encode()
+
+
+def _unpack(packed: bytes) -> list[dict[str, Any]]:
+    """The span records (the stored layout) of a packed trace (export thread)."""
+    try:
+        rows = orjson.loads(packed)
+    except orjson.JSONDecodeError:  # the careful encoding may hold NaN, which orjson refuses
+        rows = json.loads(packed)
+    records = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != len(_FIELDS) + 1:
+            raise DataError("a queued trace's spans are not in the packed layout")
+        record = dict(zip(_FIELDS, row, strict=False))
+        if row[-1]:
+            record["events"] = row[-1]
+        records.append(record)
+    return records
+
+
+def _decode(info: TraceInfo, packed: bytes) -> EncodedTrace:
+    """A queued trace, unpacked and checked, with its info filled in from the root span and
+    its spans encoded in the stored layout.
+
+    The decoded spans are dropped at once: kept for a whole batch, they would outlive the
+    young garbage-collector generations (see the module's docstring).
+
+    Raises:
+        DataError: The spans are not one tree.
+    """
+    spans = _unpack(packed)
+    validate_span_tree(info.trace_id, ((s["name"], s["span_id"], s["parent_id"]) for s in spans))
+    root = next(s for s in spans if s["parent_id"] is None)
+    info.fill_from_root(
+        start_time_ns=int(root["start_time_ns"] or 0),
+        end_time_ns=root["end_time_ns"],
+        status=str(root["status"] or "OK"),
+        inputs=root["inputs"],
+        outputs=root["outputs"],
+    )
+    name = root["name"]
+    return EncodedTrace(
+        info=info,
+        spans_json=orjson.dumps(spans).decode(),  # decoded JSON: nothing orjson refuses
+        span_count=len(spans),
+        root_name=None if name is None else str(name),
+    )
 
 
 EXPORTER = _Exporter()
@@ -303,7 +428,9 @@ def set_destination(
 
     Args:
         experiment_id: The experiment of the current tracking store (default: the active one).
-        sink: Or a function that receives each batch of finished traces instead of the store.
+        sink: Or a function that receives each batch of finished traces instead of the store
+            (rebuilt from the snapshot taken when each trace ended: values that are not
+            JSON arrive as their strings).
     """
     EXPORTER.experiment_id = None if experiment_id is None else str(experiment_id)
     EXPORTER.user_sink = sink

@@ -6,9 +6,10 @@ collected trace. Outside one, when export is on (:func:`evalkit.tracing.enable`)
 span opens a trace of its own and, when it ends, the finished trace is handed to the
 exporter; when export is off the spans are timed and kept nowhere.
 
-The hot path is kept small (a class-based context manager, the decorated function's
-signature read once), since apps trace inside request handlers: see
-``benchmarks/tracing.py``.
+The hot path is kept small (a decorated call starts and ends its span with two plain
+functions, ``start_span`` is a class-based context manager over the same two, the decorated
+function's signature is read once, a finished trace is encoded once and queued as bytes),
+since apps trace inside request handlers: see ``benchmarks/tracing.py``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class start_span:
         The :class:`Span`.
     """
 
-    __slots__ = ("_owned", "_span", "_span_token", "_trace_token")
+    __slots__ = ("_span", "_state")
 
     def __init__(
         self,
@@ -100,26 +101,11 @@ class start_span:
             inputs=inputs,
             attributes=dict(attributes) if attributes else {},
         )
-        self._owned: Trace | None = None
-        self._trace_token: contextvars.Token[Trace | None] | None = None
+        self._state: _State | None = None
 
     def __enter__(self) -> Span:
-        span = self._span
-        collected = _active_trace.get()
-        if collected is None and EXPORTER.enabled:
-            collected = Trace() if EXPORTER.sampled() else _UNSAMPLED
-            self._trace_token = _active_trace.set(collected)
-            self._owned = collected
-        parent = _active_span.get()
-        span.span_id = f"span-{next(_ids)}"
-        if parent is not None:
-            span.parent_id = parent.span_id
-        if collected is not None and collected is not _UNSAMPLED:
-            span.trace_id = collected.info.trace_id
-            collected.data.spans.append(span)
-        self._span_token = _active_span.set(span)
-        span.start_time_ns = time.time_ns()
-        return span
+        self._state = _enter(self._span)
+        return self._span
 
     def __exit__(
         self,
@@ -127,28 +113,56 @@ class start_span:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        span = self._span
-        span.end_time_ns = time.time_ns()
-        if exc is not None:
-            span.status = "ERROR"
-            span.error = f"{type(exc).__name__}: {exc}"
-            span.events.append(
-                SpanEvent(
-                    name="exception",
-                    timestamp_ns=span.end_time_ns,
-                    attributes={
-                        "exception.type": type(exc).__name__,
-                        "exception.message": str(exc),
-                    },
-                )
+        assert self._state is not None
+        _exit(self._span, self._state, exc)
+
+
+_State = tuple[
+    "contextvars.Token[Span | None]", "contextvars.Token[Trace | None] | None", "Trace | None"
+]
+"""What ending a span undoes: the active-span token, and for a trace's first span outside a
+collector, the active-trace token and the trace it opened."""
+
+
+def _enter(span: Span) -> _State:
+    """Start ``span``: attach it to the active trace (opening one when exporting), time it."""
+    collected = _active_trace.get()
+    trace_token = owned = None
+    if collected is None and EXPORTER.enabled:
+        collected = owned = Trace() if EXPORTER.sampled() else _UNSAMPLED
+        trace_token = _active_trace.set(collected)
+    parent = _active_span.get()
+    span.span_id = f"span-{next(_ids)}"
+    if parent is not None:
+        span.parent_id = parent.span_id
+    if collected is not None and collected is not _UNSAMPLED:
+        span.trace_id = collected.info.trace_id
+        collected.data.spans.append(span)
+    state = (_active_span.set(span), trace_token, owned)
+    span.start_time_ns = time.time_ns()
+    return state
+
+
+def _exit(span: Span, state: _State, exc: BaseException | None) -> None:
+    """End ``span`` (an exception marks it ``ERROR``); hand a trace it opened to the exporter."""
+    span.end_time_ns = time.time_ns()
+    if exc is not None:
+        span.status = "ERROR"
+        span.error = f"{type(exc).__name__}: {exc}"
+        span.events.append(
+            SpanEvent(
+                name="exception",
+                timestamp_ns=span.end_time_ns,
+                attributes={"exception.type": type(exc).__name__, "exception.message": str(exc)},
             )
-        _active_span.reset(self._span_token)
-        owned = self._owned
-        if owned is not None:
-            assert self._trace_token is not None
-            _active_trace.reset(self._trace_token)
-            if owned is not _UNSAMPLED:
-                EXPORTER.submit(owned)  # the export thread fills in info (finish_info)
+        )
+    span_token, trace_token, owned = state
+    _active_span.reset(span_token)
+    if trace_token is not None:
+        _active_trace.reset(trace_token)
+        if owned is not _UNSAMPLED:
+            assert owned is not None
+            EXPORTER.submit(owned)  # encodes the spans; the export thread does the rest
 
 
 def _binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
@@ -239,8 +253,16 @@ def trace(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if _active_trace.get() is None and not EXPORTER.enabled:
                 return fn(*args, **kwargs)  # nothing would keep the span
-            with start_span(span_name, span_type, inputs=bind(args, kwargs)) as s:
-                s.outputs = result = fn(*args, **kwargs)
+            # start_span's work without its object and ``with`` (a decorated call is the
+            # commonest span: this is the hot path of an app that traces)
+            span = Span(name=span_name, span_type=span_type, inputs=bind(args, kwargs))
+            state = _enter(span)
+            try:
+                span.outputs = result = fn(*args, **kwargs)
+            except BaseException as exc:
+                _exit(span, state, exc)
+                raise
+            _exit(span, state, None)
             return result
 
         return wrapper  # type: ignore[return-value]

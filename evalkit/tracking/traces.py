@@ -32,7 +32,7 @@ from evalkit.entities.assessments import (
     Expectation,
     Feedback,
 )
-from evalkit.entities.trace import SOURCE_RUN_METADATA_KEY, Trace
+from evalkit.entities.trace import SOURCE_RUN_METADATA_KEY, EncodedTrace, Trace
 from evalkit.errors import DataError, TrackingError
 from evalkit.tracking import _context
 from evalkit.tracking.store import TrackingStore
@@ -102,14 +102,18 @@ def _capture() -> dict[str, str]:
     return {SOURCE_RUN_METADATA_KEY: run_id} if run_id else {}
 
 
-def _sink(traces: list[Trace], experiment_id: str | None) -> None:
+def _sink(traces: list[EncodedTrace], experiment_id: str | None) -> None:
     """Store exported traces (called by tracing's export thread, never by the app)."""
     store = _store()
     default = experiment_id or _experiment(store)
     for trace in traces:
         if trace.info.experiment_id is None:
             trace.info.experiment_id = default
-    store.log_traces(traces)
+    log_encoded = getattr(store, "log_encoded_traces", None)
+    if log_encoded is not None:  # the SQL store's fast path: the spans' JSON as encoded
+        log_encoded(traces)
+    else:
+        store.log_traces([trace.to_trace() for trace in traces])
 
 
 _tracing.register_sink(_sink, capture=_capture)

@@ -359,3 +359,44 @@ def test_the_logged_results_table_keeps_each_rows_trace(backend: str) -> None:
     table = evalkit.load_table("eval_results_table.json", run_ids=[result.run_id])
     (cell,) = table["trace"]
     assert Trace.from_dict(cell) == trace
+
+
+def test_exported_traces_are_stored_like_logged_ones(backend: str) -> None:
+    """The export thread's fast path (packed spans -> log_encoded_traces) on each backend."""
+    from evalkit import tracing
+    from evalkit.tracing._export import EXPORTER
+
+    evalkit.set_experiment("production")
+
+    @evalkit.trace(span_type="AGENT")
+    def app(question: str) -> str:
+        with evalkit.start_span("search", span_type="RETRIEVER", inputs={"q": question}) as s:
+            s.outputs = [{"page_content": "doc"}]
+        return f"answer to {question}"
+
+    tracing.enable()
+    try:
+        with evalkit.start_run() as run:
+            app("a")
+        app("b")
+        assert tracing.flush(30)
+        assert tracing.export_stats().exported == 2 and tracing.export_stats().dropped == 0
+    finally:
+        tracing.disable()
+        tracing.flush(10)
+        EXPORTER._reset_queue(10_000)
+    first, second = evalkit.search_traces(return_type="list", order_by=["timestamp_ms ASC"])
+    assert first.info.run_id == run.info.run_id and second.info.run_id is None
+    assert first.info.request_preview == '{"question": "a"}'
+    assert first.info.response_preview == "answer to a"
+    assert [(s.name, s.span_type) for s in first.spans] == [
+        ("app", "AGENT"),
+        ("search", "RETRIEVER"),
+    ]
+    assert first.spans[1].outputs == [{"page_content": "doc"}]
+    assert first.spans[1].parent_id == first.spans[0].span_id
+    (found,) = evalkit.search_traces(
+        filter_string=f"trace.name = 'app' AND attributes.run_id = '{run.info.run_id}'",
+        return_type="list",
+    )
+    assert found.trace_id == first.trace_id

@@ -33,7 +33,7 @@ from evalkit.entities.runs import (
     ViewType,
     now_ms,
 )
-from evalkit.entities.trace import Trace
+from evalkit.entities.trace import EncodedTrace, Trace
 from evalkit.errors import TrackingError
 from evalkit.tracking.prompts import Prompt, PromptVersion
 from evalkit.tracking.sql import datasets as _datasets
@@ -673,6 +673,14 @@ class SqlStore:
     def log_traces(self, traces: Sequence[Trace]) -> None:
         """Store whole traces in one transaction (see :mod:`evalkit.tracking.sql.traces`)."""
         _traces.log_traces(self, traces)
+
+    def log_encoded_traces(self, traces: Sequence[EncodedTrace]) -> None:
+        """Store traces the tracing exporter encoded and checked, in one transaction.
+
+        The export thread's fast path (:func:`evalkit.tracking.sql.traces.log_encoded_traces`):
+        the spans' JSON is stored as encoded, not rebuilt into objects and encoded again.
+        """
+        _traces.log_encoded_traces(self, traces)
 
     def get_trace(self, trace_id: str) -> Trace | None:
         """The trace with its spans and assessments, or ``None``."""
