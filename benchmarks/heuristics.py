@@ -128,8 +128,7 @@ def with_evalkit(rows: list[dict[str, Any]]) -> tuple[float, dict[str, list[Any]
 def _cold() -> None:
     for fn in (_rouge.tokenize, _rouge._stem, _bleu.tokenize_13a):
         fn.cache_clear()
-    _readability._grades.cache_clear()
-    _readability._syllables.cache_clear()
+    _readability.clear_caches()
 
 
 def _check(ours: dict[str, list[Any]], ref: dict[str, list[Any]]) -> None:

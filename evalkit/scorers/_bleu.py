@@ -13,25 +13,26 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import Any
+from itertools import chain, pairwise
 
 MAX_ORDER = 4
 
 # mteval-v13a's first rule puts spaces around every character of the class
-# [\{-\~\[-\` -\&\(-\+\:-\@\/]. That class includes the space itself; padding a space
-# with spaces changes no token, so it is left out here, which makes the rule far cheaper.
+# [\{-\~\[-\`!-\&\(-\+\:-\@\/]. That class includes the space itself; padding a space
+# with spaces changes no token, so it is left out here. What is left maps each of 28 ASCII
+# characters to itself between spaces: one str.translate (C, no regex, no call per match).
 _SPACED = re.compile(r"[\{-\~\[-\`!-\&\(-\+\:-\@\/]")
+_PAD = str.maketrans({chr(c): f" {chr(c)} " for c in range(128) if _SPACED.match(chr(c))})
 _PERIOD_COMMA_RULES = (
     # tokenize period and comma unless preceded by a digit
     (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
     # tokenize period and comma unless followed by a digit
     (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
 )
+"""The two period/comma rules as regular expressions (what :func:`_periods_and_commas` does)."""
+_PERIOD_COMMA = re.compile(r"[.,]")
+_DIGITS = frozenset("0123456789")
 _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digit
-
-
-def _pad(match: re.Match[str]) -> str:
-    return f" {match.group()} "
 
 
 @lru_cache(maxsize=1 << 16)
@@ -45,19 +46,59 @@ def tokenize_13a(line: str) -> tuple[str, ...]:
         line = line.replace("&amp;", "&")
         line = line.replace("&lt;", "<")
         line = line.replace("&gt;", ">")
-    line = _SPACED.sub(_pad, f" {line} ")
+    line = f" {line} ".translate(_PAD)
     if "." in line or "," in line:
-        for pattern, repl in _PERIOD_COMMA_RULES:
-            line = pattern.sub(repl, line)
+        line = _periods_and_commas(line)
     if "-" in line:
         line = _DIGIT_DASH.sub(r"\1 \2 ", line)
     return tuple(line.split())
 
 
-def _ngrams(tokens: tuple[str, ...], order: int) -> Counter[Any]:
-    if order == 1:
-        return Counter(tokens)  # keyed by the token itself: same counts, less work
-    return Counter(zip(*[tokens[i:] for i in range(order)], strict=False))
+def _periods_and_commas(line: str) -> str:
+    """``_PERIOD_COMMA_RULES`` applied in turn, 3x faster than ``re.sub``.
+
+    Each rule matches two characters, one of them a period or comma, and ``re.sub`` takes
+    the leftmost match, then searches again after it. So the matches are found by visiting
+    only the periods and commas, left to right, skipping one whose neighbour the previous
+    match consumed. (``[^0-9]`` makes the regex engine try a match at almost every
+    character; 4,000 short answers took 34 ms that way and take 11 ms here.)
+    """
+    # rule 1: ([^0-9])([.,]) -> "\1 \2 "
+    parts: list[str] = []
+    last = 0  # the text before `last` is in parts; the next match may start at last - 1
+    for match in _PERIOD_COMMA.finditer(line):
+        i = match.start()
+        if i >= last + 1 and line[i - 1] not in _DIGITS:
+            parts += (line[last:i], " ", line[i], " ")
+            last = i + 1
+    if parts:
+        parts.append(line[last:])
+        line = "".join(parts)
+    # rule 2: ([.,])([^0-9]) -> " \1 \2"
+    parts = []
+    last, free, end = 0, 0, len(line) - 1  # `free`: where the next match may start
+    for match in _PERIOD_COMMA.finditer(line):
+        j = match.start()
+        if j >= free and j < end and line[j + 1] not in _DIGITS:
+            parts += (line[last:j], " ", line[j], " ")
+            last, free = j + 1, j + 2
+    if parts:
+        parts.append(line[last:])
+        line = "".join(parts)
+    return line
+
+
+def _ngrams(tokens: tuple[str, ...]) -> Counter[tuple[str, ...]]:
+    """Every n-gram of orders 1..4 with its count, in one Counter (tuples of n tokens)."""
+    t = tokens
+    return Counter(
+        chain(
+            zip(t),  # 1-tuples
+            pairwise(t),
+            zip(t, t[1:], t[2:], strict=False),
+            zip(t, t[1:], t[2:], t[3:], strict=False),
+        )
+    )
 
 
 def bleu(target: str, prediction: str) -> float:
@@ -72,17 +113,16 @@ def bleu(target: str, prediction: str) -> float:
         return 0.0  # the reference divides by zero in its brevity penalty; MLflow records 0
     if translation_length < MAX_ORDER:
         return 0.0  # no 4-grams: that precision is 0, and so is the geometric mean
-    precisions = [0.0] * MAX_ORDER
-    for i in range(MAX_ORDER):
-        ref = _ngrams(reference, i + 1)
-        matches = 0
-        for ngram, count in _ngrams(translation, i + 1).items():
-            other = ref.get(ngram)
-            if other:
-                matches += count if count < other else other
-        if matches == 0:
-            return 0.0  # a zero precision makes the geometric mean 0
-        precisions[i] = float(matches) / (translation_length - i)
+    # matches[n]: clipped n-gram matches of order n (one pass over both Counters)
+    ref = _ngrams(reference)
+    matches = [0] * (MAX_ORDER + 1)
+    for ngram, count in _ngrams(translation).items():
+        other = ref.get(ngram)
+        if other:
+            matches[len(ngram)] += count if count < other else other
+    if not all(matches[1:]):
+        return 0.0  # a zero precision makes the geometric mean 0
+    precisions = [float(matches[i + 1]) / (translation_length - i) for i in range(MAX_ORDER)]
     p_log_sum = sum((1.0 / MAX_ORDER) * math.log(p) for p in precisions)
     geo_mean = math.exp(p_log_sum)
     ratio = float(translation_length) / reference_length
