@@ -33,7 +33,7 @@ def not_text(column: str, value: Any) -> Feedback:
 
 def expected_response(expectations: Any) -> Any:
     """The ground truth of a row: ``expectations["expected_response"]`` (or ``None``)."""
-    if isinstance(expectations, Mapping):
+    if type(expectations) is dict or isinstance(expectations, Mapping):  # dict: no ABC check
         return expectations.get("expected_response")
     return None
 
