@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from functools import lru_cache
-from itertools import chain, pairwise
+from itertools import pairwise
+from typing import Any
+
+from evalkit.scorers._common import clipped_counts, clipped_matches
 
 MAX_ORDER = 4
 
@@ -88,17 +90,13 @@ def _periods_and_commas(line: str) -> str:
     return line
 
 
-def _ngrams(tokens: tuple[str, ...]) -> Counter[tuple[str, ...]]:
-    """Every n-gram of orders 1..4 with its count, in one Counter (tuples of n tokens)."""
-    t = tokens
-    return Counter(
-        chain(
-            zip(t),  # 1-tuples
-            pairwise(t),
-            zip(t, t[1:], t[2:], strict=False),
-            zip(t, t[1:], t[2:], t[3:], strict=False),
-        )
-    )
+def _order(tokens: tuple[str, ...], n: int) -> list[Any]:
+    """The n-grams of ``tokens`` (the tokens themselves for n = 1)."""
+    if n == 1:
+        return list(tokens)
+    if n == 2:
+        return list(pairwise(tokens))
+    return list(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
 def bleu(target: str, prediction: str) -> float:
@@ -113,16 +111,13 @@ def bleu(target: str, prediction: str) -> float:
         return 0.0  # the reference divides by zero in its brevity penalty; MLflow records 0
     if translation_length < MAX_ORDER:
         return 0.0  # no 4-grams: that precision is 0, and so is the geometric mean
-    # matches[n]: clipped n-gram matches of order n (one pass over both Counters)
-    ref = _ngrams(reference)
-    matches = [0] * (MAX_ORDER + 1)
-    for ngram, count in _ngrams(translation).items():
-        other = ref.get(ngram)
-        if other:
-            matches[len(ngram)] += count if count < other else other
-    if not all(matches[1:]):
-        return 0.0  # a zero precision makes the geometric mean 0
-    precisions = [float(matches[i + 1]) / (translation_length - i) for i in range(MAX_ORDER)]
+    precisions = [0.0] * MAX_ORDER
+    for i in range(MAX_ORDER):
+        count = clipped_counts if i == 0 else clipped_matches
+        matches = count(_order(reference, i + 1), _order(translation, i + 1))
+        if matches == 0:
+            return 0.0  # a zero precision makes the geometric mean 0
+        precisions[i] = float(matches) / (translation_length - i)
     p_log_sum = sum((1.0 / MAX_ORDER) * math.log(p) for p in precisions)
     geo_mean = math.exp(p_log_sum)
     ratio = float(translation_length) / reference_length

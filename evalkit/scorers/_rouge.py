@@ -19,7 +19,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
+
+from evalkit.scorers._common import clipped_counts, clipped_matches
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
@@ -59,21 +62,18 @@ def _fmeasure(precision: float, recall: float) -> float:
     return 0.0
 
 
-def _ngrams(tokens: Sequence[str], n: int) -> Counter[Any]:
+def _ngrams(tokens: Sequence[str], n: int) -> Sequence[Any]:
     if n == 1:
-        return Counter(tokens)  # unigrams keyed by the token itself: same counts, less work
-    return Counter(zip(*[tokens[i:] for i in range(n)], strict=False))
+        return tokens  # unigrams as the tokens themselves: same counts, less work
+    if n == 2:
+        return list(pairwise(tokens))
+    return list(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     """ROUGE-N F-measure of two token sequences (rouge-score's ``_score_ngrams``)."""
-    target_ngrams = _ngrams(target, n)
-    prediction_ngrams = _ngrams(prediction, n)
-    overlap = 0
-    for ngram, count in target_ngrams.items():
-        other = prediction_ngrams.get(ngram)
-        if other:
-            overlap += count if count < other else other
+    count = clipped_counts if n == 1 else clipped_matches
+    overlap = count(_ngrams(target, n), _ngrams(prediction, n))
     precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
     recall = overlap / max(max(len(target) - n + 1, 0), 1)
     return _fmeasure(precision, recall)
