@@ -25,7 +25,7 @@ from typing import Any
 from evalkit.entities import AssessmentError, Feedback
 from evalkit.errors import ErrorCode, EvalkitError
 
-__all__ = ["Outcome", "Shared", "error_outcome", "failure", "to_feedbacks"]
+__all__ = ["Outcome", "Shared", "error_outcome", "failure", "to_feedbacks", "value_feedback"]
 
 Outcome = list[Feedback]
 """The outcome of one (row, scorer) pair: one Feedback per metric the scorer produced.
@@ -42,10 +42,13 @@ _UNSET_FIELDS = tuple(
 _new = object.__new__
 
 
-def _value_feedback(name: str, value: Any) -> Feedback:
-    # What Feedback(name=name, value=value) builds, at a third of the cost: this runs once
-    # per (row, scorer) pair, and the engine's overhead per pair is a couple of microseconds.
-    # Each slot is written through its descriptor (what object.__setattr__ finds by name).
+def value_feedback(name: str, value: Any) -> Feedback:
+    """What ``Feedback(name=name, value=value)`` builds, at a third of the cost.
+
+    This runs once per (row, scorer) pair, and the engine's overhead per pair is a couple
+    of microseconds. Each slot is written through its descriptor (what
+    ``object.__setattr__`` finds by name).
+    """
     fb = _new(Feedback)
     _set_name(fb, name)
     _set_value(fb, value)
@@ -150,16 +153,16 @@ def to_feedbacks(name: str, raw: Any, shared: Shared | None = None) -> Outcome:
     kind = type(raw)
     if kind is bool or kind is int or kind is str:
         if shared is None:
-            return [_value_feedback(name, raw)]
+            return [value_feedback(name, raw)]
         key = (kind, raw)
         outcome = shared.get(key)
         if outcome is None:
-            outcome = [_value_feedback(name, raw)]
+            outcome = [value_feedback(name, raw)]
             if len(shared) < Shared.LIMIT:
                 shared[key] = outcome
         return outcome
     if kind is float:
-        return _missing(name, raw) if raw != raw else [_value_feedback(name, raw)]  # NaN
+        return _missing(name, raw) if raw != raw else [value_feedback(name, raw)]  # NaN
     if kind is Feedback:
         return [_checked(name, raw)]
     if kind is list and raw and all(isinstance(f, Feedback) for f in raw):
