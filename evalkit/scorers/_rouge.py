@@ -104,6 +104,19 @@ def rouge_l(target: Sequence[str], prediction: Sequence[str]) -> float:
     return _fmeasure(lcs / len(prediction), lcs / len(target))
 
 
+@lru_cache(maxsize=1 << 16)
+def _text_lcs(target: str, prediction: str, use_stemmer: bool) -> int:
+    """LCS length of two texts' tokens, memoised: ROUGE-L and the ROUGE-Lsum of two
+    one-sentence texts (the usual case) are the same LCS, computed once for both."""
+    return lcs_length(tokenize(target, use_stemmer), tokenize(prediction, use_stemmer))
+
+
+def clear_caches() -> None:
+    """Forget every memoised tokenisation, stem and LCS (benchmarks start cold with it)."""
+    for fn in (tokenize, _stem, _text_lcs):
+        fn.cache_clear()
+
+
 def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
     """Indices into ``ref`` of one LCS, chosen exactly as rouge-score's backtracking does.
 
@@ -155,7 +168,8 @@ def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
         return 0.0
     if len(ref_sents) == 1 and len(can_sents) == 1:
         # One sentence each: the union LCS is one LCS and every token of it is counted.
-        hits = lcs_length(ref_sents[0], can_sents[0])
+        # The other lines are empty, so the texts' tokens are the sentences': ROUGE-L's LCS.
+        hits = _text_lcs(target, prediction, use_stemmer)
     else:
         ref_counts: Counter[str] = Counter()
         can_counts: Counter[str] = Counter()
@@ -183,7 +197,10 @@ def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool
     t = tokenize(target, use_stemmer)
     p = tokenize(prediction, use_stemmer)
     if rouge_type == "rougeL":
-        return rouge_l(t, p)
+        if not t or not p:
+            return 0.0
+        lcs = _text_lcs(target, prediction, use_stemmer)
+        return _fmeasure(lcs / len(p), lcs / len(t))  # rouge_l(t, p), sharing the LCS
     return rouge_n(t, p, int(rouge_type[5:]))
 
 
