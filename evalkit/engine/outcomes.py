@@ -57,8 +57,8 @@ def value_feedback(name: str, value: Any) -> Feedback:
     return fb
 
 
-_set_name = Feedback.name.__set__  # type: ignore[attr-defined]
-_set_value = Feedback.value.__set__  # type: ignore[attr-defined]
+_set_name = getattr(Feedback, "name").__set__  # noqa: B009 (the slot, for mypy too)
+_set_value = getattr(Feedback, "value").__set__  # noqa: B009
 # every other field of Feedback: its slot's setter and its default (metadata: one shared
 # read-only mapping)
 _DEFAULTS: tuple[tuple[Any, Any], ...] = tuple(
