@@ -32,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _mlflow_venv import DEFAULT_VENV, mlflow_python  # noqa: E402
+
 from evalkit.testing import JudgeServer  # noqa: E402
 from evalkit.testing.server import RecordedRequest  # noqa: E402
 
@@ -101,22 +103,6 @@ def _serve(latency: float, conn: Any) -> None:
         conn.send(server.request_count)
 
 
-def _mlflow_python(venv: Path) -> Path | None:
-    """The venv's interpreter with MLflow installed, creating the venv when missing."""
-    python = venv / "bin" / "python"
-    check = [str(python), "-c", "import mlflow.genai"]
-    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return python
-    print(f"installing MLflow into {venv} (once; never a dependency of evalkit) ...", flush=True)
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "mlflow"], check=True)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        print(f"  could not install MLflow ({exc}); measuring evalkit alone")
-        return None
-    return python
-
-
 def _run(python: str, code: str, rows: int, env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [python, "-c", code, str(rows)], capture_output=True, text=True, env=env, timeout=3600
@@ -130,10 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--venv", type=Path, default=Path("/tmp/evalkit-mlflow-venv"))
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
     args = parser.parse_args()
 
-    mlflow_python = _mlflow_python(args.venv)
+    mlflow = mlflow_python(args.venv)
     parent, child = mp.Pipe()
     server = mp.get_context("fork").Process(target=_serve, args=(args.latency, child))
     server.start()
@@ -151,7 +137,7 @@ def main() -> None:
             LITELLM_LOCAL_MODEL_COST_MAP="True",
         )
         ours = _run(sys.executable, EVALKIT, args.rows, env)
-        theirs = _run(str(mlflow_python), MLFLOW, args.rows, env) if mlflow_python else None
+        theirs = _run(str(mlflow), MLFLOW, args.rows, env) if mlflow else None
     parent.send("done")
     served = parent.recv()
     server.join()

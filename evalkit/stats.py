@@ -414,6 +414,12 @@ def aggregate(
     labels: dict[str, int] = {}
     structured = 0  # dict / list verdicts: counted, not aggregated
     for i, v in enumerate(values):
+        if type(v) is float:  # most values (heuristics, scores): to_number's answer, inline
+            if v == v:  # not NaN
+                numbers.append(v)
+                if groups is not None:
+                    number_groups.append(groups[i])
+            continue
         x = to_number(v)
         if x is None:
             structured += isinstance(v, dict | list)

@@ -71,6 +71,8 @@ def _fast_record(i: int, record: dict[str, Any]) -> EvalRow | None:
         return None
     inputs = record.get("inputs")
     expectations = record.get("expectations")
+    if type(expectations) is str:  # a bare ground truth, as the general path reads it
+        expectations = {"expected_response": expectations}
     tags = record.get("tags")
     outputs = record.get("outputs")
     if (

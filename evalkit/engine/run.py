@@ -24,7 +24,14 @@ from typing import Any, Protocol
 
 from evalkit.data import EvalRow
 from evalkit.engine.conversations import Conversation, group_conversations
-from evalkit.engine.outcomes import Outcome, Shared, error_outcome, failure, to_feedbacks
+from evalkit.engine.outcomes import (
+    Outcome,
+    Shared,
+    error_outcome,
+    failure,
+    to_feedbacks,
+    value_feedback,
+)
 from evalkit.entities import AssessmentError
 from evalkit.errors import ErrorCode, ScorerError, UsageError
 from evalkit.scorers.base import BatchScorer, Scorer, _row_callable
@@ -357,8 +364,14 @@ def _score(
                     f"batch scorer {s.name!r} returned {len(values)} values for "
                     f"{len(rows_k)} rows; return exactly one value per row"
                 )
-            shared = Shared()
-            results = [to_feedbacks(s.name, v, shared) for v in values]
+            shared, name = Shared(), s.name
+            # a float (most heuristics) is one Feedback: to_feedbacks' answer, inline
+            results = [
+                [value_feedback(name, v)]
+                if type(v) is float and v == v
+                else to_feedbacks(name, v, shared)
+                for v in values
+            ]
         except Exception as exc:
             results = [failure(s.name, exc)] * len(rows_k)
         for r, outcome in zip(rows_k, results, strict=True):

@@ -11,27 +11,30 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
+
+from evalkit.scorers._common import clipped_counts, clipped_matches
 
 MAX_ORDER = 4
 
 # mteval-v13a's first rule puts spaces around every character of the class
-# [\{-\~\[-\` -\&\(-\+\:-\@\/]. That class includes the space itself; padding a space
-# with spaces changes no token, so it is left out here, which makes the rule far cheaper.
+# [\{-\~\[-\`!-\&\(-\+\:-\@\/]. That class includes the space itself; padding a space
+# with spaces changes no token, so it is left out here. What is left maps each of 28 ASCII
+# characters to itself between spaces: one str.translate (C, no regex, no call per match).
 _SPACED = re.compile(r"[\{-\~\[-\`!-\&\(-\+\:-\@\/]")
+_PAD = str.maketrans({chr(c): f" {chr(c)} " for c in range(128) if _SPACED.match(chr(c))})
 _PERIOD_COMMA_RULES = (
     # tokenize period and comma unless preceded by a digit
     (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
     # tokenize period and comma unless followed by a digit
     (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
 )
+"""The two period/comma rules as regular expressions (what :func:`_periods_and_commas` does)."""
+_PERIOD_COMMA = re.compile(r"[.,]")
+_DIGITS = frozenset("0123456789")
 _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digit
-
-
-def _pad(match: re.Match[str]) -> str:
-    return f" {match.group()} "
 
 
 @lru_cache(maxsize=1 << 16)
@@ -45,19 +48,60 @@ def tokenize_13a(line: str) -> tuple[str, ...]:
         line = line.replace("&amp;", "&")
         line = line.replace("&lt;", "<")
         line = line.replace("&gt;", ">")
-    line = _SPACED.sub(_pad, f" {line} ")
+    line = f" {line} ".translate(_PAD)
     if "." in line or "," in line:
-        for pattern, repl in _PERIOD_COMMA_RULES:
-            line = pattern.sub(repl, line)
+        line = _periods_and_commas(line)
     if "-" in line:
         line = _DIGIT_DASH.sub(r"\1 \2 ", line)
     return tuple(line.split())
 
 
-def _ngrams(tokens: tuple[str, ...], order: int) -> Counter[Any]:
-    if order == 1:
-        return Counter(tokens)  # keyed by the token itself: same counts, less work
-    return Counter(zip(*[tokens[i:] for i in range(order)], strict=False))
+def _periods_and_commas(line: str) -> str:
+    """``_PERIOD_COMMA_RULES`` applied in turn, 3x faster than ``re.sub``.
+
+    Each rule matches two characters, one of them a period or comma, and ``re.sub`` takes
+    the leftmost match, then searches again after it. So the matches are found by visiting
+    only the periods and commas, left to right, skipping one whose neighbour the previous
+    match consumed. (``[^0-9]`` makes the regex engine try a match at almost every
+    character; 4,000 short answers took 34 ms that way and take 11 ms here.)
+    """
+    # rule 1: ([^0-9])([.,]) -> "\1 \2 "
+    parts: list[str] = []
+    last = 0  # the text before `last` is in parts; the next match may start at last - 1
+    for match in _PERIOD_COMMA.finditer(line):
+        i = match.start()
+        if i >= last + 1 and line[i - 1] not in _DIGITS:
+            parts += (line[last:i], " ", line[i], " ")
+            last = i + 1
+    if parts:
+        parts.append(line[last:])
+        line = "".join(parts)
+    # rule 2: ([.,])([^0-9]) -> " \1 \2"
+    parts = []
+    last, free, end = 0, 0, len(line) - 1  # `free`: where the next match may start
+    for match in _PERIOD_COMMA.finditer(line):
+        j = match.start()
+        if j >= free and j < end and line[j + 1] not in _DIGITS:
+            parts += (line[last:j], " ", line[j], " ")
+            last, free = j + 1, j + 2
+    if parts:
+        parts.append(line[last:])
+        line = "".join(parts)
+    return line
+
+
+def clear_caches() -> None:
+    """Forget every memoised tokenisation (benchmarks start cold with it)."""
+    tokenize_13a.cache_clear()
+
+
+def _order(tokens: tuple[str, ...], n: int) -> list[Any]:
+    """The n-grams of ``tokens`` (the tokens themselves for n = 1)."""
+    if n == 1:
+        return list(tokens)
+    if n == 2:
+        return list(pairwise(tokens))
+    return list(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
 def bleu(target: str, prediction: str) -> float:
@@ -74,12 +118,8 @@ def bleu(target: str, prediction: str) -> float:
         return 0.0  # no 4-grams: that precision is 0, and so is the geometric mean
     precisions = [0.0] * MAX_ORDER
     for i in range(MAX_ORDER):
-        ref = _ngrams(reference, i + 1)
-        matches = 0
-        for ngram, count in _ngrams(translation, i + 1).items():
-            other = ref.get(ngram)
-            if other:
-                matches += count if count < other else other
+        count = clipped_counts if i == 0 else clipped_matches
+        matches = count(_order(reference, i + 1), _order(translation, i + 1))
         if matches == 0:
             return 0.0  # a zero precision makes the geometric mean 0
         precisions[i] = float(matches) / (translation_length - i)

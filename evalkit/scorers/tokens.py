@@ -171,18 +171,13 @@ class TokenCount(BatchScorer):
                     results[i] = row_error("ValueError", str(exc))
             else:
                 plain.append(i)
-        # Without special tokens encode() is encode_ordinary(); the batch form runs in
-        # tiktoken's native threads, off the GIL.
-        counts = enc.encode_ordinary_batch([outputs[i] for i in plain], num_threads=_threads())
-        for i, tokens in zip(plain, counts, strict=True):
-            results[i] = len(tokens)
+        # Without special tokens encode() is encode_ordinary(). A plain loop over it beats
+        # encode_ordinary_batch: the batch form hands each text to a Python thread pool,
+        # which costs more than encoding a short text (2,000 answers: 11 ms vs 50 ms CPU).
+        encode = enc.encode_ordinary
+        for i in plain:
+            results[i] = len(encode(outputs[i]))
         return results
-
-
-def _threads() -> int:
-    from evalkit.scorers._parallel import process_count
-
-    return process_count(1 << 30, 1)
 
 
 @builtin(
