@@ -393,27 +393,17 @@ class _DeadlineSocket:
         return getattr(self._sock, name)
 
 
-@functools.cache
-def _connection_classes() -> tuple[
-    type[http.client.HTTPConnection], type[http.client.HTTPSConnection]
-]:
-    """:mod:`http.client`'s connections, connecting within the time left and then bounding
-    every socket operation by the request's deadline (built on the first call)."""
-    import http.client
-
-    class _HTTPConnection(http.client.HTTPConnection):
-        def connect(self) -> None:
-            self.timeout = _time_left(self.timeout)
-            super().connect()
-            self.sock = _DeadlineSocket(self.sock)
-
-    class _HTTPSConnection(http.client.HTTPSConnection):
-        def connect(self) -> None:
-            self.timeout = _time_left(self.timeout)
-            super().connect()  # TCP, then the TLS handshake, bounded by the time left
-            self.sock = _DeadlineSocket(self.sock)
-
-    return _HTTPConnection, _HTTPSConnection
+def _connect(scheme: str, host: str, port: int) -> _DeadlineSocket:
+    """A new connection to the origin, made within the time left (TLS: certifi's roots)."""
+    sock = socket.create_connection((host, port), timeout=_time_left(None))
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+        if scheme == "https":  # the handshake is bounded by the socket's timeout: the time left
+            sock = _ssl_context().wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+    return _DeadlineSocket(sock)
 
 
 class _Pool:
@@ -421,46 +411,49 @@ class _Pool:
     used by one request at a time: taken out, then put back when its answer is read)."""
 
     def __init__(self, scheme: str, host: str, port: int) -> None:
-        self._scheme, self._host, self._port = scheme, host, port
-        self._idle: list[tuple[http.client.HTTPConnection, float]] = []
+        self.scheme, self.host, self.port = scheme, host, port
+        default = 443 if scheme == "https" else 80
+        name = f"[{host}]" if ":" in host else host
+        if not name.isascii():
+            name = name.encode("idna").decode("ascii")
+        self.host_header = name if port == default else f"{name}:{port}"
+        """The ``Host`` header for this origin, as http.client writes it."""
+        self._idle: list[tuple[_DeadlineSocket, float]] = []
         self._lock = threading.Lock()
 
     @property
-    def connections(self) -> list[http.client.HTTPConnection]:
+    def connections(self) -> list[_DeadlineSocket]:
         """The idle connections (every connection, between requests)."""
         with self._lock:
-            return [connection for connection, _ in self._idle]
+            return [sock for sock, _ in self._idle]
 
-    def take(self) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection that is still open, else a new one; and whether it is reused."""
+    def take(self) -> _DeadlineSocket | None:
+        """An idle connection that is still open (``None``: there is none; connect)."""
         while True:
             with self._lock:
                 if not self._idle:
-                    break
-                connection, since = self._idle.pop()  # the most recently used first
-            sock = connection.sock
-            stale = time.monotonic() - since > _KEEPALIVE_EXPIRY
-            if stale or not isinstance(sock, _DeadlineSocket) or sock.readable_while_idle():
-                connection.close()
+                    return None
+                sock, since = self._idle.pop()  # the most recently used first
+            if time.monotonic() - since > _KEEPALIVE_EXPIRY or sock.readable_while_idle():
+                sock.close()
                 continue
-            return connection, True
-        plain, tls = _connection_classes()
-        if self._scheme == "https":
-            return tls(self._host, self._port, context=_ssl_context()), False
-        return plain(self._host, self._port), False
+            return sock
 
-    def put_back(self, connection: http.client.HTTPConnection) -> None:
+    def connect(self) -> _DeadlineSocket:
+        return _connect(self.scheme, self.host, self.port)
+
+    def put_back(self, sock: _DeadlineSocket) -> None:
         with self._lock:
             if len(self._idle) < _MAX_KEEPALIVE:
-                self._idle.append((connection, time.monotonic()))
+                self._idle.append((sock, time.monotonic()))
                 return
-        connection.close()
+        sock.close()
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for connection, _ in idle:
-            connection.close()
+        for sock, _ in idle:
+            sock.close()
 
 
 # -- the pools --------------------------------------------------------------------------------
@@ -489,10 +482,17 @@ def _ssl_context() -> Any:
     return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
+_PROXY_VARIABLES = {
+    scheme: (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    for scheme in ("http", "https")
+}
+
+
 def _proxy_for(scheme: str, host: str) -> str | None:
     """The proxy URL from ``HTTP(S)_PROXY``/``ALL_PROXY`` for this origin (``NO_PROXY``
     honoured), as httpx and the OpenAI SDK use them; ``None`` for a direct connection."""
-    if not any(name.lower().endswith("_proxy") for name in os.environ):
+    environ = os.environ  # a few lookups per call, not a walk over the whole environment
+    if not any(name in environ for name in _PROXY_VARIABLES.get(scheme, ())):
         return None
     import urllib.request
 
@@ -706,6 +706,38 @@ def send_chat(
     return _parse(raw, url, status, answer_headers)
 
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+
+
+def _request_head(pool: _Pool, target: str, headers: dict[str, str], length: int) -> bytes:
+    """The request line and headers of one POST (``headers``: names in lower case)."""
+    lines = [f"POST {target} HTTP/1.1"]
+    if "host" not in headers:
+        lines.append(f"host: {pool.host_header}")
+    for name, value in headers.items():
+        if name == "content-length":
+            continue
+        if not _TOKEN.fullmatch(name) or _LINE_BREAK.search(str(value)):
+            raise ValueError(f"invalid header {name!r}: {value!r}")
+        lines.append(f"{name}: {value}")
+    lines.append(f"content-length: {length}\r\n\r\n")
+    return "\r\n".join(lines).encode("latin-1")  # a value outside Latin-1: ValueError
+
+
+def _exchange(sock: _DeadlineSocket, request: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+    """Send one request (one write: head and body together) and read the whole answer."""
+    import http.client
+
+    sock.sendall(request)
+    response = http.client.HTTPResponse(sock, method="POST")  # type: ignore[arg-type]
+    try:
+        response.begin()
+        return response, response.read()
+    finally:
+        response.close()
+
+
 def _post_direct(
     scheme: str,
     host: str,
@@ -715,51 +747,49 @@ def _post_direct(
     content: bytes,
     timeout: float,
 ) -> tuple[int, dict[str, str], bytes]:
-    """POST through :mod:`http.client` on a pooled connection: (status, headers, body)."""
+    """POST on a pooled connection, :mod:`http.client` reading the answer:
+    (status, headers, body)."""
     import http.client
 
     parts = urlsplit(url)
-    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
     pool = _pool(scheme, host, port)
-    connection, reused = pool.take()
-    connection.timeout = timeout
+    sock: _DeadlineSocket | None = None
+    done = False
     try:
-        try:
-            connection.request("POST", target, body=content, headers=headers)
-            response = connection.getresponse()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            if not reused:
-                raise
-            # the server closed the idle connection as it was taken: one fresh try
-            connection.close()
-            connection, reused = pool.take()
-            connection.timeout = timeout
-            connection.request("POST", target, body=content, headers=headers)
-            response = connection.getresponse()
-        raw = response.read()
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        request = _request_head(pool, target, headers, len(content)) + content
+        sock = pool.take()
+        if sock is not None:
+            try:
+                response, raw = _exchange(sock, request)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # the server closed the idle connection as it was taken: one fresh try
+                sock.close()
+                sock = None
+        if sock is None:
+            sock = pool.connect()
+            response, raw = _exchange(sock, request)
         answer_headers = {k.lower(): v for k, v in response.getheaders()}
+        done = True
     except TimeoutError as exc:
-        connection.close()
         raise APITimeoutError(
             f"no complete answer from {url} within {timeout:g} s", url=url
         ) from exc
-    except (ValueError, http.client.InvalidURL) as exc:  # e.g. a line break in a header value
-        connection.close()
+    except ValueError as exc:  # a header value with a line break, or outside Latin-1
         raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
     except (http.client.HTTPException, OSError) as exc:
-        connection.close()
         blocked = _caused_by(exc, NetworkBlockedError)
         reason = str(blocked or exc) or type(exc).__name__
         raise APIConnectionError(
             f"could not reach {url}: {reason}", url=url, retryable=blocked is None
         ) from exc
-    except BaseException:
-        connection.close()
-        raise
+    finally:
+        if not done and sock is not None:
+            sock.close()
     if response.will_close:
-        connection.close()
+        sock.close()
     else:
-        pool.put_back(connection)
+        pool.put_back(sock)
     return response.status, answer_headers, raw
 
 
