@@ -16,10 +16,10 @@ Example:
     1.0
 """
 
-import importlib
-import sys
-import types
-import typing
+import importlib as _importlib
+import sys as _sys
+import types as _types
+import typing as _typing
 
 from evalkit.errors import (
     DataError,
@@ -34,7 +34,7 @@ from evalkit.errors import (
     UsageError,
 )
 
-if typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
     from evalkit import metrics
     from evalkit.entities import (
         AssessmentError,
@@ -314,11 +314,11 @@ def __getattr__(name: str) -> object:
     # ``import evalkit``, as ``mlflow.genai.judges`` works after ``import mlflow``.
     module = _LAZY.get(name)
     if module is not None:
-        value = getattr(importlib.import_module(module), name)
+        value = getattr(_importlib.import_module(module), name)
         globals()[name] = value
         return value
     if name in _SUBPACKAGES:
-        return importlib.import_module(f"evalkit.{name}")
+        return _importlib.import_module(f"evalkit.{name}")
     raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
 
 
@@ -326,18 +326,18 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY, *_SUBPACKAGES})
 
 
-class _Package(types.ModuleType):
+class _Package(_types.ModuleType):
     """``evalkit`` itself. Importing a submodule sets the package's attribute of its name;
     for ``evalkit.evaluate``, whose function shares the module's name, the attribute stays
     the function, whichever code imports the module first."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name == "evaluate" and isinstance(value, types.ModuleType):
+        if name == "evaluate" and isinstance(value, _types.ModuleType):
             value = value.evaluate
         super().__setattr__(name, value)
 
 
-sys.modules[__name__].__class__ = _Package
+_sys.modules[__name__].__class__ = _Package
 
 
 def _use_stored_scorers() -> None:

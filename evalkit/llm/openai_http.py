@@ -479,7 +479,9 @@ def _ssl_context() -> Any:
             cafile = certifi.where()
         except ImportError:  # the system's roots
             pass
-    return ssl.create_default_context(cafile=cafile, capath=capath)
+    context = ssl.create_default_context(cafile=cafile, capath=capath)
+    context.set_alpn_protocols(["http/1.1"])  # as httpx and httpcore offer it
+    return context
 
 
 _PROXY_VARIABLES = {

@@ -262,9 +262,12 @@ def test_tls_is_verified_against_the_configured_roots(
     oh._ssl_context.cache_clear()
     monkeypatch.setenv("SSL_CERT_FILE", cert)
     assert send(url).text == "over tls"
-    assert send(url).text == "over tls"
     port = int(url.rsplit(":", 1)[1].split("/")[0])
-    assert len(oh._pool("https", "127.0.0.1", port).connections) == 1
+    (first,) = oh._pool("https", "127.0.0.1", port).connections
+    assert first.selected_alpn_protocol() in (None, "http/1.1")
+    assert send(url).text == "over tls"
+    (second,) = oh._pool("https", "127.0.0.1", port).connections
+    assert second is first  # the TLS connection is kept alive and reused
 
 
 # -- failures --------------------------------------------------------------------------------
