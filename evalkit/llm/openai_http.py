@@ -351,13 +351,13 @@ class _DeadlineSocket:
         self._files = 0
         self._closed = False
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def recv_into(self, buffer: Any, *args: Any) -> int:
         self._sock.settimeout(_time_left(None))
-        return self._sock.recv_into(buffer, nbytes, flags)
+        return self._sock.recv_into(buffer, *args)  # as given: TLS sockets take no flags
 
-    def sendall(self, data: Any, flags: int = 0) -> None:
+    def sendall(self, data: Any, *args: Any) -> None:
         self._sock.settimeout(_time_left(None))
-        self._sock.sendall(data, flags)
+        self._sock.sendall(data, *args)
 
     def makefile(self, mode: str = "rb", *_: Any, **__: Any) -> io.BufferedReader:
         # socket.SocketIO reads through recv_into above, so header and body reads are bounded
@@ -382,6 +382,10 @@ class _DeadlineSocket:
         import select
 
         try:
+            if hasattr(select, "poll"):  # select.select fails on descriptors past 1023
+                poller = select.poll()
+                poller.register(self._sock, select.POLLIN)
+                return bool(poller.poll(0))
             return bool(select.select([self._sock], [], [], 0)[0])
         except (OSError, ValueError):
             return True

@@ -193,6 +193,24 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(scripted: Any) 
     assert len(httpd.seen) == 2
 
 
+def test_an_idle_connection_closed_by_the_peer_is_seen_past_descriptor_1023() -> None:
+    import fcntl
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("needs more than 1,200 file descriptors")
+    ours, theirs = socket.socketpair()
+    high = socket.socket(fileno=fcntl.fcntl(ours.fileno(), fcntl.F_DUPFD, 1100))
+    ours.close()
+    idle = oh._DeadlineSocket(high)
+    try:
+        assert high.fileno() >= 1100 and not idle.readable_while_idle()  # still open: reuse
+        theirs.close()
+        assert idle.readable_while_idle()  # the peer hung up: drop it
+    finally:
+        idle.close()
+
+
 def test_connection_close_answers_are_not_pooled(scripted: Any) -> None:
     httpd = scripted(lambda h: h.reply(200, completion(), {"Connection": "close"}))
     send(base(httpd))
