@@ -29,14 +29,16 @@ import contextlib
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import UsageError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "CACHE_MODES",
@@ -184,6 +186,8 @@ class CallCache:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import sqlite3  # here, not at import: a process whose cache is off never loads it
+
         self.path = Path(path)
         self._lock = threading.Lock()
         self.unusable: str | None = None
@@ -206,6 +210,8 @@ class CallCache:
             return
         self.unusable = f"{type(exc).__name__}: {exc}"
         if self._db is not None:
+            import sqlite3
+
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
@@ -219,6 +225,8 @@ class CallCache:
 
     def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any] | None:
         """Run one statement; ``None`` when the file is (or turns out to be) unusable."""
+        import sqlite3
+
         with self._lock:
             if self._db is None:
                 return None

@@ -499,42 +499,61 @@ def _wait_for(error: ModelCallError, call: _Call, attempts: int) -> float:
 
 
 def _send_with_retries(call: _Call, scope: CallScope) -> tuple[Any, int]:
-    """The raw answer and the requests sent; transient failures are retried."""
-    import tenacity
+    """The raw answer and the requests sent; transient failures are retried.
 
+    The first attempt runs on its own: most calls succeed at once, and they need neither the
+    retry library (tenacity, imported on the first retry) nor its per-call bookkeeping.
+    """
     limiter = scope.limiters.for_model(call.endpoint_key)
     breaker = scope.breakers.for_endpoint(call.endpoint_key)
     gate = scope.limiters.gate_for(call.endpoint_key, call.litellm_model)
-    attempts = 0
+    attempts = 1
+    try:
+        return _attempt(call, limiter, breaker, gate), attempts
+    except ModelCallError as exc:
+        if not exc.retryable or call.retries < 1:
+            _gave_up(exc, attempts)
+            raise
+        first = exc
+
+    import tenacity
 
     def attempt() -> Any:
         nonlocal attempts
         attempts += 1
         return _attempt(call, limiter, breaker, gate)
 
-    def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
+    def pause(exc: BaseException | None) -> float:
         if not isinstance(exc, ModelCallError):
             return _backoff(attempts, call.initial_backoff, call.max_backoff)
         if exc.code == ErrorCode.RATE_LIMITED:
             return limiter.paused_for()  # the joint pause set when the 429 arrived
         return _wait_for(exc, call, attempts)
 
+    def wait(state: tenacity.RetryCallState) -> float:
+        return pause(state.outcome.exception() if state.outcome else None)
+
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(call.retries + 1),
+        stop=tenacity.stop_after_attempt(call.retries),
         wait=wait,
         retry=tenacity.retry_if_exception(lambda e: isinstance(e, ModelCallError) and e.retryable),
         reraise=True,
     )
+    retrying.sleep(pause(first))  # the wait after the first attempt, as tenacity would
     try:
         return retrying(attempt), attempts
     except ModelCallError as exc:
-        if exc.code == ErrorCode.ENDPOINT_UNAVAILABLE:
-            attempts -= 1  # the refused attempt sent nothing
-        exc.attempts = attempts
-        if attempts > 1:
-            exc.args = (f"{exc.args[0]} (gave up after {attempts} attempts)",)
+        _gave_up(exc, attempts)
         raise
+
+
+def _gave_up(exc: ModelCallError, attempts: int) -> None:
+    """Make the final error of a call say how many requests were sent."""
+    if exc.code == ErrorCode.ENDPOINT_UNAVAILABLE:
+        attempts -= 1  # the refused attempt sent nothing
+    exc.attempts = attempts
+    if attempts > 1:
+        exc.args = (f"{exc.args[0]} (gave up after {attempts} attempts)",)
 
 
 def _read_answer(

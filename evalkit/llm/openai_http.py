@@ -8,13 +8,19 @@ request itself (:func:`send_chat`), and :func:`handles` says which model URIs ta
 
 Design (numbers in ``benchmarks/transport.py``):
 
-* **httpcore**, the connection layer under httpx, used directly: a thread-safe pool with
-  HTTP keep-alive, TLS, proxies and stale-connection detection, at about half httpx's CPU
-  per call. httpx's own client has no total-time timeout; httpcore's public network-backend
-  hook lets every socket operation be cut at the attempt's deadline, so a server that drips
-  one byte a second is stopped at ``timeout`` seconds, not kept alive forever.
-* One pool per origin (scheme, host, port), shared by every thread, forgotten in a forked
-  child (:func:`close_pools` closes them).
+* **The standard library's** :mod:`http.client` for direct connections: a thread-safe pool
+  per origin (scheme, host, port) with HTTP keep-alive, TLS with certifi's roots, and stale
+  connections dropped before reuse. It imports in a few milliseconds and spends about half
+  the CPU per call of httpcore (which imports trio, anyio and h2 where they are installed:
+  a tenth of a second before the first call). Every socket operation is cut at the
+  attempt's deadline, so a server that drips one byte a second is stopped at ``timeout``
+  seconds, not kept alive forever.
+* **httpcore** (the connection layer under httpx) when ``HTTP(S)_PROXY``/``ALL_PROXY`` name
+  a proxy for the origin: HTTP and HTTPS proxies, CONNECT tunnels, TLS inside TLS; its
+  network-backend hook bounds every socket operation by the same deadline. It is imported
+  only then.
+* Pools are shared by every thread and forgotten in a forked child (:func:`close_pools`
+  closes them).
 * Failures are raised as a small tree under :class:`APIError`, each carrying the HTTP status,
   ``Retry-After`` in seconds, the body, and the code of today's ``ModelCallError``
   (:attr:`APIError.code`), so the caller's pipeline can classify and retry them.
@@ -26,8 +32,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +50,8 @@ from evalkit.errors import ErrorCode, EvalkitError, NetworkBlockedError
 from evalkit.redaction import REDACTED
 
 if TYPE_CHECKING:
+    import http.client
+
     import httpcore
 
 __all__ = [
@@ -319,11 +329,144 @@ def _deadline_backend() -> httpcore.NetworkBackend:
     return _DeadlineBackend()
 
 
+def _time_left(timeout: float | None) -> float | None:
+    """The socket timeout for one operation of the stdlib path: the time left, if less."""
+    deadline: float | None = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineSocket:
+    """A connected socket (plain or TLS) whose every send and receive stops at the request's
+    deadline; :mod:`http.client` reads and writes through it."""
+
+    __slots__ = ("_closed", "_files", "_sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._files = 0
+        self._closed = False
+
+    def recv_into(self, buffer: Any, *args: Any) -> int:
+        self._sock.settimeout(_time_left(None))
+        return self._sock.recv_into(buffer, *args)  # as given: TLS sockets take no flags
+
+    def sendall(self, data: Any, *args: Any) -> None:
+        self._sock.settimeout(_time_left(None))
+        self._sock.sendall(data, *args)
+
+    def makefile(self, mode: str = "rb", *_: Any, **__: Any) -> io.BufferedReader:
+        # socket.SocketIO reads through recv_into above, so header and body reads are bounded
+        self._files += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:
+        # as socket.socket does: http.client closes the connection of a "Connection: close"
+        # answer before reading its body, and the socket must stay open until it is read
+        self._files -= 1
+        if self._closed and self._files <= 0:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._files <= 0:
+            self._sock.close()
+
+    def readable_while_idle(self) -> bool:
+        """Whether an idle connection has data or an EOF waiting: the server closed it (or
+        broke the protocol), so it must not be reused."""
+        import select
+
+        try:
+            if hasattr(select, "poll"):  # select.select fails on descriptors past 1023
+                poller = select.poll()
+                poller.register(self._sock, select.POLLIN)
+                return bool(poller.poll(0))
+            return bool(select.select([self._sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _connect(scheme: str, host: str, port: int) -> _DeadlineSocket:
+    """A new connection to the origin, made within the time left (TLS: certifi's roots)."""
+    sock = socket.create_connection((host, port), timeout=_time_left(None))
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+        if scheme == "https":  # the handshake is bounded by the socket's timeout: the time left
+            sock = _ssl_context().wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+    return _DeadlineSocket(sock)
+
+
+class _Pool:
+    """Idle keep-alive connections to one origin, shared by every thread (a connection is
+    used by one request at a time: taken out, then put back when its answer is read)."""
+
+    def __init__(self, scheme: str, host: str, port: int) -> None:
+        self.scheme, self.host, self.port = scheme, host, port
+        default = 443 if scheme == "https" else 80
+        name = f"[{host}]" if ":" in host else host
+        if not name.isascii():
+            name = name.encode("idna").decode("ascii")
+        self.host_header = name if port == default else f"{name}:{port}"
+        """The ``Host`` header for this origin, as http.client writes it."""
+        self._idle: list[tuple[_DeadlineSocket, float]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def connections(self) -> list[_DeadlineSocket]:
+        """The idle connections (every connection, between requests)."""
+        with self._lock:
+            return [sock for sock, _ in self._idle]
+
+    def take(self) -> _DeadlineSocket | None:
+        """An idle connection that is still open (``None``: there is none; connect)."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                sock, since = self._idle.pop()  # the most recently used first
+            if time.monotonic() - since > _KEEPALIVE_EXPIRY or sock.readable_while_idle():
+                sock.close()
+                continue
+            return sock
+
+    def connect(self) -> _DeadlineSocket:
+        return _connect(self.scheme, self.host, self.port)
+
+    def put_back(self, sock: _DeadlineSocket) -> None:
+        with self._lock:
+            if len(self._idle) < _MAX_KEEPALIVE:
+                self._idle.append((sock, time.monotonic()))
+                return
+        sock.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for sock, _ in idle:
+            sock.close()
+
+
 # -- the pools --------------------------------------------------------------------------------
 
-_pools: dict[tuple[str, str, int], httpcore.ConnectionPool] = {}
+_pools: dict[tuple[str, str, int], _Pool] = {}
+_proxied: dict[tuple[str, str, int], httpcore.ConnectionPool] = {}
 _pools_lock = threading.Lock()
 _KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
+_MAX_KEEPALIVE = 1000  # idle connections kept per origin; the limiter bounds those in use
 
 
 @functools.cache
@@ -340,13 +483,22 @@ def _ssl_context() -> Any:
             cafile = certifi.where()
         except ImportError:  # the system's roots
             pass
-    return ssl.create_default_context(cafile=cafile, capath=capath)
+    context = ssl.create_default_context(cafile=cafile, capath=capath)
+    context.set_alpn_protocols(["http/1.1"])  # as httpx and httpcore offer it
+    return context
+
+
+_PROXY_VARIABLES = {
+    scheme: (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    for scheme in ("http", "https")
+}
 
 
 def _proxy_for(scheme: str, host: str) -> str | None:
     """The proxy URL from ``HTTP(S)_PROXY``/``ALL_PROXY`` for this origin (``NO_PROXY``
     honoured), as httpx and the OpenAI SDK use them; ``None`` for a direct connection."""
-    if not any(name.lower().endswith("_proxy") for name in os.environ):
+    environ = os.environ  # a few lookups per call, not a walk over the whole environment
+    if not any(name in environ for name in _PROXY_VARIABLES.get(scheme, ())):
         return None
     import urllib.request
 
@@ -357,35 +509,46 @@ def _proxy_for(scheme: str, host: str) -> str | None:
     return url if "://" in url else f"http://{url}"
 
 
-def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
-    import httpcore
-
+def _pool(scheme: str, host: str, port: int) -> _Pool:
+    """The direct connections to one origin."""
     key = (scheme, host, port)
     pool = _pools.get(key)
     if pool is not None:
         return pool
     with _pools_lock:
-        pool = _pools.get(key)
+        return _pools.setdefault(key, _Pool(scheme, host, port))
+
+
+def _proxied_pool(scheme: str, host: str, port: int, proxy_url: str) -> httpcore.ConnectionPool:
+    """httpcore's pool for an origin reached through a proxy (httpcore imported here)."""
+    import httpcore
+
+    key = (scheme, host, port)
+    pool = _proxied.get(key)
+    if pool is not None:
+        return pool
+    with _pools_lock:
+        pool = _proxied.get(key)
         if pool is None:
-            proxy_url = _proxy_for(scheme, host)
-            tls = scheme == "https" or (proxy_url or "").startswith("https")
+            tls = scheme == "https" or proxy_url.startswith("https")
             pool = httpcore.ConnectionPool(
                 ssl_context=_ssl_context() if tls else None,
-                proxy=httpcore.Proxy(proxy_url) if proxy_url else None,
+                proxy=httpcore.Proxy(proxy_url),
                 max_connections=None,  # the limiter bounds concurrency, not the pool
-                max_keepalive_connections=1000,
+                max_keepalive_connections=_MAX_KEEPALIVE,
                 keepalive_expiry=_KEEPALIVE_EXPIRY,
                 network_backend=_deadline_backend(),
             )
-            _pools[key] = pool
+            _proxied[key] = pool
     return pool
 
 
 def close_pools() -> None:
     """Close every pooled connection (the next call opens new ones)."""
     with _pools_lock:
-        pools = list(_pools.values())
+        pools: list[Any] = [*_pools.values(), *_proxied.values()]
         _pools.clear()
+        _proxied.clear()
     for pool in pools:
         pool.close()
 
@@ -395,6 +558,7 @@ def _forget_pools_in_child() -> None:
     # closing, which would touch the parent's connections) gives it fresh ones.
     global _pools_lock
     _pools.clear()
+    _proxied.clear()
     _pools_lock = threading.Lock()
 
 
@@ -484,8 +648,6 @@ def send_chat(
         ...                    model="llama3", messages=[{"role": "user", "content": "2+2?"}])
         >>> answer.text, answer.input_tokens
     """
-    import httpcore  # loaded with the first pool; a dictionary lookup after that
-
     url = chat_url(base_url, model, azure=azure, api_version=api_version)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -520,35 +682,19 @@ def send_chat(
             f"the request to {url} cannot be encoded as JSON: {exc}", url=url
         ) from exc
 
-    pool = _pool(scheme, parts.hostname, port)
-    limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    proxy_url = _proxy_for(scheme, parts.hostname)
     _deadline.at = time.monotonic() + timeout
     try:
-        response = pool.request(
-            "POST",
-            url,
-            headers=list(request_headers.items()),
-            content=content,
-            extensions={"timeout": limits},
-        )
-    except httpcore.TimeoutException as exc:
-        raise APITimeoutError(
-            f"no complete answer from {url} within {timeout:g} s", url=url
-        ) from exc
-    except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as exc:
-        raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
-    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError, OSError) as exc:
-        blocked = _caused_by(exc, NetworkBlockedError)
-        reason = str(blocked or exc) or type(exc).__name__
-        raise APIConnectionError(
-            f"could not reach {url}: {reason}", url=url, retryable=blocked is None
-        ) from exc
+        if proxy_url is None:
+            status, answer_headers, raw = _post_direct(
+                scheme, parts.hostname, port, url, request_headers, content, timeout
+            )
+        else:
+            status, answer_headers, raw = _post_via_proxy(
+                scheme, parts.hostname, port, url, request_headers, content, timeout, proxy_url
+            )
     finally:
         _deadline.at = None
-
-    answer_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-    status = response.status
-    raw = response.content
     if not 200 <= status < 300:
         text = raw.decode("utf-8", errors="replace")
         for secret in (api_key, *(v for k, v in request_headers.items() if k in _SECRET_HEADERS)):
@@ -564,6 +710,132 @@ def send_chat(
             headers=answer_headers,
         )
     return _parse(raw, url, status, answer_headers)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+
+
+def _request_head(pool: _Pool, target: str, headers: dict[str, str], length: int) -> bytes:
+    """The request line and headers of one POST (``headers``: names in lower case)."""
+    lines = [f"POST {target} HTTP/1.1"]
+    if "host" not in headers:
+        lines.append(f"host: {pool.host_header}")
+    for name, value in headers.items():
+        if name == "content-length":
+            continue
+        if not _TOKEN.fullmatch(name) or _LINE_BREAK.search(str(value)):
+            raise ValueError(f"invalid header {name!r}: {value!r}")
+        lines.append(f"{name}: {value}")
+    lines.append(f"content-length: {length}\r\n\r\n")
+    return "\r\n".join(lines).encode("latin-1")  # a value outside Latin-1: ValueError
+
+
+def _exchange(sock: _DeadlineSocket, request: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+    """Send one request (one write: head and body together) and read the whole answer."""
+    import http.client
+
+    sock.sendall(request)
+    response = http.client.HTTPResponse(sock, method="POST")  # type: ignore[arg-type]
+    try:
+        response.begin()
+        return response, response.read()
+    finally:
+        response.close()
+
+
+def _post_direct(
+    scheme: str,
+    host: str,
+    port: int,
+    url: str,
+    headers: dict[str, str],
+    content: bytes,
+    timeout: float,
+) -> tuple[int, dict[str, str], bytes]:
+    """POST on a pooled connection, :mod:`http.client` reading the answer:
+    (status, headers, body)."""
+    import http.client
+
+    parts = urlsplit(url)
+    pool = _pool(scheme, host, port)
+    sock: _DeadlineSocket | None = None
+    done = False
+    try:
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        request = _request_head(pool, target, headers, len(content)) + content
+        sock = pool.take()
+        if sock is not None:
+            try:
+                response, raw = _exchange(sock, request)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # the server closed the idle connection as it was taken: one fresh try
+                sock.close()
+                sock = None
+        if sock is None:
+            sock = pool.connect()
+            response, raw = _exchange(sock, request)
+        answer_headers = {k.lower(): v for k, v in response.getheaders()}
+        done = True
+    except TimeoutError as exc:
+        raise APITimeoutError(
+            f"no complete answer from {url} within {timeout:g} s", url=url
+        ) from exc
+    except ValueError as exc:  # a header value with a line break, or outside Latin-1
+        raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
+    except (http.client.HTTPException, OSError) as exc:
+        blocked = _caused_by(exc, NetworkBlockedError)
+        reason = str(blocked or exc) or type(exc).__name__
+        raise APIConnectionError(
+            f"could not reach {url}: {reason}", url=url, retryable=blocked is None
+        ) from exc
+    finally:
+        if not done and sock is not None:
+            sock.close()
+    if response.will_close:
+        sock.close()
+    else:
+        pool.put_back(sock)
+    return response.status, answer_headers, raw
+
+
+def _post_via_proxy(
+    scheme: str,
+    host: str,
+    port: int,
+    url: str,
+    headers: dict[str, str],
+    content: bytes,
+    timeout: float,
+    proxy_url: str,
+) -> tuple[int, dict[str, str], bytes]:
+    """POST through httpcore's pool for a proxied origin: (status, headers, body)."""
+    import httpcore
+
+    pool = _proxied_pool(scheme, host, port, proxy_url)
+    limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    try:
+        response = pool.request(
+            "POST",
+            url,
+            headers=list(headers.items()),
+            content=content,
+            extensions={"timeout": limits},
+        )
+    except httpcore.TimeoutException as exc:
+        raise APITimeoutError(
+            f"no complete answer from {url} within {timeout:g} s", url=url
+        ) from exc
+    except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as exc:
+        raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError, OSError) as exc:
+        blocked = _caused_by(exc, NetworkBlockedError)
+        reason = str(blocked or exc) or type(exc).__name__
+        raise APIConnectionError(
+            f"could not reach {url}: {reason}", url=url, retryable=blocked is None
+        ) from exc
+    answer_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+    return response.status, answer_headers, response.content
 
 
 def _parse(raw: bytes, url: str, status: int, headers: dict[str, str]) -> RawResponse:
@@ -802,26 +1074,72 @@ _SCHEMA_EVERYWHERE = frozenset({"predibase", "fireworks_ai", "lm_studio", "nebiu
 
 
 @functools.cache
-def _price_table() -> dict[str, Any]:
-    """litellm's bundled price list, read without importing litellm (``{}`` without it)."""
+def _price_file() -> bytes:
+    """litellm's bundled price list as bytes, read without importing litellm (empty without
+    it)."""
     spec = importlib.util.find_spec("litellm")  # finds the package, does not run it
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / _PRICE_FILE
         if path.is_file():
-            table = orjson.loads(path.read_bytes())
-            return table if isinstance(table, dict) else {}
-    return {}
+            return path.read_bytes()
+    return b""
+
+
+@functools.cache
+def _price_table() -> dict[str, Any]:
+    """litellm's whole price list, parsed (``{}`` without litellm)."""
+    data = _price_file()
+    table = orjson.loads(data) if data else {}
+    return table if isinstance(table, dict) else {}
+
+
+_PRETTY = b'{\n    "'  # how litellm writes the file: json.dump(..., indent=4)
+
+
+def _price_entry(key: str) -> Any:
+    """One top-level entry of the price list (``None`` when absent).
+
+    Parsing the whole 3 MB list costs about 40 ms of CPU, most of a first judge call; so an
+    entry written as litellm writes the file (``json.dump(..., indent=4)``: a line of four
+    spaces and the quoted key, the object closed by the next line of four spaces and ``}``;
+    JSON strings hold no raw line breaks and deeper keys are indented further) is parsed on
+    its own, and a key that appears nowhere in the file (and no escape could hide it) is absent.
+    Anything else (an entry
+    pasted in another shape, an escaped name) parses the whole list.
+    """
+    data = _price_file()
+    plain = key.isascii() and key.isprintable() and not any(c in key for c in '"\\')
+    if plain and data.startswith(_PRETTY):
+        name = b'"' + key.encode() + b'"'
+        head = b"\n    " + name + b": {"
+        start = data.find(head)
+        if start >= 0:
+            end = data.find(b"\n    }", start + len(head))
+            try:
+                return orjson.loads(data[start + len(head) - 1 : end + 6])
+            except orjson.JSONDecodeError:
+                pass
+        elif data.find(name) < 0 and not _escaped_names():
+            return None
+    return _price_table().get(key)
+
+
+@functools.cache
+def _escaped_names() -> bool:
+    """Whether the price list writes some character of a plain name as an escape (``\\u0065``,
+    ``\\/``): then a name missing from its bytes may still be a key."""
+    data = _price_file()
+    return b"\\u" in data or b"\\/" in data
 
 
 @functools.lru_cache(maxsize=1024)
 def _model_entry(model: str) -> dict[str, Any] | None:
     provider, name = _split_uri(model)
-    table = _price_table()
     if provider:
-        entry = table.get(f"{provider}/{name}")
+        entry = _price_entry(f"{provider}/{name}")
         if isinstance(entry, dict):
             return entry
-    entry = table.get(name)
+    entry = _price_entry(name)
     if not isinstance(entry, dict):
         return None
     if provider and entry.get("litellm_provider") not in (provider, f"text-completion-{provider}"):

@@ -17,6 +17,7 @@ import importlib
 import inspect
 import json
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeAlias, dataclass_transform, overload
 
@@ -58,13 +59,15 @@ _SESSION_ONLY = frozenset({"session", "conversation"})
 SERIALIZATION_VERSION = 1
 """The ``"serialization_version"`` of :meth:`Scorer.model_dump`'s dicts."""
 
-# Set by the package (evalkit/__init__.py) to the tracking layer's scorer storage, which this
-# layer may not import: an object with register_scorer_data(name, data, experiment_id) -> int.
+# Set by the package (evalkit/__init__.py, on the first register) to the tracking layer's
+# scorer storage, which this layer may not import: an object with
+# register_scorer_data(name, data, experiment_id) -> int.
 _scorer_storage: Any = None
 
 
 def use_scorer_storage(storage: Any) -> None:
-    """Install where :meth:`Scorer.register` stores scorers (done by ``import evalkit``)."""
+    """Install where :meth:`Scorer.register` stores scorers (the ``evalkit`` package does,
+    on the first register)."""
     global _scorer_storage
     _scorer_storage = storage
 
@@ -361,7 +364,9 @@ class Scorer:
         registered = dataclasses.replace(self, name=chosen) if chosen != self.name else self
         data = registered.model_dump()
         if _scorer_storage is None:
-            raise ScorerError("no scorer storage is installed; import evalkit first")
+            # The package (imported before any of its modules) wires the tracking layer in;
+            # asked now, so that ``import evalkit`` does not import this layer to push it.
+            sys.modules["evalkit"]._use_stored_scorers()
         _scorer_storage.register_scorer_data(chosen, data, experiment_id)
         return registered
 

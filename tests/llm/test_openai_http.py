@@ -181,6 +181,113 @@ def test_sequential_calls_reuse_one_connection(server: JudgeServer) -> None:
     assert len(oh._pool("http", "127.0.0.1", port).connections) == 1
 
 
+def test_a_connection_the_server_closed_while_idle_is_not_reused(scripted: Any) -> None:
+    def reply_then_hang_up(h: _Scripted) -> None:
+        h.reply(200, completion(f"answer {len(h.server.seen)}"))
+        h.close_connection = True  # no "Connection: close" header: the client cannot know
+
+    httpd = scripted(reply_then_hang_up)
+    assert send(base(httpd)).text == "answer 1"
+    time.sleep(0.1)  # the server has closed the pooled connection by now
+    assert send(base(httpd)).text == "answer 2"  # a fresh connection, no error
+    assert len(httpd.seen) == 2
+
+
+def test_an_idle_connection_closed_by_the_peer_is_seen_past_descriptor_1023() -> None:
+    import fcntl
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("needs more than 1,200 file descriptors")
+    ours, theirs = socket.socketpair()
+    high = socket.socket(fileno=fcntl.fcntl(ours.fileno(), fcntl.F_DUPFD, 1100))
+    ours.close()
+    idle = oh._DeadlineSocket(high)
+    try:
+        assert high.fileno() >= 1100 and not idle.readable_while_idle()  # still open: reuse
+        theirs.close()
+        assert idle.readable_while_idle()  # the peer hung up: drop it
+    finally:
+        idle.close()
+
+
+def test_connection_close_answers_are_not_pooled(scripted: Any) -> None:
+    httpd = scripted(lambda h: h.reply(200, completion(), {"Connection": "close"}))
+    send(base(httpd))
+    port = httpd.server_address[1]
+    assert oh._pool("http", "127.0.0.1", port).connections == []
+
+
+def test_a_header_with_a_line_break_fails_at_once(server: JudgeServer) -> None:
+    with pytest.raises(oh.APIConnectionError, match="cannot send") as caught:
+        send(server.url, headers={"X-Bad": "a\r\nInjected: yes"})
+    assert not caught.value.retryable and server.request_count == 0
+
+
+def test_direct_calls_do_not_import_httpcore(server: JudgeServer) -> None:
+    code = (
+        "import sys; from evalkit.llm.openai_http import send_chat;"
+        f"a = send_chat(base_url={server.url!r}, api_key=None, model='m',"
+        " messages=[{'role': 'user', 'content': 'hi'}]);"
+        "assert a.text; print(sorted(m for m in ('httpcore', 'httpx', 'h11', 'h2', 'trio',"
+        " 'anyio', 'tenacity', 'litellm') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    """A loopback HTTPS server with a self-signed certificate: (base URL, certificate file)."""
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    httpd = _ScriptedServer(lambda h: h.reply(200, completion("over tls")))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    oh._ssl_context.cache_clear()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}/v1", str(cert)
+    finally:
+        oh._ssl_context.cache_clear()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_tls_is_verified_against_the_configured_roots(
+    tls_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls_server
+    with pytest.raises(oh.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        send(url)  # certifi's roots do not know this certificate
+    oh._ssl_context.cache_clear()
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    assert send(url).text == "over tls"
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    (first,) = oh._pool("https", "127.0.0.1", port).connections
+    assert first.selected_alpn_protocol() in (None, "http/1.1")
+    assert send(url).text == "over tls"
+    (second,) = oh._pool("https", "127.0.0.1", port).connections
+    assert second is first  # the TLS connection is kept alive and reused
+
+
 # -- failures --------------------------------------------------------------------------------
 
 
@@ -533,6 +640,37 @@ def test_prices_match_litellm() -> None:
     assert oh.price_per_token("openai/my-local-llama") is None
     assert oh.price_per_token("azure/my-deployment") is None
     assert not oh.supports_response_schema("openai/my-local-llama")
+
+
+def test_one_price_entry_read_alone_equals_the_whole_list() -> None:
+    table = oh._price_table()
+    keys = [*list(table)[::25], "gpt-4.1-mini", "azure/gpt-4o", "no-such-model"]
+    for key in keys:
+        assert oh._price_entry(key) == table.get(key), key
+
+
+def test_price_entries_of_any_shape_are_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    listing = {
+        "sample_spec": {"input_cost_per_token": 0},
+        "m-nested": {"input_cost_per_token": 1e-06, "tiers": {"x": {"y": 1}}, "list": [1, 2]},
+        "m-empty": {},
+    }
+    pretty = json.dumps(listing, indent=4)
+    pasted = '\n"m-pasted": {\n        "input_cost_per_token": 3e-06\n    },\n'
+    data = pretty[: pretty.rindex("}")].rstrip() + "," + pasted + '"m\\u0065scaped": {}\n}'
+    monkeypatch.setattr(oh, "_price_file", lambda: data.encode())
+    oh._price_table.cache_clear()
+    oh._escaped_names.cache_clear()
+    try:
+        assert oh._price_entry("m-nested") == listing["m-nested"]
+        assert oh._price_entry("m-empty") == {}
+        assert oh._price_entry("m-pasted") == {"input_cost_per_token": 3e-06}
+        assert oh._price_entry("mescaped") == {}
+        assert oh._price_entry("m-absent") is None
+        assert oh._price_entry("tiers") is None  # a nested key is not an entry
+    finally:
+        oh._price_table.cache_clear()
+        oh._escaped_names.cache_clear()
 
 
 def test_prices_are_read_without_importing_litellm() -> None:
