@@ -13,8 +13,13 @@ Design (numbers in ``benchmarks/transport.py``):
   per call. httpx's own client has no total-time timeout; httpcore's public network-backend
   hook lets every socket operation be cut at the attempt's deadline, so a server that drips
   one byte a second is stopped at ``timeout`` seconds, not kept alive forever.
-* One pool per origin (scheme, host, port), shared by every thread, forgotten in a forked
-  child (:func:`close_pools` closes them).
+* Per origin (scheme, host, port), a stack of *lanes*: small httpcore pools that each serve
+  one request at a time (so each holds one keep-alive connection). A request takes the lane
+  used last (its connection is the warmest) and gives it back when the answer is read. One
+  httpcore pool shared by 200 threads costs 8-10 ms of CPU per call: at every request and
+  every answer it walks all its connections under one lock, polling each idle socket and
+  counting idle connections once per idle connection (quadratic); a lane's walk is one
+  connection long. Forgotten in a forked child (:func:`close_pools` closes them).
 * Failures are raised as a small tree under :class:`APIError`, each carrying the HTTP status,
   ``Retry-After`` in seconds, the body, and the code of today's ``ModelCallError``
   (:attr:`APIError.code`), so the caller's pipeline can classify and retry them.
@@ -30,10 +35,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -73,6 +78,28 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 """OpenAI's endpoint, used when neither ``api_base`` nor ``OPENAI_BASE_URL`` names another."""
 AZURE_DEFAULT_API_VERSION = "2025-02-01-preview"
 """The Azure OpenAI ``api-version`` sent when none is given (litellm's default)."""
+
+
+_T = TypeVar("_T")
+
+
+def _once(make: Callable[[], _T]) -> Callable[[], _T]:
+    """``functools.cache`` for a function of no arguments, computed by one thread only: the
+    first 200 calls in flight must not each read the price list or build a TLS context."""
+    lock = threading.Lock()
+    done: list[_T] = []
+
+    @functools.wraps(make)
+    def get() -> _T:
+        if not done:
+            with lock:
+                if not done:
+                    done.append(make())
+        return done[0]
+
+    return get
+
+
 OPENAI_SERVER_PROVIDERS = frozenset({"hosted_vllm", "lm_studio", "llamafile"})
 """litellm provider names for self-hosted OpenAI-compatible servers: they take this path
 when an ``api_base`` says where the server is."""
@@ -256,7 +283,7 @@ def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float
     return left if timeout is None else min(timeout, left)
 
 
-@functools.cache
+@_once
 def _deadline_backend() -> httpcore.NetworkBackend:
     """httpcore's socket backend with every operation bounded by the request's deadline
     (httpcore is imported here, on the first call: ``import evalkit`` must not pay for it)."""
@@ -321,12 +348,65 @@ def _deadline_backend() -> httpcore.NetworkBackend:
 
 # -- the pools --------------------------------------------------------------------------------
 
-_pools: dict[tuple[str, str, int], httpcore.ConnectionPool] = {}
+_pools: dict[tuple[str, str, int], _Lanes] = {}
 _pools_lock = threading.Lock()
 _KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
 
 
-@functools.cache
+class _Lanes:
+    """The connections to one origin: a stack of httpcore pools ("lanes"), each lent to one
+    request at a time, so each holds at most one keep-alive connection.
+
+    httpcore's pool re-examines every connection it holds at each request and each answer
+    (``_assign_requests_to_connections``: an idle-socket poll per connection and an idle count
+    per idle connection, under the pool's lock), which at 200 calls in flight costs more CPU
+    than the rest of the call. Lending whole single-connection pools keeps TLS, proxies,
+    keep-alive expiry and stale-connection detection httpcore's, at a constant cost per call.
+    There are as many lanes as requests were ever in flight at once to the origin.
+    """
+
+    def __init__(self, make: Callable[[], httpcore.ConnectionPool]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._free: list[httpcore.ConnectionPool] = []  # last returned on top (LIFO)
+        self._all: list[httpcore.ConnectionPool] = []
+        self._closed = False
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpcore.Response:
+        """``httpcore.ConnectionPool.request`` on a free lane (a new one when none is free);
+        the answer's body is read before the lane is given back."""
+        with self._lock:
+            lane = self._free.pop() if self._free else None
+        if lane is None:
+            lane = self._make()
+            with self._lock:
+                self._all.append(lane)
+        try:
+            return lane.request(method, url, **kwargs)
+        finally:
+            with self._lock:
+                if self._closed:
+                    lane.close()
+                else:
+                    self._free.append(lane)
+
+    @property
+    def connections(self) -> list[Any]:
+        """Every connection of every lane (idle or busy)."""
+        with self._lock:
+            lanes = list(self._all)
+        return [c for lane in lanes for c in lane.connections]
+
+    def close(self) -> None:
+        """Close every lane's connections (lanes busy now close when their request ends)."""
+        with self._lock:
+            self._closed = True
+            free, self._free, self._all = self._free, [], []
+        for lane in free:
+            lane.close()
+
+
+@_once
 def _ssl_context() -> Any:
     """TLS settings as httpx makes them: certifi's roots unless SSL_CERT_FILE/DIR say else."""
     import ssl
@@ -357,28 +437,32 @@ def _proxy_for(scheme: str, host: str) -> str | None:
     return url if "://" in url else f"http://{url}"
 
 
-def _pool(scheme: str, host: str, port: int) -> httpcore.ConnectionPool:
+def _pool(scheme: str, host: str, port: int) -> _Lanes:
+    key = (scheme, host, port)
+    lanes = _pools.get(key)
+    if lanes is not None:
+        return lanes
+    with _pools_lock:
+        lanes = _pools.get(key)
+        if lanes is None:
+            lanes = _Lanes(functools.partial(_new_lane, scheme, host))
+            _pools[key] = lanes
+    return lanes
+
+
+def _new_lane(scheme: str, host: str) -> httpcore.ConnectionPool:
     import httpcore
 
-    key = (scheme, host, port)
-    pool = _pools.get(key)
-    if pool is not None:
-        return pool
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            proxy_url = _proxy_for(scheme, host)
-            tls = scheme == "https" or (proxy_url or "").startswith("https")
-            pool = httpcore.ConnectionPool(
-                ssl_context=_ssl_context() if tls else None,
-                proxy=httpcore.Proxy(proxy_url) if proxy_url else None,
-                max_connections=None,  # the limiter bounds concurrency, not the pool
-                max_keepalive_connections=1000,
-                keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=_deadline_backend(),
-            )
-            _pools[key] = pool
-    return pool
+    proxy_url = _proxy_for(scheme, host)
+    tls = scheme == "https" or (proxy_url or "").startswith("https")
+    return httpcore.ConnectionPool(
+        ssl_context=_ssl_context() if tls else None,
+        proxy=httpcore.Proxy(proxy_url) if proxy_url else None,
+        max_connections=None,  # the limiter bounds concurrency, not the pool
+        max_keepalive_connections=1,
+        keepalive_expiry=_KEEPALIVE_EXPIRY,
+        network_backend=_deadline_backend(),
+    )
 
 
 def close_pools() -> None:
@@ -801,7 +885,7 @@ _PRICE_FILE = "model_prices_and_context_window_backup.json"
 _SCHEMA_EVERYWHERE = frozenset({"predibase", "fireworks_ai", "lm_studio", "nebius", "databricks"})
 
 
-@functools.cache
+@_once
 def _price_table() -> dict[str, Any]:
     """litellm's bundled price list, read without importing litellm (``{}`` without it)."""
     spec = importlib.util.find_spec("litellm")  # finds the package, does not run it

@@ -561,3 +561,32 @@ def test_fifty_threads_share_the_pool(server: JudgeServer) -> None:
     assert server.request_count == 1000
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
     assert len(oh._pool("http", "127.0.0.1", port).connections) <= 50
+
+
+def test_each_lane_holds_one_connection_and_lanes_are_reused(server: JudgeServer) -> None:
+    # 200 calls in flight must not share one httpcore pool: its bookkeeping walks every
+    # connection at every request, which costs more CPU than the call at that scale
+    server.latency = 0.05
+    with ThreadPoolExecutor(40) as pool:
+        list(pool.map(lambda i: send(server.url), range(200)))
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    lanes = oh._pool("http", "127.0.0.1", port)
+    assert all(len(lane.connections) <= 1 for lane in lanes._all)
+    assert len(lanes._all) <= 40
+    assert len(lanes.connections) <= 40
+    assert server.request_count == 200
+
+
+def test_the_price_list_is_read_once_by_many_threads_at_once() -> None:
+    reads = []
+
+    @oh._once
+    def table() -> dict[str, int]:
+        reads.append(1)
+        time.sleep(0.05)
+        return {"read": len(reads)}
+
+    with ThreadPoolExecutor(50) as pool:
+        tables = list(pool.map(lambda _: table(), range(50)))
+    assert reads == [1]
+    assert all(t is tables[0] for t in tables)
