@@ -843,6 +843,8 @@ def _evaluate_chunked(
                 resume=resume is not None,
                 retry_errors=retry_errors,
                 tick=tick,
+                rate_limits=rate_limits,
+                deployments=deployments,
             )
         except BaseException as exc:
             if tracking is not None:
