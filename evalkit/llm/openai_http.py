@@ -290,18 +290,35 @@ def _deadline_backend() -> httpcore.NetworkBackend:
     import httpcore
 
     class _DeadlineStream(httpcore.NetworkStream):
-        """A connection whose every read and write stops at the request's deadline."""
+        """A connection whose every read and write stops at the request's deadline, and
+        whose writes go out together when the answer is first read.
+
+        httpcore writes a request as three pieces (head, body, an empty end): sent as they
+        come, that is three system calls here and up to three wake-ups of the server for one
+        request; held until the first read, it is one.
+        """
 
         def __init__(self, stream: httpcore.NetworkStream) -> None:
             self._stream = stream
+            self._pending: list[bytes] = []
+
+        def _flush(self, timeout: float | None) -> None:
+            if self._pending:
+                data = b"".join(self._pending)
+                self._pending.clear()
+                self._stream.write(data, _left(timeout, httpcore.WriteTimeout))
 
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            self._flush(timeout)
             return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
         def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+            _left(timeout, httpcore.WriteTimeout)  # past the deadline: fail now
+            if buffer:
+                self._pending.append(buffer)
 
         def close(self) -> None:
+            self._pending.clear()
             self._stream.close()
 
         def start_tls(
@@ -310,6 +327,7 @@ def _deadline_backend() -> httpcore.NetworkBackend:
             server_hostname: str | None = None,
             timeout: float | None = None,
         ) -> httpcore.NetworkStream:
+            self._flush(timeout)
             left = _left(timeout, httpcore.ConnectTimeout)
             return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
 
