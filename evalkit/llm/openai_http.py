@@ -72,6 +72,7 @@ __all__ = [
     "retry_after_seconds",
     "send_chat",
     "supports_response_schema",
+    "warm_up",
 ]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -481,6 +482,16 @@ def _new_lane(scheme: str, host: str) -> httpcore.ConnectionPool:
         keepalive_expiry=_KEEPALIVE_EXPIRY,
         network_backend=_deadline_backend(),
     )
+
+
+def warm_up() -> None:
+    """Load what the first request needs (httpcore, the socket backend) now.
+
+    A call paced by a per-minute budget waits for its turn and then sends; if the first
+    one spent half a second importing after its turn, the calls paced after it would queue
+    behind the import and reach the provider in one burst.
+    """
+    _deadline_backend()
 
 
 def close_pools() -> None:
