@@ -29,6 +29,7 @@ Design (numbers in ``benchmarks/transport.py``):
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.util
 import os
@@ -387,15 +388,24 @@ class _Lanes:
     def __init__(self, make: Callable[[], httpcore.ConnectionPool]) -> None:
         self._make = make
         self._lock = threading.Lock()
-        self._free: list[httpcore.ConnectionPool] = []  # last returned on top (LIFO)
+        # free lanes with the time each was given back; the last given back on the right
+        self._free: collections.deque[tuple[httpcore.ConnectionPool, float]] = collections.deque()
         self._all: list[httpcore.ConnectionPool] = []
         self._closed = False
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpcore.Response:
         """``httpcore.ConnectionPool.request`` on a free lane (a new one when none is free);
-        the answer's body is read before the lane is given back."""
+        the answer's body is read before the lane is given back. The lane idle longest is
+        closed once its connection's keep-alive has expired, so that after a burst of calls
+        the lanes shrink back to what is in use."""
+        stale = None
         with self._lock:
-            lane = self._free.pop() if self._free else None
+            lane = self._free.pop()[0] if self._free else None
+            if self._free and self._free[0][1] < time.monotonic() - _KEEPALIVE_EXPIRY:
+                stale = self._free.popleft()[0]
+                self._all.remove(stale)
+        if stale is not None:
+            stale.close()
         if lane is None:
             lane = self._make()
             with self._lock:
@@ -404,10 +414,11 @@ class _Lanes:
             return lane.request(method, url, **kwargs)
         finally:
             with self._lock:
-                if self._closed:
-                    lane.close()
-                else:
-                    self._free.append(lane)
+                closed = self._closed
+                if not closed:
+                    self._free.append((lane, time.monotonic()))
+            if closed:
+                lane.close()
 
     @property
     def connections(self) -> list[Any]:
@@ -420,7 +431,9 @@ class _Lanes:
         """Close every lane's connections (lanes busy now close when their request ends)."""
         with self._lock:
             self._closed = True
-            free, self._free, self._all = self._free, [], []
+            free = [lane for lane, _ in self._free]
+            self._free.clear()
+            self._all = []
         for lane in free:
             lane.close()
 

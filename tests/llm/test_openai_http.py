@@ -590,3 +590,21 @@ def test_the_price_list_is_read_once_by_many_threads_at_once() -> None:
         tables = list(pool.map(lambda _: table(), range(50)))
     assert reads == [1]
     assert all(t is tables[0] for t in tables)
+
+
+def test_lanes_idle_past_the_keepalive_are_closed_as_calls_go_on(
+    server: JudgeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oh, "_KEEPALIVE_EXPIRY", 0.3)
+    server.latency = 0.1
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda i: send(server.url), range(20)))
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    lanes = oh._pool("http", "127.0.0.1", port)
+    assert len(lanes._all) > 5  # a burst of 20 in flight opened many
+    time.sleep(0.5)
+    server.latency = 0.0
+    for _ in range(30):  # one at a time: each call closes the lane idle longest
+        send(server.url)
+    assert len(lanes._all) <= 2
+    assert len(lanes.connections) <= 2
