@@ -27,7 +27,9 @@ flight), and the cost budget is held by the driver: each chunk is given an equal
 what is neither spent nor promised to chunks still running, and what a chunk did not spend
 goes back to the pool when it returns. So the total in flight, the total rate and the total
 spent stay within the evaluation's limits (when each limit is at least the number of chunks
-in flight). ``deployments`` reach every chunk as given (the Router's weights are ratios).
+in flight). Each chunk paces its calls from its own first one, so a chunk that starts
+where another ended may send one call early. ``deployments`` reach every chunk as given
+(the Router's weights are ratios).
 
 Why a share per chunk rather than one limiter on the cluster (a ``distributed.Semaphore``
 for concurrency, a leaky bucket in a ``distributed.Variable`` for rates): a share needs no

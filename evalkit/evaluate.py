@@ -517,7 +517,8 @@ def evaluate(
             :mod:`evalkit._chunked`.
         executor: Where chunks run: ``None`` (this process), a ``dask.distributed.Client``
             (each chunk is a task on the cluster; ``max_concurrent_calls``, ``rate_limits``
-            and ``max_cost`` stay global: the chunks in flight share them), or any :class:`~evalkit.engine.executors.ChunkExecutor`. Implies
+            and ``max_cost`` stay global: the chunks in flight share them), or any
+            :class:`~evalkit.engine.executors.ChunkExecutor`. Implies
             chunks of :data:`~evalkit.data.chunks.DEFAULT_CHUNK_SIZE` rows unless
             ``chunk_size`` is given.
 

@@ -342,7 +342,8 @@ def test_rate_limits_and_deployments_reach_the_chunks(judge_server: JudgeServer)
         assert judge_server.request_count > 0 and second.request_count > 0
         assert judge_server.request_count + second.request_count == 12
     assert result.metrics["ok/mean"] == 1.0
-    assert elapsed >= 1.1  # 12 calls paced 0.1 s apart
+    # 3 chunks of 4 calls paced 0.1 s apart; each chunk paces from its own first call
+    assert elapsed >= 0.85
 
 
 def test_predict_fn_runs_chunk_by_chunk() -> None:
