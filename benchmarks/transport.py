@@ -15,8 +15,13 @@ process so that ``time.process_time`` here counts the client's CPU only.
    ``http.client`` loop and a bare ``httpx.Client`` loop (the ideals), evalkit's transport,
    the whole ``complete()`` pipeline and litellm's path.
 
-3. Throughput of the transport alone: 600 calls at 100 ms with 10 in flight, and 5,000 with
-   200 in flight, beside the ideal calls x latency / in flight.
+3. Throughput: 600 calls at 100 ms with 10 in flight, and 5,000 with 200 in flight, beside
+   the ideal calls x latency / in flight, for a bare ``http.client`` connection per thread
+   (the floor), a bare shared ``httpx.Client``, evalkit's transport alone, ``complete()`` and
+   ``evaluate()`` with one ``make_judge`` judge (one call per row). Each line gives the
+   client's CPU per call and the server's (read from /proc), and the load average: on a
+   2-core machine the client (one core: the GIL) and the server share the CPUs with
+   everything else running.
 
 Usage: python benchmarks/transport.py [--calls 500] [--cold-runs 5] [--latency 0.1]
        [--skip-litellm]
@@ -164,8 +169,14 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.1, help="0: skip the throughput runs")
     parser.add_argument("--skip-litellm", action="store_true", help="no litellm runs (slow)")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="skip cold start and CPU per call"
+    )
     args = parser.parse_args()
     os.environ.update(_env())
+    if args.throughput_only:
+        throughput(args.latency, [(600, 10), (5000, 200)])
+        return
 
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, "0"],
@@ -299,11 +310,25 @@ def main() -> None:
         throughput(args.latency, [(600, 10), (5000, 200)])
 
 
-def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
-    """The transport alone (no limiter, cache or retries) with many calls in flight."""
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
+def _cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used, from /proc (Linux only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
+    """Many calls in flight: bare clients, the transport, complete() and evaluate()."""
+    import contextvars
+    import http.client
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Literal
+
+    import evalkit
+    from evalkit.judges import make_judge
     from evalkit.llm import call_scope, complete
     from evalkit.llm.openai_http import send_chat
 
@@ -331,39 +356,92 @@ def throughput(latency: float, runs: list[tuple[int, int]]) -> None:
 
         import httpx
 
-        http = httpx.Client(limits=httpx.Limits(max_connections=None))
+        shared = httpx.Client(limits=httpx.Limits(max_connections=None))
         body = {"model": "gpt-4.1-mini", "messages": MESSAGES, "temperature": 0}
+        raw_body = json.dumps(body).encode()
+        host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        local = threading.local()
+
+        def floor(_: int) -> str:
+            connection = getattr(local, "connection", None)
+            if connection is None:
+                connection = local.connection = http.client.HTTPConnection(host, int(port))
+            connection.request(
+                "POST", "/v1/chat/completions", raw_body, {"content-type": "application/json"}
+            )
+            answer = json.loads(connection.getresponse().read())
+            return str(answer["choices"][0]["message"]["content"])
 
         def bare(_: int) -> str:
-            answer = http.post(f"{url}/chat/completions", json=body, timeout=60.0).json()
+            answer = shared.post(f"{url}/chat/completions", json=body, timeout=60.0).json()
             return str(answer["choices"][0]["message"]["content"])
 
         def pipeline(_: int) -> str:
             return complete(MODEL, MESSAGES, api_base=url).text
 
+        judge = make_judge(
+            name="correct",
+            instructions="Question: {{ inputs.question }}\nAnswer: {{ outputs }}\nCorrect?",
+            feedback_value_type=Literal["yes", "no"],
+            model=MODEL,
+            api_base=url,
+        )
+
+        def rows(n: int) -> list[dict[str, object]]:
+            return [{"inputs": {"question": f"{i}+{i}?"}, "outputs": str(2 * i)} for i in range(n)]
+
+        evalkit.evaluate(rows(20), scorers=[judge], cache="off", log=False, progress=False)
+
         print(
-            f"\nthroughput at {latency * 1e3:.0f} ms server latency (bare httpx; the transport "
-            "alone; complete() with its limiter, breaker and retries, cache off; server in "
-            "its own process; the wall time includes starting the threads):"
+            f"\nthroughput at {latency * 1e3:.0f} ms server latency (server in its own process; "
+            "cache off; the wall time includes starting the threads):"
         )
         for n, in_flight in runs:
             ideal = n * latency / in_flight
-            for name, fn in (("bare httpx", bare), ("openai_http", call), ("complete()", pipeline)):
-                with (
-                    call_scope(cache="off", max_concurrent_calls=in_flight),
-                    ThreadPoolExecutor(in_flight) as pool,
-                ):
-                    wall, cpu = time.perf_counter(), time.process_time()
-                    futures = [pool.submit(contextvars.copy_context().run, fn, i) for i in range(n)]
-                    answers = [f.result() for f in futures]
-                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                assert all(answers)
+            paths = (
+                ("http.client", floor),
+                ("bare httpx", bare),
+                ("openai_http", call),
+                ("complete()", pipeline),
+                ("evaluate()", None),
+            )
+            for name, fn in paths:
+                load = os.getloadavg()[0]
+                served = _cpu_of(server.pid)
+                wall, cpu = time.perf_counter(), time.process_time()
+                if fn is None:
+                    result = evalkit.evaluate(
+                        rows(n),
+                        scorers=[judge],
+                        cache="off",
+                        log=False,
+                        progress=False,
+                        max_workers=in_flight,
+                        max_concurrent_calls=in_flight,
+                    )
+                    assert result.metrics["correct/error_count"] == 0, result.metrics
+                else:
+                    with (
+                        call_scope(cache="off", max_concurrent_calls=in_flight),
+                        ThreadPoolExecutor(in_flight) as pool,
+                    ):
+                        futures = [
+                            pool.submit(contextvars.copy_context().run, fn, i) for i in range(n)
+                        ]
+                        assert all(f.result() for f in futures)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                after = _cpu_of(server.pid)
+                server_cpu = (
+                    f"{(after - served) / n * 1e3:.2f}"
+                    if after is not None and served is not None
+                    else "?"
+                )
                 print(
                     f"  {name:11s} {n:5d} calls, {in_flight:3d} in flight: {wall:5.2f} s "
-                    f"(ideal {ideal:5.2f} s, {wall / ideal:4.2f}x), "
-                    f"client CPU {cpu / n * 1e3:.2f} ms/call"
+                    f"(ideal {ideal:5.2f} s, {wall / ideal:4.2f}x), CPU per call: client "
+                    f"{cpu / n * 1e3:.2f} ms, server {server_cpu} ms; load {load:.1f}"
                 )
-        http.close()
+        shared.close()
     finally:
         if server.stdin is not None:
             server.stdin.close()

@@ -20,12 +20,23 @@ included), then logs one run. The work folder is the run's artifact folder when 
 evaluation is logged (or resumed), else a new temporary folder, removed when the result's
 ``tables`` are garbage-collected.
 
-Limits across chunks in flight (several Dask workers): the per-model concurrency limit is
-divided among the chunks that run at once (``max(1, limit // slots)`` each), and the cost
-budget is held by the driver: each chunk is given an equal share of what is neither spent
-nor promised to chunks still running, and what a chunk did not spend goes back to the pool
-when it returns. So the total in flight and the total spent stay within the evaluation's
-limits (when the limit is at least the number of chunks in flight).
+Limits across chunks in flight (several Dask workers): the per-model concurrency limit and
+the per-model ``rate_limits`` (requests and tokens per minute) are divided among the chunks
+that run at once (``max(1, limit // slots)`` each, ``slots`` being the executor's chunks in
+flight), and the cost budget is held by the driver: each chunk is given an equal share of
+what is neither spent nor promised to chunks still running, and what a chunk did not spend
+goes back to the pool when it returns. So the total in flight, the total rate and the total
+spent stay within the evaluation's limits (when each limit is at least the number of chunks
+in flight). Each chunk paces its calls from its own first one, so a chunk that starts
+where another ended may send one call early. ``deployments`` reach every chunk as given
+(the Router's weights are ratios).
+
+Why a share per chunk rather than one limiter on the cluster (a ``distributed.Semaphore``
+for concurrency, a leaky bucket in a ``distributed.Variable`` for rates): a share needs no
+round trip to the scheduler per model call (a Semaphore lease is one, and a rate bucket
+would be a read-modify-write under a ``distributed.Lock``, two or three), works the same on
+any executor, and keeps a chunk's calls going if the scheduler is slow; what it costs is
+the unused share of a slot that has no chunk, at the end of a run.
 """
 
 from __future__ import annotations
@@ -58,7 +69,14 @@ from evalkit.entities import EvaluationResult, Usage
 from evalkit.errors import DataError, UsageError
 from evalkit.scorers.base import Scorer
 
-__all__ = ["ChunkResult", "ChunkTask", "first_chunk", "run_chunk", "run_chunked"]
+__all__ = [
+    "ChunkResult",
+    "ChunkTask",
+    "first_chunk",
+    "run_chunk",
+    "run_chunked",
+    "share_rate_limits",
+]
 
 JOURNAL_FOLDER = "evaluation_journal"
 """The folder (in the work folder) of the chunks' journals."""
@@ -92,6 +110,10 @@ class ChunkTask:
     """This chunk's share of the per-model concurrency limit."""
     max_cost: float | None = None
     """This chunk's share of the cost budget (USD)."""
+    rate_limits: dict[str, dict[str, int]] | None = None
+    """This chunk's share of the per-model requests/tokens per minute."""
+    deployments: dict[str, list[dict[str, Any]]] | None = None
+    """Several deployments of a model (``evaluate(..., deployments=...)``), as given."""
     dry_run: bool = False
     """Count model calls instead of sending them."""
     retry_errors: bool = False
@@ -153,6 +175,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         max_concurrent_calls=task.max_concurrent_calls,
         max_cost=task.max_cost,
         dry_run=task.dry_run,
+        rate_limits=task.rate_limits,
+        deployments=task.deployments,
     ) as scope:
         try:
             outcomes = run_plan(plan, known=known, observer=journaling)
@@ -214,6 +238,19 @@ def check_chunk_file(folder: Path, chunk_size: int, resume: bool) -> None:
     path.write_text(json.dumps({"chunk_size": chunk_size}))
 
 
+def share_rate_limits(
+    rate_limits: dict[str, dict[str, int]] | None, slots: int
+) -> dict[str, dict[str, int]] | None:
+    """Each chunk's share of ``rate_limits`` when ``slots`` chunks run at once: every
+    ``rpm``/``tpm`` divided by ``slots`` (at least 1)."""
+    if not rate_limits:
+        return None
+    return {
+        model: {key: max(1, int(value) // slots) for key, value in limit.items() if value}
+        for model, limit in rate_limits.items()
+    }
+
+
 def _add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
     for key, value in usage.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -239,6 +276,8 @@ def run_chunked(
     resume: bool,
     retry_errors: bool,
     tick: Callable[[int], None] | None = None,
+    rate_limits: dict[str, dict[str, int]] | None = None,
+    deployments: dict[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[EvaluationResult, int, str]:
     """Run every chunk on ``executor``; return the result (metrics, lazy table, usage), the
     number of rows and a digest of the data."""
@@ -251,6 +290,8 @@ def run_chunked(
     slots = max(1, executor.slots)
     limit = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
     per_chunk_calls = max(1, limit // slots)
+    per_chunk_rates = share_rate_limits(rate_limits, slots)
+    routed = {m: [dict(d) for d in entries] for m, entries in (deployments or {}).items()}
 
     results: dict[int, ChunkResult] = {}
     in_flight: dict[Any, float] = {}  # future -> its share of the budget
@@ -292,6 +333,8 @@ def run_chunked(
                 cache=cache,
                 max_concurrent_calls=per_chunk_calls,
                 max_cost=budget,
+                rate_limits=per_chunk_rates,
+                deployments=routed or None,
                 dry_run=dry_run,
                 retry_errors=retry_errors,
             )

@@ -517,8 +517,9 @@ def evaluate(
             and the aggregates, median and p90 included, are exact. See
             :mod:`evalkit._chunked`.
         executor: Where chunks run: ``None`` (this process), a ``dask.distributed.Client``
-            (each chunk is a task on the cluster; per-model limits and the cost budget stay
-            global), or any :class:`~evalkit.engine.executors.ChunkExecutor`. Implies
+            (each chunk is a task on the cluster; ``max_concurrent_calls``, ``rate_limits``
+            and ``max_cost`` stay global: the chunks in flight share them), or any
+            :class:`~evalkit.engine.executors.ChunkExecutor`. Implies
             chunks of :data:`~evalkit.data.chunks.DEFAULT_CHUNK_SIZE` rows unless
             ``chunk_size`` is given.
 
@@ -850,6 +851,8 @@ def _evaluate_chunked(
                 resume=resume is not None,
                 retry_errors=retry_errors,
                 tick=tick,
+                rate_limits=rate_limits,
+                deployments=deployments,
             )
         except BaseException as exc:
             if tracking is not None:

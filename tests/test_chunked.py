@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def counted(inputs: dict[str, Any]) -> int:
 
 
 SCORERS = [length, verdict, parts, "exact_match"]
+MODEL = "openai:/gpt-4.1-mini"
 
 
 def _records(n: int) -> list[dict[str, Any]]:
@@ -301,6 +303,8 @@ def test_chunks_in_flight_share_the_limits() -> None:
         executor=executor,
         max_concurrent_calls=10,
         max_cost=2.0,
+        rate_limits={MODEL: {"rpm": 500, "tpm": 90_000}, "openai:/gpt-4o": {"rpm": 3}},
+        deployments={MODEL: [{"api_key": "sk-a"}, {"api_key": "sk-b", "rpm": 100}]},
     )
     assert result.metrics == evalkit.evaluate(_records(100), scorers=SCORERS, log=False).metrics
     assert len(executor.tasks) == 10
@@ -308,6 +312,38 @@ def test_chunks_in_flight_share_the_limits() -> None:
     # not yet spent or promised; nothing is spent here, so every share is 0.5
     assert {t.max_concurrent_calls for t in executor.tasks} == {2}
     assert [t.max_cost for t in executor.tasks] == [0.5] * 10
+    # and a quarter of each rate (at least 1: a limit under the chunks in flight is exceeded)
+    for task in executor.tasks:
+        assert task.rate_limits == {
+            MODEL: {"rpm": 125, "tpm": 22_500},
+            "openai:/gpt-4o": {"rpm": 1},
+        }
+        assert task.deployments == {MODEL: [{"api_key": "sk-a"}, {"api_key": "sk-b", "rpm": 100}]}
+
+
+def test_rate_limits_and_deployments_reach_the_chunks(judge_server: JudgeServer) -> None:
+    # before, a chunk opened its own model-call scope without them: calls were neither
+    # paced nor spread
+    judge_server.add_rule(None, {"result": "yes", "rationale": "fine"})
+    with JudgeServer() as second:
+        second.add_rule(None, {"result": "yes", "rationale": "fine"})
+        deployments = {MODEL: [{"api_base": judge_server.url}, {"api_base": second.url}]}
+        started = time.monotonic()
+        result = evalkit.evaluate(
+            _records(12),
+            scorers=[_judge("ok")],
+            log=False,
+            cache="off",
+            chunk_size=4,
+            rate_limits={MODEL: {"rpm": 600}},  # one call every 0.1 s
+            deployments=deployments,
+        )
+        elapsed = time.monotonic() - started
+        assert judge_server.request_count > 0 and second.request_count > 0
+        assert judge_server.request_count + second.request_count == 12
+    assert result.metrics["ok/mean"] == 1.0
+    # 3 chunks of 4 calls paced 0.1 s apart; each chunk paces from its own first call
+    assert elapsed >= 0.85
 
 
 def test_predict_fn_runs_chunk_by_chunk() -> None:

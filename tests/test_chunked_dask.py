@@ -198,3 +198,75 @@ def test_evalkit_eval_on_a_local_cluster_of_workers(
     assert printed["metrics"]["exact_match/mean"] == 0.75
     assert main(["eval", "qa.jsonl", "-s", "exact_match", "--workers", "0"]) != 0
     assert "workers must be at least 1" in capsys.readouterr().err
+
+
+def _even_judge(url: str) -> Any:
+    from typing import Literal
+
+    from evalkit.judges import make_judge
+
+    judge = make_judge(
+        name="even",
+        instructions="Is {{ inputs.i }} an even number? Answer: {{ outputs }}",
+        feedback_value_type=Literal["yes", "no"],
+        model="openai:/gpt-4.1-mini",
+        api_base=url,
+    )
+    judge.call_options = {"timeout": 5.0, "initial_backoff": 0.01, "max_backoff": 0.05}
+    return judge
+
+
+def test_rate_limits_stay_global_across_workers(client: Any) -> None:
+    # The provider allows 22 requests in any 2 s (660 a minute, scaled down); the run's
+    # budget is 480 a minute (well under: the server shares this process with the Dask
+    # client, so requests reach it with some jitter, which a 2 s window feels). Two chunks in
+    # flight (two workers) each get 240 a minute, so together they stay under the provider's
+    # limit. Before, chunks ran unpaced (rate_limits did not reach them): 5-7 of 45 requests
+    # drew 429 here, and the back-off on them, not the budget, set the pace.
+    from evalkit.testing import JudgeServer
+
+    model = "openai:/gpt-4.1-mini"
+    with JudgeServer() as server:
+        server.add_rule(
+            r"Is <data>\d*[02468]</data> an even", {"result": "yes", "rationale": "even"}
+        )
+        server.add_rule(None, {"result": "no", "rationale": "odd"})
+        judge = _even_judge(server.url)
+        data = _records(40)
+        server.enforce_rate_limit(22, window=2.0)
+        started = time.monotonic()
+        on_cluster = evalkit.evaluate(
+            data,
+            scorers=[judge],
+            executor=client,
+            chunk_size=20,
+            cache="off",
+            log=False,
+            rate_limits={model: {"rpm": 480}},
+        )
+        elapsed = time.monotonic() - started
+        refused, sent = server.rate_limited_count, server.request_count
+        server.enforce_rate_limit(None)
+        alone = evalkit.evaluate(data, scorers=[judge], cache="off", log=False)
+    assert refused < 0.05 * sent, (refused, sent)
+    assert elapsed >= 3.5  # 40 calls at 8 a second: the budget set the pace
+    assert on_cluster.metrics["even/mean"] == 0.5
+    assert on_cluster.metrics == alone.metrics
+    table = on_cluster.tables["eval_results_table"]
+    assert table["even/value"].tolist() == ["yes" if i % 2 == 0 else "no" for i in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"rate_limits": {"openai:/gpt-4.1-mini": {"rpm": 0}}}, r"\['rpm'\] must be a whole"),
+        ({"chunk_size": 0}, "chunk_size must be a whole number"),
+    ],
+)
+def test_bad_limits_on_a_cluster_are_refused_before_work(
+    client: Any, arguments: dict[str, Any], says: str
+) -> None:
+    _reset()
+    with pytest.raises(UsageError, match=says):
+        evalkit.evaluate(_records(5), scorers=[row_number], executor=client, log=False, **arguments)
+    assert not _calls()

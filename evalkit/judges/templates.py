@@ -262,6 +262,17 @@ class Template:
         """The variables the template uses (in the order of ``allowed`` when given)."""
         self._template = env.from_string(source)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A compiled Jinja template does not pickle; a judge sent to a Dask worker (or a
+        # process pool) carries the checked source and compiles it again there.
+        state = dict(self.__dict__)
+        del state["_template"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._template = _environment().from_string(self.source)
+
     def render(self, values: Mapping[str, Any]) -> str:
         """Render with ``values``; every inserted value is delimited as data.
 

@@ -44,7 +44,7 @@ from evalkit.llm.limiter import ModelLimiter, RateGate
 from evalkit.llm.models import endpoint, parse_model_uri
 from evalkit.llm.pricing import PRICE_PARAMETERS, cost, has_price, unpriced_message
 from evalkit.llm.scope import CallScope, current_scope
-from evalkit.llm.transport import send, supports_response_schema
+from evalkit.llm.transport import load_litellm, send, supports_response_schema
 from evalkit.redaction import secrets_in
 
 __all__ = [
@@ -435,6 +435,7 @@ def _attempt(
     ticket = limiter.acquire()
     try:
         if gate is not None:
+            _warm_up(call)  # loading the transport after its turn would bunch the calls
             gate.wait(_tokens_counted(call))
         try:
             raw = _send(call)
@@ -459,6 +460,14 @@ def _attempt(
     breaker.record(None)
     limiter.succeeded()
     return raw
+
+
+def _warm_up(call: _Call) -> None:
+    """Load the transport ``call`` takes before it waits for its turn under a rate limit."""
+    if call.fast and not call.routed:
+        openai_http.warm_up()
+    else:
+        load_litellm()
 
 
 def _send(call: _Call) -> Any:

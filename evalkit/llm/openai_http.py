@@ -30,6 +30,7 @@ Design (numbers in ``benchmarks/transport.py``):
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.util
 import io
@@ -38,10 +39,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -77,6 +78,7 @@ __all__ = [
     "retry_after_seconds",
     "send_chat",
     "supports_response_schema",
+    "warm_up",
 ]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -89,6 +91,32 @@ when an ``api_base`` says where the server is."""
 
 _MAX_DETAIL = 500
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
+
+
+_T = TypeVar("_T")
+
+
+class _Once(Generic[_T]):
+    """``functools.cache`` for a function of no arguments, computed by one thread only: the
+    first 200 calls in flight must not each read the price list or build a TLS context."""
+
+    def __init__(self, make: Callable[[], _T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._done: list[_T] = []
+        functools.update_wrapper(self, make)
+
+    def __call__(self) -> _T:
+        if not self._done:
+            with self._lock:
+                if not self._done:
+                    self._done.append(self._make())
+        return self._done[0]
+
+    def cache_clear(self) -> None:
+        """Forget the value (tests)."""
+        with self._lock:
+            self._done.clear()
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -266,7 +294,7 @@ def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float
     return left if timeout is None else min(timeout, left)
 
 
-@functools.cache
+@_Once
 def _deadline_backend() -> httpcore.NetworkBackend:
     """httpcore's socket backend with every operation bounded by the request's deadline
     (httpcore is imported here, on the first call: ``import evalkit`` must not pay for it)."""
@@ -422,7 +450,7 @@ class _Pool:
             name = name.encode("idna").decode("ascii")
         self.host_header = name if port == default else f"{name}:{port}"
         """The ``Host`` header for this origin, as http.client writes it."""
-        self._idle: list[tuple[_DeadlineSocket, float]] = []
+        self._idle: collections.deque[tuple[_DeadlineSocket, float]] = collections.deque()
         self._lock = threading.Lock()
 
     @property
@@ -447,15 +475,24 @@ class _Pool:
         return _connect(self.scheme, self.host, self.port)
 
     def put_back(self, sock: _DeadlineSocket) -> None:
+        """Keep ``sock`` for the next request; close the connections idle past the keep-alive
+        (the oldest, at the bottom of the stack), so the pool shrinks back after a burst."""
+        now = time.monotonic()
+        expired = []
         with self._lock:
-            if len(self._idle) < _MAX_KEEPALIVE:
-                self._idle.append((sock, time.monotonic()))
-                return
-        sock.close()
+            while self._idle and now - self._idle[0][1] > _KEEPALIVE_EXPIRY:
+                expired.append(self._idle.popleft()[0])
+            kept = len(self._idle) < _MAX_KEEPALIVE
+            if kept:
+                self._idle.append((sock, now))
+        for old in expired:
+            old.close()
+        if not kept:
+            sock.close()
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle, self._idle = self._idle, collections.deque()
         for sock, _ in idle:
             sock.close()
 
@@ -469,7 +506,7 @@ _KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
 _MAX_KEEPALIVE = 1000  # idle connections kept per origin; the limiter bounds those in use
 
 
-@functools.cache
+@_Once
 def _ssl_context() -> Any:
     """TLS settings as httpx makes them: certifi's roots unless SSL_CERT_FILE/DIR say else."""
     import ssl
@@ -541,6 +578,17 @@ def _proxied_pool(scheme: str, host: str, port: int, proxy_url: str) -> httpcore
             )
             _proxied[key] = pool
     return pool
+
+
+def warm_up() -> None:
+    """Load what the first direct request needs (:mod:`http.client`, :mod:`select`) now.
+
+    A call paced by a per-minute budget waits for its turn and then sends; if the first one
+    spent its turn importing, the calls paced after it would queue behind the import and reach
+    the provider in one burst.
+    """
+    import http.client  # noqa: F401
+    import select  # noqa: F401
 
 
 def close_pools() -> None:
@@ -1073,7 +1121,7 @@ _PRICE_FILE = "model_prices_and_context_window_backup.json"
 _SCHEMA_EVERYWHERE = frozenset({"predibase", "fireworks_ai", "lm_studio", "nebius", "databricks"})
 
 
-@functools.cache
+@_Once
 def _price_file() -> bytes:
     """litellm's bundled price list as bytes, read without importing litellm (empty without
     it)."""
@@ -1085,7 +1133,7 @@ def _price_file() -> bytes:
     return b""
 
 
-@functools.cache
+@_Once
 def _price_table() -> dict[str, Any]:
     """litellm's whole price list, parsed (``{}`` without litellm)."""
     data = _price_file()

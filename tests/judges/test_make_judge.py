@@ -206,3 +206,24 @@ def test_judge_in_evaluate_without_the_field_it_needs_fails_early(
     with pytest.raises(evalkit.DataError, match="scorer 'quality' needs the 'expectations' column"):
         evalkit.evaluate(data=data, scorers=[quality_judge()])
     assert judge_server.request_count == 0
+
+
+def test_a_judge_pickles_and_renders_the_same_prompt_after() -> None:
+    # chunks on Dask workers (and process pools) carry their judges pickled; a compiled
+    # Jinja template does not pickle, so the checked source travels and is compiled again
+    import pickle
+
+    with JudgeServer() as server:
+        server.add_rule(match=None, reply={"result": "yes", "rationale": "r"})
+        j = make_judge(
+            name="j",
+            instructions="Is {{ outputs }} polite?",
+            model="openai:/gpt-4.1-mini",
+            api_base=server.url,
+        )
+        copy = pickle.loads(pickle.dumps(j))
+        assert copy(outputs="thanks").value == "yes"
+        assert j(outputs="thanks").value == "yes"
+        first, second = server.requests
+        assert first.messages == second.messages
+        assert "Is <data>thanks</data> polite?" in first.prompt

@@ -699,3 +699,45 @@ def test_fifty_threads_share_the_pool(server: JudgeServer) -> None:
     assert server.request_count == 1000
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
     assert len(oh._pool("http", "127.0.0.1", port).connections) <= 50
+
+
+def test_calls_in_flight_each_hold_one_connection_and_reuse_it(server: JudgeServer) -> None:
+    # 200 calls in flight must not walk a shared pool's connections at every request (httpcore's
+    # pool did: more CPU than the call at that scale); each takes one idle connection
+    server.latency = 0.05
+    with ThreadPoolExecutor(40) as pool:
+        list(pool.map(lambda i: send(server.url), range(200)))
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    assert 1 <= len(oh._pool("http", "127.0.0.1", port).connections) <= 40
+    assert server.request_count == 200
+
+
+def test_the_price_list_is_read_once_by_many_threads_at_once() -> None:
+    reads = []
+
+    @oh._Once
+    def table() -> dict[str, int]:
+        reads.append(1)
+        time.sleep(0.05)
+        return {"read": len(reads)}
+
+    with ThreadPoolExecutor(50) as pool:
+        tables = list(pool.map(lambda _: table(), range(50)))
+    assert reads == [1]
+    assert all(t is tables[0] for t in tables)
+
+
+def test_connections_idle_past_the_keepalive_are_closed_as_calls_go_on(
+    server: JudgeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oh, "_KEEPALIVE_EXPIRY", 0.3)
+    server.latency = 0.1
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda i: send(server.url), range(20)))
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    pool = oh._pool("http", "127.0.0.1", port)
+    assert len(pool.connections) > 5  # a burst of 20 in flight opened many
+    time.sleep(0.5)
+    server.latency = 0.0
+    send(server.url)  # putting its connection back closes those idle past the keep-alive
+    assert len(pool.connections) == 1

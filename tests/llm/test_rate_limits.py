@@ -232,3 +232,36 @@ def test_evaluate_keeps_the_budget_and_spreads_over_deployments(
         assert judge_server.request_count > 0 and second.request_count > 0
     assert result.metrics["safety/mean"] == 1.0
     assert elapsed >= 1.1  # 12 calls paced 0.1 s apart
+
+
+_COLD_PACING = """
+import contextvars, json
+from concurrent.futures import ThreadPoolExecutor
+from evalkit.llm import call_scope, complete
+from evalkit.testing import JudgeServer
+
+with JudgeServer() as server, call_scope(cache="off", rate_limits={MODEL: {"rpm": 600}}):
+    with ThreadPoolExecutor(8) as pool:
+        url = server.url
+        calls = [contextvars.copy_context().run for _ in range(8)]
+        futures = [pool.submit(run, complete, MODEL, MESSAGES, api_base=url) for run in calls]
+        [f.result() for f in futures]
+    print(json.dumps(sorted(r.received_at for r in server.requests)))
+"""
+
+
+def test_the_first_paced_calls_of_a_process_do_not_arrive_in_a_burst() -> None:
+    # In a fresh process the first call imports the transport; paced before that import,
+    # the calls behind it used to reach the server together once it was done
+    import json
+    import subprocess
+    import sys
+
+    code = f"MODEL = {MODEL!r}\nMESSAGES = {MESSAGES!r}\n" + _COLD_PACING
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    arrived = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(arrived) == 8
+    # one call every 0.1 s: any three arrivals span two intervals, ~0.2 s (jitter allowed)
+    assert all(arrived[i + 2] - arrived[i] >= 0.1 for i in range(len(arrived) - 2)), arrived

@@ -308,3 +308,32 @@ def test_a_retry_of_the_same_request_draws_anew(judge_server: JudgeServer) -> No
     judge_server.inject("server_error", rate=0.5, seed=1)
     codes = [_post(judge_server, "same prompt").status_code for _ in range(40)]
     assert 5 < codes.count(500) < 35
+
+
+def test_two_hundred_requests_are_answered_at_once() -> None:
+    # 200 judge calls in flight (issue 16) must each wait the latency once, not in turn
+    import http.client
+
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    with JudgeServer(latency=1.0) as server:
+        host, port = server.url.split("//")[1].split("/")[0].rsplit(":", 1)
+        connections = [http.client.HTTPConnection(host, int(port)) for _ in range(200)]
+        for c in connections:
+            c.connect()
+        ready = threading.Barrier(len(connections))
+
+        def call(c: http.client.HTTPConnection) -> dict[str, Any]:
+            ready.wait()
+            c.request("POST", "/v1/chat/completions", body, {"content-type": "application/json"})
+            return dict(json.loads(c.getresponse().read()))
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(len(connections)) as pool:
+            answers = list(pool.map(call, connections))
+        elapsed = time.monotonic() - started
+        for c in connections:
+            c.close()
+        assert server.max_in_flight >= 150, server.max_in_flight
+        assert server.request_count == 200
+    assert all(a["choices"][0]["message"]["content"] == json.dumps(DEFAULT_REPLY) for a in answers)
+    assert elapsed < 6.0  # one latency and the overhead of a loaded machine, not 200 of them
