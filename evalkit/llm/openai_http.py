@@ -283,8 +283,9 @@ _deadline = threading.local()
 in the calling thread, so a thread-local reaches every socket operation of the request)."""
 
 
-def _left(timeout: float | None, kind: type[httpcore.TimeoutException]) -> float | None:
-    """The socket timeout for one operation: the smaller of httpcore's and the time left."""
+def _left(timeout: float | None, kind: type[Exception] = TimeoutError) -> float | None:
+    """The socket timeout for one operation: the smaller of ``timeout`` and the time left
+    before the request's deadline (past it: ``kind``, httpcore's timeout class on that path)."""
     deadline: float | None = getattr(_deadline, "at", None)
     if deadline is None:
         return timeout
@@ -357,17 +358,6 @@ def _deadline_backend() -> httpcore.NetworkBackend:
     return _DeadlineBackend()
 
 
-def _time_left(timeout: float | None) -> float | None:
-    """The socket timeout for one operation of the stdlib path: the time left, if less."""
-    deadline: float | None = getattr(_deadline, "at", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("the deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
 class _DeadlineSocket:
     """A connected socket (plain or TLS) whose every send and receive stops at the request's
     deadline; :mod:`http.client` reads and writes through it."""
@@ -380,11 +370,11 @@ class _DeadlineSocket:
         self._closed = False
 
     def recv_into(self, buffer: Any, *args: Any) -> int:
-        self._sock.settimeout(_time_left(None))
+        self._sock.settimeout(_left(None))
         return self._sock.recv_into(buffer, *args)  # as given: TLS sockets take no flags
 
     def sendall(self, data: Any, *args: Any) -> None:
-        self._sock.settimeout(_time_left(None))
+        self._sock.settimeout(_left(None))
         self._sock.sendall(data, *args)
 
     def makefile(self, mode: str = "rb", *_: Any, **__: Any) -> io.BufferedReader:
@@ -427,7 +417,7 @@ class _DeadlineSocket:
 
 def _connect(scheme: str, host: str, port: int) -> _DeadlineSocket:
     """A new connection to the origin, made within the time left (TLS: certifi's roots)."""
-    sock = socket.create_connection((host, port), timeout=_time_left(None))
+    sock = socket.create_connection((host, port), timeout=_left(None))
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
         if scheme == "https":  # the handshake is bounded by the socket's timeout: the time left
