@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -208,6 +209,11 @@ class _Exporter:
         if not good:
             return
         try:
+            if self.user_sink is None and self.store_sink is None:
+                # ``import evalkit`` is lazy: an app that only traces has not imported the
+                # store, which registers its sink when imported. The writer thread imports it
+                # here, by name (tracing sits below tracking), off the app's thread.
+                importlib.import_module("evalkit.tracking.traces")
             if self.user_sink is not None:
                 self.user_sink([trace.to_trace() for trace in good])
             elif self.store_sink is not None:
