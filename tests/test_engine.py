@@ -263,6 +263,44 @@ def test_batch_scorer_failure_and_wrong_length_become_row_errors() -> None:
     assert result.metrics["exact_match/mean"] == 0.5
 
 
+def test_computing_batch_scorers_run_in_the_calling_thread_the_rest_in_the_pool() -> None:
+    seen: dict[str, str] = {}
+    waiting = threading.Event()
+
+    class Waits(BatchScorer):  # stands for a scorer that calls a service
+        def score_batch(self, *, outputs: list[str]) -> list[int]:
+            seen[self.name] = threading.current_thread().name
+            waiting.wait(5)  # the computing scorers below run while this one waits
+            return [1] * len(outputs)
+
+    class Computes(BatchScorer):
+        computes_only = True
+
+        def score_batch(self, *, outputs: list[str]) -> list[int]:
+            seen[self.name] = threading.current_thread().name
+            if self.name == "second":
+                waiting.set()
+            return [len(o) for o in outputs]
+
+    result = evalkit.evaluate(
+        data=DATA, scorers=[Waits(), Computes(name="first"), Computes(name="second")]
+    )
+    caller = threading.current_thread().name
+    assert seen["first"] == seen["second"] == caller
+    assert seen["waits"] != caller and seen["waits"].startswith("evalkit")
+    table = result.tables["eval_results_table"]
+    assert list(table["second/value"]) == [len(r["outputs"]) for r in DATA]
+    assert set(table["waits/value"]) == {1}
+
+
+def test_builtin_heuristics_are_marked_as_only_computing() -> None:
+    from evalkit.scorers.registry import resolve
+
+    for name in ("rouge1", "bleu", "exact_match", "token_count", "ari_grade_level", "latency"):
+        assert resolve(name).computes_only, name
+    assert not BatchScorer.computes_only  # a user's batch scorer may call a service
+
+
 def test_batch_scorer_sees_latency_column() -> None:
     class Latency(BatchScorer):
         def score_batch(self, *, latency: list[float]) -> list[float]:

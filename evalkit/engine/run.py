@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -164,15 +165,19 @@ def run_tasks(
     pool: ThreadPoolExecutor | None,
     n_workers: int,
     tick: Callable[[int], None] | None = None,
+    here: Sequence[Callable[[], int]] = (),
 ) -> None:
-    """Run ``task(0..n_tasks-1)`` on at most ``n_workers`` threads of ``pool``.
+    """Run ``task(0..n_tasks-1)`` on at most ``n_workers`` threads of ``pool``, and the
+    ``here`` tasks one after another in this thread meanwhile.
 
     Tasks never raise; each returns how many units of progress it completed. Without a
-    pool (or with one worker) the tasks run in this thread.
+    pool (or with one worker) every task runs in this thread.
     """
-    if n_tasks == 0:
-        return
-    if pool is None or n_workers <= 1 or n_tasks == 1:
+    if n_tasks == 0 or pool is None or n_workers <= 1 or (n_tasks == 1 and not here):
+        for fn in here:
+            done = fn()
+            if tick is not None:
+                tick(done)
         for i in range(n_tasks):
             done = task(i)
             if tick is not None:
@@ -202,6 +207,10 @@ def run_tasks(
         pool.submit(contextvars.copy_context().run, worker) for _ in range(min(n_workers, n_tasks))
     ]
     try:
+        for fn in here:
+            done = fn()
+            if tick is not None:
+                tick(done)
         for f in futures:
             f.result()
     except BaseException:
@@ -337,7 +346,11 @@ def _score(
     if n_skipped and tick is not None:
         tick(n_skipped)
 
-    batch = [k for k, s in enumerate(scorers) if isinstance(s, BatchScorer)]
+    # Batch scorers that only compute run in this thread, one after another, while the pool
+    # runs the rest (threads cannot compute side by side; switching between them costs CPU).
+    batch_scorers = [(k, s) for k, s in enumerate(scorers) if isinstance(s, BatchScorer)]
+    computing = [k for k, s in batch_scorers if s.computes_only]
+    batch = [k for k, s in batch_scorers if not s.computes_only]
     per_row = [
         k
         for k, s in enumerate(scorers)
@@ -462,7 +475,8 @@ def _score(
             notify(row.index, name, outcome)
         return 1
 
-    run_tasks(n_row_tasks + len(session_pairs), task, pool, workers, tick)
+    here = [functools.partial(batch_task, k) for k in computing]
+    run_tasks(n_row_tasks + len(session_pairs), task, pool, workers, tick, here)
     return outcomes
 
 

@@ -20,6 +20,7 @@ __all__ = ["AriGradeLevel", "FleschKincaidGradeLevel"]
 
 
 class _Grade(BatchScorer):
+    computes_only: ClassVar[bool] = True
     _default_name: ClassVar[str] = ""
     _which: ClassVar[int] = 0  # position in _readability._grades' result
 

@@ -86,6 +86,7 @@ class _AtK(BatchScorer):
     """How many of the top retrieved documents count."""
 
     _prefix: ClassVar[str] = ""
+    computes_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k <= 0:

@@ -11,7 +11,7 @@ A row whose output or ground truth is not a string gets an error; the other rows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from evalkit.errors import ErrorCode, ScorerError
 from evalkit.scorers import _bleu, _rouge
@@ -81,6 +81,8 @@ class Rouge(BatchScorer):
         aggregations: Defaults to MLflow's ``["mean", "variance", "p90"]``.
     """
 
+    computes_only: ClassVar[bool] = True
+
     rouge_type: str = "rougeL"
     """Which ROUGE variant."""
     use_stemmer: bool = False
@@ -121,6 +123,8 @@ class Bleu(BatchScorer):
     smoothing. As in MLflow, an empty output or ground truth scores 0.
     """
 
+    computes_only: ClassVar[bool] = True
+
     def __post_init__(self) -> None:
         self.name = self.name or "bleu"
         if self.aggregations is None:
@@ -157,6 +161,8 @@ class ExactMatch(BatchScorer):
 
     The mean over rows is scikit-learn's ``accuracy_score``, the value MLflow reports.
     """
+
+    computes_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.name = self.name or "exact_match"

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from evalkit.errors import MissingDependencyError
 from evalkit.scorers._common import STANDARD_AGGREGATIONS, TEXT_PRESETS, no_aggregates, row_error
@@ -146,6 +146,8 @@ class TokenCount(BatchScorer):
     special token such as ``<|endoftext|>`` gets an error.
     """
 
+    computes_only: ClassVar[bool] = True
+
     encoding: str = "cl100k_base"
     """The tiktoken encoding's name."""
 
@@ -189,6 +191,8 @@ class TokenCount(BatchScorer):
 )
 class Latency(BatchScorer):
     """Seconds ``predict_fn`` took for the row (MLflow's ``latency``); none without one."""
+
+    computes_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.name = self.name or "latency"
