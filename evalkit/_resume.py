@@ -9,7 +9,7 @@ itself never sees the journal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalkit.engine import Known, Outcome, Prediction, to_feedbacks
 from evalkit.entities import AssessmentError
@@ -113,6 +113,10 @@ class Journaling:
                 self.journal.score(row, scorer, fb.value)
                 return
         self.journal.score(row, scorer, outcome)
+
+    def values(self, scorer: str, rows: Sequence[int], values: Sequence[Any]) -> None:
+        """Journal a batch scorer's plain values, ``values[i]`` for row ``rows[i]``."""
+        self.journal.scores(scorer, rows, values)
 
     def close(self) -> None:
         """Flush and close the journal."""

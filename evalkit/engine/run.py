@@ -98,6 +98,10 @@ class Observer(Protocol):
     def outcome(self, row: int, scorer: str, outcome: Outcome) -> None:
         """``scorer`` finished on row ``row``."""
 
+    # Optional: ``values(scorer, rows, values)``, told instead of ``outcome`` per row when a
+    # batch scorer returned plain values only (bool, int, str, a float that is not NaN):
+    # row ``rows[i]``'s outcome is one Feedback named ``scorer`` with value ``values[i]``.
+
 
 @dataclass
 class Plan:
@@ -358,6 +362,9 @@ def _score(
     ]
     resuming = bool(known.outcomes)
     notify = observer.outcome if observer is not None else None
+    notify_values: Callable[[str, list[int], list[Any]], None] | None = getattr(
+        observer, "values", None
+    )
 
     def batch_task(k: int) -> int:
         s = scorers[k]
@@ -385,11 +392,17 @@ def _score(
                 else to_feedbacks(name, v, shared)
                 for v in values
             ]
+            # plain values only (the usual column of a heuristic): told in one call
+            plain = notify_values is not None and all(type(v) in _PLAIN and v == v for v in values)
         except Exception as exc:
             results = [failure(s.name, exc)] * len(rows_k)
+            plain = False
         for r, outcome in zip(rows_k, results, strict=True):
             column[r.index] = outcome
-            if notify is not None:
+        if plain and notify_values is not None:
+            notify_values(s.name, [r.index for r in rows_k], values)
+        elif notify is not None:
+            for r, outcome in zip(rows_k, results, strict=True):
                 notify(r.index, s.name, outcome)
         return len(rows_k)
 

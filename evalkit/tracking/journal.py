@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import json
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,12 @@ class Journal:
     def score(self, row: int, scorer: str, value: Any) -> None:
         """Record the outcome of ``scorer`` on row ``row``."""
         self._add((row, scorer, value))
+
+    def scores(self, scorer: str, rows: Sequence[int], values: Sequence[Any]) -> None:
+        """Record plain values of ``scorer``: ``values[i]`` on row ``rows[i]``."""
+        if len(rows) != len(values):
+            raise ValueError(f"{len(rows)} rows but {len(values)} values of {scorer!r}")
+        self._buffer.extend(zip(rows, itertools.repeat(scorer), values))
 
     def prediction(self, row: int, outputs: Any, latency: float | None, error: Any) -> None:
         """Record the ``predict_fn`` result of row ``row``."""

@@ -136,6 +136,33 @@ def test_resume_runs_only_missing_pairs_and_retry_errors_reruns_errors(
     assert fixed.metrics["right/mean"] == 0.5
 
 
+def test_batch_columns_journaled_in_one_call_resume_without_scoring_again() -> None:
+    calls = collections.Counter()
+    columns: dict[str, list[Any]] = {
+        "ratio": [0.5, float("inf"), -1.25],
+        "flag": [True, False, True],
+        "count": [3, 0, 7],
+        "label": ["a", "b", "a"],
+    }
+
+    class Column(evalkit.BatchScorer):
+        computes_only = True
+
+        def score_batch(self, *, outputs: list[str]) -> list[Any]:
+            calls[self.name] += 1
+            return columns[self.name]
+
+    data = [{"inputs": {"q": f"q{i}"}, "outputs": f"a{i}"} for i in range(3)]
+    scorers = [Column(name=name) for name in columns]
+    first = evalkit.evaluate(data, scorers=scorers, progress=False)
+    again = evalkit.evaluate(data, scorers=scorers, resume=first.run_id, progress=False)
+    assert calls == {name: 1 for name in columns}  # every value came back from the journal
+    table = again.tables["eval_results_table"]
+    for name, values in columns.items():
+        assert list(table[f"{name}/value"]) == values
+        assert [type(v) for v in table[f"{name}/value"]] == [type(v) for v in values]
+
+
 def test_resume_with_changed_data_is_refused(judge_server: JudgeServer) -> None:
     judge_server.add_rule(None, verdict)
     first = evalkit.evaluate(rows(6), scorers=_judges(), progress=False)
