@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -179,6 +180,20 @@ def test_sequential_calls_reuse_one_connection(server: JudgeServer) -> None:
         send(server.url)
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
     assert len(oh._pool("http", "127.0.0.1", port).connections) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernel deadlines: Linux")
+def test_plain_connections_are_blocking_sockets_bounded_by_the_kernel(server: JudgeServer) -> None:
+    send(server.url)
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    (conn,) = oh._pool("http", "127.0.0.1", port).connections
+    assert isinstance(conn, oh._KernelDeadlineSocket)
+    assert conn.gettimeout() is None  # no poll before each send and receive
+    # the deadline of the last receive is on the socket: a millisecond at least, not 0
+    seconds, micros = struct.unpack(
+        "ll", conn.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
+    )
+    assert 0 < seconds + micros / 1e6 <= 60
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused(scripted: Any) -> None:
