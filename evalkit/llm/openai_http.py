@@ -8,13 +8,16 @@ request itself (:func:`send_chat`), and :func:`handles` says which model URIs ta
 
 Design (numbers in ``benchmarks/transport.py``):
 
-* **The standard library's** :mod:`http.client` for direct connections: a thread-safe pool
-  per origin (scheme, host, port) with HTTP keep-alive, TLS with certifi's roots, and stale
-  connections dropped before reuse. It imports in a few milliseconds and spends about half
-  the CPU per call of httpcore (which imports trio, anyio and h2 where they are installed:
-  a tenth of a second before the first call). Every socket operation is cut at the
-  attempt's deadline, so a server that drips one byte a second is stopped at ``timeout``
-  seconds, not kept alive forever.
+* **Sockets of the standard library and httptools' parser** for direct connections: a
+  thread-safe pool per origin (scheme, host, port) with HTTP keep-alive, TLS with certifi's
+  roots, and stale connections dropped before reuse; a request is one write, its answer is
+  read with ``recv_into`` and parsed by httptools (llhttp in C, ~3 us an answer where
+  :mod:`http.client` spends ~33 us in the :mod:`email` package). This imports in a few
+  milliseconds and spends about a third of the CPU per call of httpcore (which imports
+  trio, anyio and h2 where they are installed: a tenth of a second before the first call).
+  Every socket operation is cut at the attempt's deadline, so a server that drips one byte
+  a second is stopped at ``timeout`` seconds, not kept alive forever; plain-HTTP sockets
+  block and leave the deadline to the kernel (no poll, and one GIL release, per operation).
 * **httpcore** (the connection layer under httpx) when ``HTTP(S)_PROXY``/``ALL_PROXY`` name
   a proxy for the origin: HTTP and HTTPS proxies, CONNECT tunnels, TLS inside TLS; its
   network-backend hook bounds every socket operation by the same deadline. It is imported
@@ -33,7 +36,6 @@ from __future__ import annotations
 import collections
 import functools
 import importlib.util
-import io
 import os
 import re
 import socket
@@ -53,8 +55,6 @@ from evalkit.errors import ErrorCode, EvalkitError, NetworkBlockedError
 from evalkit.redaction import REDACTED
 
 if TYPE_CHECKING:
-    import http.client
-
     import httpcore
 
 __all__ = [
@@ -362,14 +362,12 @@ def _deadline_backend() -> httpcore.NetworkBackend:
 
 class _DeadlineSocket:
     """A connected socket (plain or TLS) whose every send and receive stops at the request's
-    deadline; :mod:`http.client` reads and writes through it."""
+    deadline."""
 
-    __slots__ = ("_closed", "_files", "_sock")
+    __slots__ = ("_sock",)
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._files = 0
-        self._closed = False
 
     def recv_into(self, buffer: Any, *args: Any) -> int:
         self._sock.settimeout(_left(None))
@@ -379,22 +377,8 @@ class _DeadlineSocket:
         self._sock.settimeout(_left(None))
         self._sock.sendall(data, *args)
 
-    def makefile(self, mode: str = "rb", *_: Any, **__: Any) -> io.BufferedReader:
-        # socket.SocketIO reads through recv_into above, so header and body reads are bounded
-        self._files += 1
-        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
-
-    def _decref_socketios(self) -> None:
-        # as socket.socket does: http.client closes the connection of a "Connection: close"
-        # answer before reading its body, and the socket must stay open until it is read
-        self._files -= 1
-        if self._closed and self._files <= 0:
-            self._sock.close()
-
     def close(self) -> None:
-        self._closed = True
-        if self._files <= 0:
-            self._sock.close()
+        self._sock.close()
 
     def readable_while_idle(self) -> bool:
         """Whether an idle connection has data or an EOF waiting: the server closed it (or
@@ -463,7 +447,7 @@ def _connect(scheme: str, host: str, port: int) -> _DeadlineSocket:
     """A new connection to the origin, made within the time left (TLS: certifi's roots)."""
     sock = socket.create_connection((host, port), timeout=_left(None))
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one write, sent at once
         if scheme == "https":  # the handshake is bounded by the socket's timeout: the time left
             return _DeadlineSocket(_ssl_context().wrap_socket(sock, server_hostname=host))
         if not _KERNEL_DEADLINES:
@@ -623,14 +607,15 @@ def _proxied_pool(scheme: str, host: str, port: int, proxy_url: str) -> httpcore
 
 
 def warm_up() -> None:
-    """Load what the first direct request needs (:mod:`http.client`, :mod:`select`) now.
+    """Load what the first direct request needs (httptools, :mod:`select`) now.
 
     A call paced by a per-minute budget waits for its turn and then sends; if the first one
     spent its turn importing, the calls paced after it would queue behind the import and reach
     the provider in one burst.
     """
-    import http.client  # noqa: F401
     import select  # noqa: F401
+
+    import httptools  # noqa: F401
 
 
 def close_pools() -> None:
@@ -821,17 +806,94 @@ def _request_head(pool: _Pool, target: str, headers: dict[str, str], length: int
     return "\r\n".join(lines).encode("latin-1")  # a value outside Latin-1: ValueError
 
 
-def _exchange(sock: _DeadlineSocket, request: bytes) -> tuple[http.client.HTTPResponse, bytes]:
-    """Send one request (one write: head and body together) and read the whole answer."""
-    import http.client
+class _Disconnected(ConnectionResetError):
+    """The server closed the connection before a byte of the answer (a stale keep-alive
+    connection: the request may be sent once more on a fresh one)."""
+
+
+class _BrokenAnswer(OSError):
+    """What came back is not an HTTP/1.1 answer, or it was cut short."""
+
+
+class _Answer:
+    """One HTTP/1.1 answer, as httptools' parser hands it over (its callback protocol)."""
+
+    __slots__ = ("body", "complete", "extra", "headers", "headers_done", "keep", "parser", "status")
+
+    def __init__(self) -> None:
+        import httptools
+
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.headers_done = self.complete = self.extra = self.keep = False
+        self.status = 0
+
+    def on_message_begin(self) -> None:
+        if self.complete:  # bytes after the answer: the connection is not reusable
+            self.extra = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")  # last wins
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.complete:
+            return
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # informational: the answer follows
+            self.headers, self.body, self.headers_done = {}, [], False
+        else:  # read now: the parser forgets both once it moves past this answer
+            self.status, self.keep, self.complete = status, self.parser.should_keep_alive(), True
+
+    def ends_with_the_connection(self) -> bool:
+        """Whether the body is what comes until the server closes (no length, no chunks)."""
+        return (
+            self.headers_done
+            and "content-length" not in self.headers
+            and "chunked" not in self.headers.get("transfer-encoding", "").lower()
+        )
+
+
+_READ_SIZE = 1 << 16
+
+
+def _exchange(sock: _DeadlineSocket, request: bytes) -> tuple[int, dict[str, str], bytes, bool]:
+    """Send one request (one write: head and body together) and read the whole answer:
+    (status, headers with lower-case names, body, whether the connection may be reused).
+
+    httptools (llhttp, the C parser under uvicorn and Node.js) reads it: a typical answer's
+    status line and headers took :mod:`http.client` ~33 us of CPU (it parses headers with
+    the :mod:`email` package) and httptools ~3 us.
+    """
+    import httptools
 
     sock.sendall(request)
-    response = http.client.HTTPResponse(sock, method="POST")  # type: ignore[arg-type]
-    try:
-        response.begin()
-        return response, response.read()
-    finally:
-        response.close()
+    answer = _Answer()
+    buffer = bytearray(_READ_SIZE)
+    view = memoryview(buffer)
+    received = 0
+    while not answer.complete:
+        n = sock.recv_into(buffer)
+        if n == 0:
+            if received == 0:
+                raise _Disconnected("the server closed the connection without answering")
+            if answer.ends_with_the_connection():
+                status = answer.parser.get_status_code()
+                return status, answer.headers, b"".join(answer.body), False
+            raise _BrokenAnswer(f"the answer was cut short after {received} bytes")
+        received += n
+        try:
+            answer.parser.feed_data(view[:n])
+        except httptools.HttpParserError as exc:
+            raise _BrokenAnswer(f"not an HTTP/1.1 answer: {exc}") from None
+    return answer.status, answer.headers, b"".join(answer.body), answer.keep and not answer.extra
 
 
 def _post_direct(
@@ -843,10 +905,7 @@ def _post_direct(
     content: bytes,
     timeout: float,
 ) -> tuple[int, dict[str, str], bytes]:
-    """POST on a pooled connection, :mod:`http.client` reading the answer:
-    (status, headers, body)."""
-    import http.client
-
+    """POST on a pooled connection: (status, headers, body)."""
     parts = urlsplit(url)
     pool = _pool(scheme, host, port)
     sock: _DeadlineSocket | None = None
@@ -857,15 +916,14 @@ def _post_direct(
         sock = pool.take()
         if sock is not None:
             try:
-                response, raw = _exchange(sock, request)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                status, answer_headers, raw, keep = _exchange(sock, request)
+            except (_Disconnected, BrokenPipeError, ConnectionResetError):
                 # the server closed the idle connection as it was taken: one fresh try
                 sock.close()
                 sock = None
         if sock is None:
             sock = pool.connect()
-            response, raw = _exchange(sock, request)
-        answer_headers = {k.lower(): v for k, v in response.getheaders()}
+            status, answer_headers, raw, keep = _exchange(sock, request)
         done = True
     except TimeoutError as exc:
         raise APITimeoutError(
@@ -873,7 +931,7 @@ def _post_direct(
         ) from exc
     except ValueError as exc:  # a header value with a line break, or outside Latin-1
         raise APIConnectionError(f"cannot send to {url}: {exc}", url=url, retryable=False) from exc
-    except (http.client.HTTPException, OSError) as exc:
+    except OSError as exc:
         blocked = _caused_by(exc, NetworkBlockedError)
         reason = str(blocked or exc) or type(exc).__name__
         raise APIConnectionError(
@@ -882,11 +940,11 @@ def _post_direct(
     finally:
         if not done and sock is not None:
             sock.close()
-    if response.will_close:
-        sock.close()
-    else:
+    if keep:
         pool.put_back(sock)
-    return response.status, answer_headers, raw
+    else:
+        sock.close()
+    return status, answer_headers, raw
 
 
 def _post_via_proxy(

@@ -233,6 +233,94 @@ def test_connection_close_answers_are_not_pooled(scripted: Any) -> None:
     assert oh._pool("http", "127.0.0.1", port).connections == []
 
 
+def _raw(*parts: bytes, close: bool = False) -> Callable[[_Scripted], None]:
+    """A script that writes ``parts`` as they are (one write each), then maybe hangs up."""
+
+    def script(h: _Scripted) -> None:
+        for part in parts:
+            h.wfile.write(part)
+            h.wfile.flush()
+        h.close_connection = close
+
+    return script
+
+
+def _port(httpd: _ScriptedServer) -> int:
+    return int(httpd.server_address[1])
+
+
+def test_a_chunked_answer_is_read_whole(scripted: Any) -> None:
+    body = completion("chunked answer")
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunks = [body[:40], body[40:]]
+    wire = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    httpd = scripted(_raw(head, wire[:25], wire[25:]))  # split mid-chunk, in separate writes
+    assert send(base(httpd)).text == "chunked answer"
+    assert send(base(httpd)).text == "chunked answer"
+    assert len(oh._pool("http", "127.0.0.1", _port(httpd)).connections) == 1  # kept alive
+
+
+def test_an_answer_without_a_length_ends_with_the_connection(scripted: Any) -> None:
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+    httpd = scripted(_raw(head, completion("until close"), close=True))
+    assert send(base(httpd)).text == "until close"
+    assert oh._pool("http", "127.0.0.1", _port(httpd)).connections == []
+
+
+def test_an_informational_answer_before_the_answer_is_skipped(scripted: Any) -> None:
+    body = completion("after 100")
+    wire = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Request-Id: abc\r\n\r\n%s" % (len(body), body)
+    )
+    httpd = scripted(_raw(wire))  # both in one write: parsed in one go
+    answer = send(base(httpd))
+    assert answer.text == "after 100"
+
+
+def test_repeated_headers_keep_the_last_and_names_are_lower_case(scripted: Any) -> None:
+    body = completion()
+    wire = (
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 9\r\nRETRY-AFTER: 2\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    httpd = scripted(_raw(wire))
+    with pytest.raises(oh.RateLimitError) as caught:
+        send(base(httpd))
+    assert caught.value.retry_after == 2.0
+
+
+def test_bytes_after_the_answer_make_the_connection_unusable(scripted: Any) -> None:
+    body = completion("first")
+    wire = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sHTTP/1.1 200 OK\r\n" % (
+        len(body),
+        body,
+    )
+    httpd = scripted(_raw(wire))
+    assert send(base(httpd)).text == "first"
+    assert oh._pool("http", "127.0.0.1", _port(httpd)).connections == []  # not reused
+
+
+@pytest.mark.parametrize(
+    "wire,reason",
+    [
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"short"', "cut short after"),
+        (b"SMTP ready\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"", "closed the connection without answering"),
+    ],
+    ids=["cut-short", "not-http", "nothing"],
+)
+def test_a_broken_answer_is_a_retryable_connection_error(
+    scripted: Any, wire: bytes, reason: str
+) -> None:
+    httpd = scripted(_raw(wire, close=True))
+    with pytest.raises(oh.APIConnectionError) as caught:
+        send(base(httpd))
+    assert reason in str(caught.value) and caught.value.retryable
+
+
 def test_a_header_with_a_line_break_fails_at_once(server: JudgeServer) -> None:
     with pytest.raises(oh.APIConnectionError, match="cannot send") as caught:
         send(server.url, headers={"X-Bad": "a\r\nInjected: yes"})
