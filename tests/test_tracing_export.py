@@ -154,7 +154,8 @@ def test_full_queue_drops_and_counts_without_blocking() -> None:
     started = time.perf_counter()
     for i in range(50):
         agent(str(i))
-    assert time.perf_counter() - started < 0.5
+    # blocking on the full queue would wait for the sink, which waits 10 s for `release`
+    assert time.perf_counter() - started < 5
     release.set()
     tracing.flush(10)
     stats = tracing.export_stats()
