@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
-from itertools import pairwise
-from typing import Any
+from collections import Counter
+from collections.abc import Iterator
+from itertools import chain
 
-from evalkit.scorers._common import clipped_counts, clipped_matches
+from evalkit.scorers._common import clipped_counts
 
 MAX_ORDER = 4
 
@@ -37,9 +37,8 @@ _DIGITS = frozenset("0123456789")
 _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digit
 
 
-@lru_cache(maxsize=1 << 16)
-def tokenize_13a(line: str) -> tuple[str, ...]:
-    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``), memoised."""
+def _tokenize_line(line: str) -> tuple[str, ...]:
+    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``) over a whole line."""
     line = line.replace("<skipped>", "")
     line = line.replace("-\n", "")
     line = line.replace("\n", " ")
@@ -54,6 +53,55 @@ def tokenize_13a(line: str) -> tuple[str, ...]:
     if "-" in line:
         line = _DIGIT_DASH.sub(r"\1 \2 ", line)
     return tuple(line.split())
+
+
+_LAST_ALONE = frozenset('.,!"#$%&()*+/:;<=>?@[\\]^_`{|}~')
+"""A word's last character that 13a always makes a token of its own (the padded
+punctuation, and a period or comma, which rule 2 splits off before the padding space)."""
+
+
+class _WordTokens(dict[str, tuple[str, ...]]):
+    """13a tokens per whitespace-separated word, filled on first sight.
+
+    After the line-level replacements (``<skipped>``, ``-\\n``, entities), 13a's rules act
+    within a run of non-space characters: padding is per character, and each of the
+    period/comma and dash rules matches two adjacent characters, where a space on either
+    side counts as the non-digit it is to every rule, and a match that takes a space never
+    keeps the next word's first character from matching. So a line's tokens are its words'
+    tokens in turn, and text repeats words: ``map(cache.__getitem__, words)`` stays in C
+    for every word seen before. A word of letters and digits only is one token; a word
+    of them plus one final punctuation character is two.
+    """
+
+    LIMIT = 1 << 18
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if word.isalnum():
+            tokens: tuple[str, ...] = (word,)
+        elif word[-1] in _LAST_ALONE and word[:-1].isalnum():
+            tokens = (word[:-1], word[-1])
+        else:
+            tokens = _tokenize_line(word)
+        if len(self) < self.LIMIT:
+            self[word] = tokens
+        return tokens
+
+
+_word_tokens = _WordTokens()
+
+
+def tokenize_13a(line: str) -> tuple[str, ...]:
+    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``), memoised per word."""
+    if "<" in line:
+        line = line.replace("<skipped>", "")
+    if "\n" in line:
+        line = line.replace("-\n", "")  # the other newlines are spaces to split()
+    if "&" in line:
+        line = line.replace("&quot;", '"')
+        line = line.replace("&amp;", "&")
+        line = line.replace("&lt;", "<")
+        line = line.replace("&gt;", ">")
+    return tuple(chain.from_iterable(map(_word_tokens.__getitem__, line.split())))
 
 
 def _periods_and_commas(line: str) -> str:
@@ -92,16 +140,59 @@ def _periods_and_commas(line: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised tokenisation (benchmarks start cold with it)."""
-    tokenize_13a.cache_clear()
+    _word_tokens.clear()
 
 
-def _order(tokens: tuple[str, ...], n: int) -> list[Any]:
-    """The n-grams of ``tokens`` (the tokens themselves for n = 1)."""
-    if n == 1:
-        return list(tokens)
-    if n == 2:
-        return list(pairwise(tokens))
-    return list(zip(*[tokens[i:] for i in range(n)], strict=False))
+def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[int] | None:
+    """Clipped matches of each order 1..4, or ``None`` as soon as one order has none.
+
+    When no n-gram of the reference repeats (its set is as long as its list), each common
+    n-gram counts once whatever the translation repeats: the clipped count is the size of
+    the reference's set intersected with the translation's n-grams, straight from ``zip``
+    (no Counters, no set of the translation's). Once no n-gram of an order repeats, none of
+    a higher order does. Repeats in the reference are counted. Order 4 comes second: it is
+    the one most often without a match, which ends the work early.
+    """
+    r = len(reference)
+    ref_set = set(reference)
+    common = ref_set.intersection(translation)
+    if not common:
+        return None
+    m1 = len(common)
+    if len(ref_set) < r and len(set(translation)) < len(translation):
+        # both sides repeat a token: a common token counts min(count, count) times
+        ref_counts, hyp_counts = Counter(reference), Counter(translation)
+        for token in common:
+            a, b = ref_counts[token], hyp_counts[token]
+            m1 += (a if a < b else b) - 1
+    matches = [m1, 0, 0, 0]
+    ref1, ref2, ref3 = reference[1:], reference[2:], reference[3:]
+    hyp1, hyp2, hyp3 = translation[1:], translation[2:], translation[3:]
+    distinct = False  # whether the reference's n-grams of this order are known distinct
+    ref_grams: Iterator[tuple[str, ...]]
+    hyp_grams: Iterator[tuple[str, ...]]
+    for n in (4, 2, 3):
+        if n == 2:
+            ref_grams = zip(reference, ref1, strict=False)
+            hyp_grams = zip(translation, hyp1, strict=False)
+        elif n == 3:
+            ref_grams = zip(reference, ref1, ref2, strict=False)
+            hyp_grams = zip(translation, hyp1, hyp2, strict=False)
+        else:
+            ref_grams = zip(reference, ref1, ref2, ref3, strict=False)
+            hyp_grams = zip(translation, hyp1, hyp2, hyp3, strict=False)
+        grams = set(ref_grams)
+        if distinct or len(grams) == r - n + 1:
+            m = len(grams.intersection(hyp_grams))
+            distinct = n == 2  # then no 3-gram repeats either
+        else:
+            m = clipped_counts(
+                list(zip(*[reference[i:] for i in range(n)], strict=False)), list(hyp_grams)
+            )
+        if m == 0:
+            return None
+        matches[n - 1] = m
+    return matches
 
 
 def bleu(target: str, prediction: str) -> float:
@@ -116,14 +207,13 @@ def bleu(target: str, prediction: str) -> float:
         return 0.0  # the reference divides by zero in its brevity penalty; MLflow records 0
     if translation_length < MAX_ORDER:
         return 0.0  # no 4-grams: that precision is 0, and so is the geometric mean
-    precisions = [0.0] * MAX_ORDER
-    for i in range(MAX_ORDER):
-        count = clipped_counts if i == 0 else clipped_matches
-        matches = count(_order(reference, i + 1), _order(translation, i + 1))
-        if matches == 0:
-            return 0.0  # a zero precision makes the geometric mean 0
-        precisions[i] = float(matches) / (translation_length - i)
-    p_log_sum = sum((1.0 / MAX_ORDER) * math.log(p) for p in precisions)
+    matches = _matches(reference, translation)
+    if matches is None:
+        return 0.0  # a zero precision makes the geometric mean 0
+    p_log_sum = sum(
+        (1.0 / MAX_ORDER) * math.log(float(matches[i]) / (translation_length - i))
+        for i in range(MAX_ORDER)
+    )
     geo_mean = math.exp(p_log_sum)
     ratio = float(translation_length) / reference_length
     bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)

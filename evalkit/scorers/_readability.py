@@ -22,7 +22,10 @@ from evalkit.errors import MissingDependencyError
 _NONCONTRACTION_APOSTROPHE = re.compile(r"\'(?![tsd]|ve|ll|re)")
 _PUNCTUATION = re.compile(r"[^\w\s\']")
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
-_SPACE = re.compile(r"\s")
+_PUNCTUATION_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
+"""A whitespace-separated word with no word character: what stripping removes entirely."""
+_PUNCTUATION_FIRST = re.compile(r"(?<!\S)[^\w\s]")
+"""The start of a word that begins with a non-word character."""
 _VARIANT = re.compile(r"\(\d+\)$")
 
 
@@ -100,10 +103,31 @@ def _count_words(text: str) -> int:
 
 
 def _count_sentences(text: str) -> int:
+    """textstat's sentence count: sentences of more than two words (at least one).
+
+    A sentence's word count is ``_count_words(sentence)``, computed without stripping it:
+    stripping removes characters, never whitespace, so it keeps a word (a run of
+    non-space characters) whenever the word has a word character (``\\w``, which both
+    rules keep), and removes it otherwise (an apostrophe it keeps is followed by a letter
+    of the same word). So the count is the words less the words of punctuation only.
+    A sentence starts with a word character (the regex's ``\\b`` before a character that
+    ends no sentence), so each of its words begins where a word of the text begins: when
+    no word of the text begins with a non-word character, no sentence has a word of
+    punctuation only, and one search of the text replaces one per sentence.
+    """
     if len(text) == 0:
         return 0
+    ignored = 0
     sentences = _SENTENCE.findall(text)
-    ignored = sum(1 for s in sentences if _count_words(s) <= 2)
+    if _PUNCTUATION_FIRST.search(text) is None:
+        for sentence in sentences:
+            if len(sentence.split()) <= 2:
+                ignored += 1
+    else:
+        for sentence in sentences:
+            words = len(sentence.split())
+            if words <= 2 or words - len(_PUNCTUATION_WORD.findall(sentence)) <= 2:
+                ignored += 1
     return max(1, len(sentences) - ignored)
 
 
@@ -122,8 +146,10 @@ def _grades(text: str) -> tuple[float, float]:
     else:
         fk = (0.39 * words_per_sentence) + (11.8 * syllables_per_word) - 15.59
 
-    n_raw_words = len(text.split())
-    chars_per_word = len(_SPACE.sub("", text)) / n_raw_words if n_raw_words else 0.0
+    raw_words = text.split()
+    n_raw_words = len(raw_words)
+    # textstat counts the characters left after removing r"\s" (str.isspace, as split())
+    chars_per_word = sum(map(len, raw_words)) / n_raw_words if n_raw_words else 0.0
     if chars_per_word == 0 or words_per_sentence == 0:
         ari = 0.0
     else:
