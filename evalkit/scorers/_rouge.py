@@ -30,6 +30,10 @@ _NON_ALPHANUM = re.compile(r"[^a-z0-9]+")
 _ALPHANUM_RUN = re.compile(r"[a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 _VALID_TOKEN = re.compile(r"^[a-z0-9]+$")
+_ASCII_TOKENS = bytes(
+    c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256)
+)
+"""For ASCII text: A-Z to a-z, a-z and 0-9 kept, every other byte a space."""
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +52,9 @@ def _stem(word: str) -> str:
 def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
     """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
     if not use_stemmer:
+        if text.isascii():
+            # lower() changes only A-Z here: one byte table lower-cases and blanks the rest
+            return tuple(text.encode("ascii").translate(_ASCII_TOKENS).decode("ascii").split())
         # The substitution below leaves the runs of [a-z0-9] between spaces; finding those
         # runs directly gives the same tokens at half the cost.
         return tuple(_ALPHANUM_RUN.findall(text.lower()))
@@ -70,10 +77,24 @@ def _ngrams(tokens: Sequence[str], n: int) -> Sequence[Any]:
     return list(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
+def _bigram_overlap(target: Sequence[str], prediction: Sequence[str]) -> int:
+    """Clipped overlap of the two sides' bigrams. Bigrams rarely repeat: when the target's
+    do not (its set is as long as its bigrams), each common bigram counts once, and the
+    prediction's bigrams are only looked up, straight from ``pairwise`` (no lists)."""
+    target_set = set(pairwise(target))
+    if len(target_set) == len(target) - 1:
+        return len(target_set.intersection(pairwise(prediction)))
+    return clipped_matches(list(pairwise(target)), list(pairwise(prediction)))
+
+
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     """ROUGE-N F-measure of two token sequences (rouge-score's ``_score_ngrams``)."""
-    count = clipped_counts if n == 1 else clipped_matches
-    overlap = count(_ngrams(target, n), _ngrams(prediction, n))
+    if n == 2:
+        overlap = _bigram_overlap(target, prediction) if len(target) > 1 else 0
+    else:
+        # unigrams usually repeat (the, a, of): counted; longer n-grams by sets
+        count = clipped_counts if n == 1 else clipped_matches
+        overlap = count(_ngrams(target, n), _ngrams(prediction, n))
     precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
     recall = overlap / max(max(len(target) - n + 1, 0), 1)
     return _fmeasure(precision, recall)
@@ -158,6 +179,14 @@ def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
 
 def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
     """ROUGE-Lsum F-measure: summary-level LCS over newline-separated sentences."""
+    if "\n" not in target and "\n" not in prediction:
+        # One sentence each (or none): the union LCS is one LCS, every token of it counts,
+        # so this is ROUGE-L, whose LCS is memoised
+        t, p = tokenize(target, use_stemmer), tokenize(prediction, use_stemmer)
+        if not t or not p:
+            return 0.0
+        hits = _text_lcs(target, prediction, use_stemmer)
+        return _fmeasure(hits / len(p), hits / len(t))
     ref_sents = [tokenize(s, use_stemmer) for s in target.split("\n") if s]
     can_sents = [tokenize(s, use_stemmer) for s in prediction.split("\n") if s]
     if not ref_sents or not can_sents:
@@ -194,20 +223,29 @@ def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool
     """One ROUGE F-measure of ``prediction`` against ``target``."""
     if rouge_type == "rougeLsum":
         return rouge_lsum(target, prediction, use_stemmer)
-    t = tokenize(target, use_stemmer)
-    p = tokenize(prediction, use_stemmer)
     if rouge_type == "rougeL":
-        if not t or not p:
-            return 0.0
-        lcs = _text_lcs(target, prediction, use_stemmer)
-        return _fmeasure(lcs / len(p), lcs / len(t))  # rouge_l(t, p), sharing the LCS
-    return rouge_n(t, p, int(rouge_type[5:]))
+        return _rouge_l_texts(target, prediction, use_stemmer)
+    return rouge_n(
+        tokenize(target, use_stemmer), tokenize(prediction, use_stemmer), int(rouge_type[5:])
+    )
+
+
+def _rouge_l_texts(target: str, prediction: str, use_stemmer: bool) -> float:
+    """ROUGE-L of two texts: ``rouge_l`` of their tokens, sharing the memoised LCS."""
+    t, p = tokenize(target, use_stemmer), tokenize(prediction, use_stemmer)
+    if not t or not p:
+        return 0.0
+    lcs = _text_lcs(target, prediction, use_stemmer)
+    return _fmeasure(lcs / len(p), lcs / len(t))
 
 
 def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
     """Score a chunk of (target, prediction) pairs; the unit of work sent to a process."""
     rouge_type, use_stemmer, targets, predictions = args
-    return [
-        rouge_score(rouge_type, t, p, use_stemmer)
-        for t, p in zip(targets, predictions, strict=True)
-    ]
+    pairs = zip(targets, predictions, strict=True)
+    if rouge_type == "rougeLsum":
+        return [rouge_lsum(t, p, use_stemmer) for t, p in pairs]
+    if rouge_type == "rougeL":
+        return [_rouge_l_texts(t, p, use_stemmer) for t, p in pairs]
+    n = int(rouge_type[5:])
+    return [rouge_n(tokenize(t, use_stemmer), tokenize(p, use_stemmer), n) for t, p in pairs]

@@ -19,6 +19,7 @@ import pytest
 import textstat
 import textstat.backend.counts._count_syllables as textstat_syllables
 from rouge_score import rouge_scorer
+from rouge_score import tokenize as rouge_tokenize
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 from evalkit.scorers import _bleu, _readability, _rouge
@@ -104,6 +105,15 @@ def test_bleu_counts_repeated_ngrams_like_the_definition() -> None:
         prediction = " ".join(rnd.choice("a b c a. b,") for _ in range(rnd.randint(1, 14)))
         expected = hf_bleu(target, prediction, sacre)
         assert _bleu.bleu(target, prediction) == pytest.approx(expected, abs=1e-12)
+
+
+def test_rouge_tokens_of_ascii_text_equal_rouge_scores() -> None:
+    rnd = random.Random(128)
+    ascii_text = "".join(map(chr, range(128)))
+    for _ in range(5_000):  # every ASCII character, control characters included
+        text = "".join(rnd.choice(ascii_text) for _ in range(rnd.randint(0, 40)))
+        _rouge.clear_caches()
+        assert list(_rouge.tokenize(text, False)) == rouge_tokenize.tokenize(text, None), text
 
 
 @pytest.mark.parametrize("use_stemmer", [False, True])
