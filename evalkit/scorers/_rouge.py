@@ -182,11 +182,12 @@ def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
     if "\n" not in target and "\n" not in prediction:
         # One sentence each (or none): the union LCS is one LCS, every token of it counts,
         # so this is ROUGE-L, whose LCS is memoised
-        t, p = tokenize(target, use_stemmer), tokenize(prediction, use_stemmer)
-        if not t or not p:
+        target_tokens = tokenize(target, use_stemmer)
+        prediction_tokens = tokenize(prediction, use_stemmer)
+        if not target_tokens or not prediction_tokens:
             return 0.0
         hits = _text_lcs(target, prediction, use_stemmer)
-        return _fmeasure(hits / len(p), hits / len(t))
+        return _fmeasure(hits / len(prediction_tokens), hits / len(target_tokens))
     ref_sents = [tokenize(s, use_stemmer) for s in target.split("\n") if s]
     can_sents = [tokenize(s, use_stemmer) for s in prediction.split("\n") if s]
     if not ref_sents or not can_sents:
