@@ -21,6 +21,8 @@ from evalkit.errors import MissingDependencyError
 
 _NONCONTRACTION_APOSTROPHE = re.compile(r"\'(?![tsd]|ve|ll|re)")
 _PUNCTUATION = re.compile(r"[^\w\s\']")
+_ASCII_PUNCTUATION = bytes(c for c in range(128) if _PUNCTUATION.match(chr(c)))
+"""The ASCII characters that ``_PUNCTUATION`` matches."""
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
 _PUNCTUATION_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
 """A whitespace-separated word with no word character: what stripping removes entirely."""
@@ -95,7 +97,11 @@ def _syllables(word: str) -> int:
 
 
 def _strip_punctuation(text: str) -> str:
-    return _PUNCTUATION.sub("", _NONCONTRACTION_APOSTROPHE.sub("", text))
+    if "'" in text:
+        text = _NONCONTRACTION_APOSTROPHE.sub("", text)
+    if text.isascii():  # the characters _PUNCTUATION removes, deleted by a byte table
+        return text.encode("ascii").translate(None, _ASCII_PUNCTUATION).decode("ascii")
+    return _PUNCTUATION.sub("", text)
 
 
 def _count_words(text: str) -> int:
@@ -134,12 +140,12 @@ def _count_sentences(text: str) -> int:
 @lru_cache(maxsize=1 << 16)  # both grades come from one pass; the second scorer reuses it
 def _grades(text: str) -> tuple[float, float]:
     """(Flesch-Kincaid grade, automated readability index) of one text."""
-    stripped = _strip_punctuation(text)
-    n_words = len(stripped.split())
+    words = _strip_punctuation(text).lower().split()  # lower() adds or removes no space
+    n_words = len(words)
     n_sentences = _count_sentences(text)
     words_per_sentence = n_words / n_sentences if n_sentences else 0.0
 
-    n_syllables = sum(map(_syllable_cache.__getitem__, stripped.lower().split()))
+    n_syllables = sum(map(_syllable_cache.__getitem__, words))
     syllables_per_word = n_syllables / n_words if n_words else 0.0
     if words_per_sentence == 0 or syllables_per_word == 0:
         fk = 0.0

@@ -153,3 +153,17 @@ def test_readability_equals_textstat_on_adversarial_texts() -> None:
         assert ari == pytest.approx(textstat.automated_readability_index(text), abs=1e-12), repr(
             text
         )
+
+
+@pytest.mark.usefixtures("_textstat_offline")
+def test_readability_of_ascii_text_equals_textstat() -> None:
+    rnd = random.Random(127)
+    ascii_text = "".join(map(chr, range(128))) + "aaaeeeiiooouu  ..'"
+    _readability.clear_caches()
+    for _ in range(2_000):  # every ASCII character: what the byte table deletes or keeps
+        text = "".join(rnd.choice(ascii_text) for _ in range(rnd.randint(0, 60)))
+        fk, ari = _readability._grades(text)
+        assert fk == pytest.approx(textstat.flesch_kincaid_grade(text), abs=1e-12), repr(text)
+        assert ari == pytest.approx(textstat.automated_readability_index(text), abs=1e-12), repr(
+            text
+        )
