@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from itertools import chain
 
 from evalkit.scorers._common import clipped_counts
@@ -165,34 +164,34 @@ def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[i
         for token in common:
             a, b = ref_counts[token], hyp_counts[token]
             m1 += (a if a < b else b) - 1
-    matches = [m1, 0, 0, 0]
     ref1, ref2, ref3 = reference[1:], reference[2:], reference[3:]
     hyp1, hyp2, hyp3 = translation[1:], translation[2:], translation[3:]
-    distinct = False  # whether the reference's n-grams of this order are known distinct
-    ref_grams: Iterator[tuple[str, ...]]
-    hyp_grams: Iterator[tuple[str, ...]]
-    for n in (4, 2, 3):
-        if n == 2:
-            ref_grams = zip(reference, ref1, strict=False)
-            hyp_grams = zip(translation, hyp1, strict=False)
-        elif n == 3:
-            ref_grams = zip(reference, ref1, ref2, strict=False)
-            hyp_grams = zip(translation, hyp1, hyp2, strict=False)
-        else:
-            ref_grams = zip(reference, ref1, ref2, ref3, strict=False)
-            hyp_grams = zip(translation, hyp1, hyp2, hyp3, strict=False)
-        grams = set(ref_grams)
-        if distinct or len(grams) == r - n + 1:
-            m = len(grams.intersection(hyp_grams))
-            distinct = n == 2  # then no 3-gram repeats either
-        else:
-            m = clipped_counts(
-                list(zip(*[reference[i:] for i in range(n)], strict=False)), list(hyp_grams)
-            )
-        if m == 0:
-            return None
-        matches[n - 1] = m
-    return matches
+    grams = set(zip(reference, ref1, ref2, ref3, strict=False))
+    if len(grams) == r - 3:
+        m4 = len(grams.intersection(zip(translation, hyp1, hyp2, hyp3, strict=False)))
+    else:
+        m4 = _counted(reference, translation, 4)
+    if m4 == 0:
+        return None
+    grams = set(zip(reference, ref1, strict=False))
+    if len(grams) == r - 1:  # then no 3-gram of the reference repeats either
+        m2 = len(grams.intersection(zip(translation, hyp1, strict=False)))
+        grams = set(zip(reference, ref1, ref2, strict=False))
+        m3 = len(grams.intersection(zip(translation, hyp1, hyp2, strict=False)))
+    else:
+        m2 = _counted(reference, translation, 2)
+        m3 = _counted(reference, translation, 3)
+    if m2 == 0 or m3 == 0:
+        return None
+    return [m1, m2, m3, m4]
+
+
+def _counted(reference: tuple[str, ...], translation: tuple[str, ...], n: int) -> int:
+    """Clipped matches of order ``n`` by counting (the reference repeats an n-gram)."""
+    return clipped_counts(
+        list(zip(*[reference[i:] for i in range(n)], strict=False)),
+        list(zip(*[translation[i:] for i in range(n)], strict=False)),
+    )
 
 
 def bleu(target: str, prediction: str) -> float:

@@ -127,7 +127,7 @@ def _count_sentences(text: str) -> int:
     sentences = _SENTENCE.findall(text)
     if _PUNCTUATION_FIRST.search(text) is None:
         for sentence in sentences:
-            if len(sentence.split()) <= 2:
+            if len(sentence.split(None, 2)) <= 2:  # at most two words (split no further)
                 ignored += 1
     else:
         for sentence in sentences:

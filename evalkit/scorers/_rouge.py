@@ -105,12 +105,14 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     if len(a) < len(b):
         a, b = b, a
     masks: dict[str, int] = {}
-    for i, token in enumerate(b):
-        masks[token] = masks.get(token, 0) | (1 << i)
-    full = (1 << len(b)) - 1
+    get = masks.get
+    bit = 1
+    for token in b:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
+    full = bit - 1
     v = full
-    for token in a:
-        m = masks.get(token)
+    for m in map(get, a):
         if m:
             u = v & m
             v = ((v + u) | (v - u)) & full
@@ -148,13 +150,15 @@ def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
     of row ``i`` below bit ``j``. Same cells, same choices, O(len(ref) + len(can)) steps.
     """
     masks: dict[str, int] = {}
-    for k, token in enumerate(can):
-        masks[token] = masks.get(token, 0) | (1 << k)
-    full = (1 << len(can)) - 1
+    get = masks.get
+    bit = 1
+    for token in can:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
+    full = bit - 1
     v = full
     rows = [v]
-    for token in ref:
-        m = masks.get(token)
+    for m in map(get, ref):
         if m:
             u = v & m
             v = ((v + u) | (v - u)) & full
