@@ -166,7 +166,7 @@ def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[i
             m1 += (a if a < b else b) - 1
     ref1, ref2, ref3 = reference[1:], reference[2:], reference[3:]
     hyp1, hyp2, hyp3 = translation[1:], translation[2:], translation[3:]
-    grams = set(zip(reference, ref1, ref2, ref3, strict=False))
+    grams: set[tuple[str, ...]] = set(zip(reference, ref1, ref2, ref3, strict=False))
     if len(grams) == r - 3:
         m4 = len(grams.intersection(zip(translation, hyp1, hyp2, hyp3, strict=False)))
     else:

@@ -48,9 +48,8 @@ def _stem(word: str) -> str:
     return str(_stemmer().stem(word))
 
 
-@lru_cache(maxsize=1 << 16)
-def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
-    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
+def _tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
+    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``)."""
     if not use_stemmer:
         if text.isascii():
             # lower() changes only A-Z here: one byte table lower-cases and blanks the rest
@@ -61,6 +60,42 @@ def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
     text = _NON_ALPHANUM.sub(" ", text.lower())
     tokens = [_stem(x) if len(x) > 3 else x for x in _SPACES.split(text)]
     return tuple(x for x in tokens if _VALID_TOKEN.match(x))
+
+
+class _Memo(dict[Any, Any]):
+    """A memo that starts over when full: the four ROUGE types of one batch meet the same
+    texts in turn, so what was seen last is what the next type asks for. A plain dict:
+    a hit is one lookup in C (``functools.lru_cache`` costs a call and a key tuple)."""
+
+    LIMIT = 1 << 16
+
+    def remember(self, key: Any, value: Any) -> None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = value
+
+
+class _Tokens(_Memo):
+    """Tokens per text, for one ``use_stemmer``."""
+
+    def __init__(self, use_stemmer: bool) -> None:
+        super().__init__()
+        self.use_stemmer = use_stemmer
+
+    def __missing__(self, text: str) -> tuple[str, ...]:
+        tokens = _tokenize(text, self.use_stemmer)
+        self.remember(text, tokens)
+        return tokens
+
+
+_TOKENS = {False: _Tokens(False), True: _Tokens(True)}
+_LCS = _Memo()
+"""LCS length per (target, prediction, use_stemmer): ROUGE-L's, reused by ROUGE-Lsum."""
+
+
+def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
+    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
+    return _TOKENS[use_stemmer][text]
 
 
 def _fmeasure(precision: float, recall: float) -> float:
@@ -127,17 +162,23 @@ def rouge_l(target: Sequence[str], prediction: Sequence[str]) -> float:
     return _fmeasure(lcs / len(prediction), lcs / len(target))
 
 
-@lru_cache(maxsize=1 << 16)
 def _text_lcs(target: str, prediction: str, use_stemmer: bool) -> int:
     """LCS length of two texts' tokens, memoised: ROUGE-L and the ROUGE-Lsum of two
     one-sentence texts (the usual case) are the same LCS, computed once for both."""
-    return lcs_length(tokenize(target, use_stemmer), tokenize(prediction, use_stemmer))
+    key = (target, prediction, use_stemmer)
+    lcs = _LCS.get(key)
+    if lcs is None:
+        tokens = _TOKENS[use_stemmer]
+        lcs = lcs_length(tokens[target], tokens[prediction])
+        _LCS.remember(key, lcs)
+    return int(lcs)
 
 
 def clear_caches() -> None:
     """Forget every memoised tokenisation, stem and LCS (benchmarks start cold with it)."""
-    for fn in (tokenize, _stem, _text_lcs):
-        fn.cache_clear()
+    _stem.cache_clear()
+    for memo in (*_TOKENS.values(), _LCS):
+        memo.clear()
 
 
 def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
@@ -186,8 +227,8 @@ def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
     if "\n" not in target and "\n" not in prediction:
         # One sentence each (or none): the union LCS is one LCS, every token of it counts,
         # so this is ROUGE-L, whose LCS is memoised
-        target_tokens = tokenize(target, use_stemmer)
-        prediction_tokens = tokenize(prediction, use_stemmer)
+        tokens = _TOKENS[use_stemmer]
+        target_tokens, prediction_tokens = tokens[target], tokens[prediction]
         if not target_tokens or not prediction_tokens:
             return 0.0
         hits = _text_lcs(target, prediction, use_stemmer)
@@ -237,7 +278,8 @@ def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool
 
 def _rouge_l_texts(target: str, prediction: str, use_stemmer: bool) -> float:
     """ROUGE-L of two texts: ``rouge_l`` of their tokens, sharing the memoised LCS."""
-    t, p = tokenize(target, use_stemmer), tokenize(prediction, use_stemmer)
+    tokens = _TOKENS[use_stemmer]
+    t, p = tokens[target], tokens[prediction]
     if not t or not p:
         return 0.0
     lcs = _text_lcs(target, prediction, use_stemmer)
@@ -253,4 +295,5 @@ def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
     if rouge_type == "rougeL":
         return [_rouge_l_texts(t, p, use_stemmer) for t, p in pairs]
     n = int(rouge_type[5:])
-    return [rouge_n(tokenize(t, use_stemmer), tokenize(p, use_stemmer), n) for t, p in pairs]
+    tokens = _TOKENS[use_stemmer]
+    return [rouge_n(tokens[t], tokens[p], n) for t, p in pairs]
