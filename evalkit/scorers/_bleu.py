@@ -143,27 +143,21 @@ def clear_caches() -> None:
 
 
 def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[int] | None:
-    """Clipped matches of each order 1..4, or ``None`` as soon as one order has none.
+    """Clipped matches of each order 1..4, or ``None`` when an order has none.
 
-    When no n-gram of the reference repeats (its set is as long as its list), each common
-    n-gram counts once whatever the translation repeats: the clipped count is the size of
-    the reference's set intersected with the translation's n-grams, straight from ``zip``
-    (no Counters, no set of the translation's). Once no n-gram of an order repeats, none of
-    a higher order does. Repeats in the reference are counted. Order 4 comes second: it is
-    the one most often without a match, which ends the work early.
+    When no n-gram of the reference repeats (its set is as long as its n-grams), each
+    common n-gram counts once whatever the translation repeats: the clipped count is the
+    size of the reference's set intersected with the translation's n-grams, straight from
+    ``zip`` (no Counters, no set of the translation's). Once no bigram repeats, no longer
+    n-gram does. Repeats are counted. 4-grams come first: a 4-gram match is the one most
+    often missing (which makes BLEU 0 at once), and one implies matches of every lower
+    order.
     """
     r = len(reference)
     ref_set = set(reference)
     common = ref_set.intersection(translation)
     if not common:
         return None
-    m1 = len(common)
-    if len(ref_set) < r and len(set(translation)) < len(translation):
-        # both sides repeat a token: a common token counts min(count, count) times
-        ref_counts, hyp_counts = Counter(reference), Counter(translation)
-        for token in common:
-            a, b = ref_counts[token], hyp_counts[token]
-            m1 += (a if a < b else b) - 1
     ref1, ref2, ref3 = reference[1:], reference[2:], reference[3:]
     hyp1, hyp2, hyp3 = translation[1:], translation[2:], translation[3:]
     grams: set[tuple[str, ...]] = set(zip(reference, ref1, ref2, ref3, strict=False))
@@ -173,6 +167,13 @@ def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[i
         m4 = _counted(reference, translation, 4)
     if m4 == 0:
         return None
+    m1 = len(common)
+    if len(ref_set) < r and len(set(translation)) < len(translation):
+        # both sides repeat a token: a common token counts min(count, count) times
+        ref_counts, hyp_counts = Counter(reference), Counter(translation)
+        for token in common:
+            a, b = ref_counts[token], hyp_counts[token]
+            m1 += (a if a < b else b) - 1
     grams = set(zip(reference, ref1, strict=False))
     if len(grams) == r - 1:  # then no 3-gram of the reference repeats either
         m2 = len(grams.intersection(zip(translation, hyp1, strict=False)))
@@ -181,8 +182,6 @@ def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[i
     else:
         m2 = _counted(reference, translation, 2)
         m3 = _counted(reference, translation, 3)
-    if m2 == 0 or m3 == 0:
-        return None
     return [m1, m2, m3, m4]
 
 
