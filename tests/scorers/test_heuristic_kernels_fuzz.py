@@ -145,7 +145,15 @@ def _textstat_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_readability_equals_textstat_on_adversarial_texts() -> None:
     rnd = random.Random(39)
     texts = [_text(rnd, 30) for _ in range(3_000)]
-    texts += ["a - b. c d e f -- g!", "Hi there ...foo bar baz", "x . y . z", "' '' ' a b c."]
+    texts += [
+        "a - b. c d e f -- g!",
+        "Hi there ...foo bar baz",
+        "x . y . z",
+        "' '' ' a b c.",
+        "-- a b c. d e -- f",
+        "...a b c! (d) e -",
+        "One two ' three. 'Four five' six.",
+    ]
     _readability.clear_caches()
     for text in texts:
         fk, ari = _readability._grades(text)
