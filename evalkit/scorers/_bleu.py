@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from itertools import chain
 
 from evalkit.scorers._common import clipped_counts
@@ -167,13 +166,10 @@ def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[i
         m4 = _counted(reference, translation, 4)
     if m4 == 0:
         return None
-    m1 = len(common)
     if len(ref_set) < r and len(set(translation)) < len(translation):
-        # both sides repeat a token: a common token counts min(count, count) times
-        ref_counts, hyp_counts = Counter(reference), Counter(translation)
-        for token in common:
-            a, b = ref_counts[token], hyp_counts[token]
-            m1 += (a if a < b else b) - 1
+        m1 = clipped_counts(reference, translation)  # both sides repeat a token
+    else:
+        m1 = len(common)  # a common token's smaller count is 1
     grams = set(zip(reference, ref1, strict=False))
     if len(grams) == r - 1:  # then no 3-gram of the reference repeats either
         m2 = len(grams.intersection(zip(translation, hyp1, strict=False)))
