@@ -124,12 +124,12 @@ def _bigram_overlap(target: Sequence[str], prediction: Sequence[str]) -> int:
 
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     """ROUGE-N F-measure of two token sequences (rouge-score's ``_score_ngrams``)."""
-    if n == 2:
+    if n == 1:
+        overlap = clipped_counts(target, prediction)  # unigrams usually repeat (the, a, of)
+    elif n == 2:
         overlap = _bigram_overlap(target, prediction) if len(target) > 1 else 0
     else:
-        # unigrams usually repeat (the, a, of): counted; longer n-grams by sets
-        count = clipped_counts if n == 1 else clipped_matches
-        overlap = count(_ngrams(target, n), _ngrams(prediction, n))
+        overlap = clipped_matches(_ngrams(target, n), _ngrams(prediction, n))
     precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
     recall = overlap / max(max(len(target) - n + 1, 0), 1)
     return _fmeasure(precision, recall)
@@ -282,7 +282,11 @@ def _rouge_l_texts(target: str, prediction: str, use_stemmer: bool) -> float:
     t, p = tokens[target], tokens[prediction]
     if not t or not p:
         return 0.0
-    lcs = _text_lcs(target, prediction, use_stemmer)
+    key = (target, prediction, use_stemmer)  # _text_lcs, without looking the tokens up again
+    lcs = _LCS.get(key)
+    if lcs is None:
+        lcs = lcs_length(t, p)
+        _LCS.remember(key, lcs)
     return _fmeasure(lcs / len(p), lcs / len(t))
 
 
