@@ -175,3 +175,12 @@ def test_readability_of_ascii_text_equals_textstat() -> None:
         assert ari == pytest.approx(textstat.automated_readability_index(text), abs=1e-12), repr(
             text
         )
+
+
+def test_a_sentences_words_after_stripping_are_its_words_less_punctuation_words() -> None:
+    rnd = random.Random(5)
+    for _ in range(5_000):  # what _count_sentences relies on, sentence by sentence
+        sentence = _text(rnd, 12)
+        by_stripping = _readability._count_words(sentence)
+        by_counting = len(sentence.split()) - len(_readability._PUNCTUATION_WORD.findall(sentence))
+        assert by_counting == by_stripping, repr(sentence)
