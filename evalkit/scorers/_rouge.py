@@ -88,14 +88,14 @@ class _Tokens(_Memo):
         return tokens
 
 
-_TOKENS = {False: _Tokens(False), True: _Tokens(True)}
+_PLAIN, _STEMMED = _Tokens(False), _Tokens(True)
 _LCS = _Memo()
 """LCS length per (target, prediction, use_stemmer): ROUGE-L's, reused by ROUGE-Lsum."""
 
 
 def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
     """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
-    return _TOKENS[use_stemmer][text]
+    return (_STEMMED if use_stemmer else _PLAIN)[text]
 
 
 def _fmeasure(precision: float, recall: float) -> float:
@@ -168,7 +168,7 @@ def _text_lcs(target: str, prediction: str, use_stemmer: bool) -> int:
     key = (target, prediction, use_stemmer)
     lcs = _LCS.get(key)
     if lcs is None:
-        tokens = _TOKENS[use_stemmer]
+        tokens = _STEMMED if use_stemmer else _PLAIN
         lcs = lcs_length(tokens[target], tokens[prediction])
         _LCS.remember(key, lcs)
     return int(lcs)
@@ -177,7 +177,7 @@ def _text_lcs(target: str, prediction: str, use_stemmer: bool) -> int:
 def clear_caches() -> None:
     """Forget every memoised tokenisation, stem and LCS (benchmarks start cold with it)."""
     _stem.cache_clear()
-    for memo in (*_TOKENS.values(), _LCS):
+    for memo in (_PLAIN, _STEMMED, _LCS):
         memo.clear()
 
 
@@ -227,7 +227,7 @@ def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
     if "\n" not in target and "\n" not in prediction:
         # One sentence each (or none): the union LCS is one LCS, every token of it counts,
         # so this is ROUGE-L, whose LCS is memoised
-        tokens = _TOKENS[use_stemmer]
+        tokens = _STEMMED if use_stemmer else _PLAIN
         target_tokens, prediction_tokens = tokens[target], tokens[prediction]
         if not target_tokens or not prediction_tokens:
             return 0.0
@@ -278,7 +278,7 @@ def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool
 
 def _rouge_l_texts(target: str, prediction: str, use_stemmer: bool) -> float:
     """ROUGE-L of two texts: ``rouge_l`` of their tokens, sharing the memoised LCS."""
-    tokens = _TOKENS[use_stemmer]
+    tokens = _STEMMED if use_stemmer else _PLAIN
     t, p = tokens[target], tokens[prediction]
     if not t or not p:
         return 0.0
@@ -299,5 +299,5 @@ def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
     if rouge_type == "rougeL":
         return [_rouge_l_texts(t, p, use_stemmer) for t, p in pairs]
     n = int(rouge_type[5:])
-    tokens = _TOKENS[use_stemmer]
+    tokens = _STEMMED if use_stemmer else _PLAIN
     return [rouge_n(tokens[t], tokens[p], n) for t, p in pairs]
