@@ -35,8 +35,8 @@ _DIGITS = frozenset("0123456789")
 _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digit
 
 
-def _tokenize_line(line: str) -> tuple[str, ...]:
-    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``) over a whole line."""
+def _replace(line: str) -> str:
+    """13a's line-level replacements: ``<skipped>``, ``-\\n`` and newlines, then entities."""
     line = line.replace("<skipped>", "")
     line = line.replace("-\n", "")
     line = line.replace("\n", " ")
@@ -45,12 +45,22 @@ def _tokenize_line(line: str) -> tuple[str, ...]:
         line = line.replace("&amp;", "&")
         line = line.replace("&lt;", "<")
         line = line.replace("&gt;", ">")
+    return line
+
+
+def _split(line: str) -> tuple[str, ...]:
+    """13a's rules after the replacements: padded punctuation, periods and commas, dashes."""
     line = f" {line} ".translate(_PAD)
     if "." in line or "," in line:
         line = _periods_and_commas(line)
     if "-" in line:
         line = _DIGIT_DASH.sub(r"\1 \2 ", line)
     return tuple(line.split())
+
+
+def _tokenize_line(line: str) -> tuple[str, ...]:
+    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``) over a whole line."""
+    return _split(_replace(line))
 
 
 _LAST_ALONE = frozenset('.,!"#$%&()*+/:;<=>?@[\\]^_`{|}~')
@@ -79,7 +89,7 @@ class _WordTokens(dict[str, tuple[str, ...]]):
         elif word[-1] in _LAST_ALONE and word[:-1].isalnum():
             tokens = (word[:-1], word[-1])
         else:
-            tokens = _tokenize_line(word)
+            tokens = _split(word)  # the replacements were made on the line, once
         if len(self) < self.LIMIT:
             self[word] = tokens
         return tokens
