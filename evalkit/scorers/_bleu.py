@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
-from itertools import pairwise
-from typing import Any
+from itertools import chain
 
-from evalkit.scorers._common import clipped_counts, clipped_matches
+from evalkit.scorers._common import clipped_counts
 
 MAX_ORDER = 4
 
@@ -37,9 +35,8 @@ _DIGITS = frozenset("0123456789")
 _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digit
 
 
-@lru_cache(maxsize=1 << 16)
-def tokenize_13a(line: str) -> tuple[str, ...]:
-    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``), memoised."""
+def _replace(line: str) -> str:
+    """13a's line-level replacements: ``<skipped>``, ``-\\n`` and newlines, then entities."""
     line = line.replace("<skipped>", "")
     line = line.replace("-\n", "")
     line = line.replace("\n", " ")
@@ -48,12 +45,71 @@ def tokenize_13a(line: str) -> tuple[str, ...]:
         line = line.replace("&amp;", "&")
         line = line.replace("&lt;", "<")
         line = line.replace("&gt;", ">")
+    return line
+
+
+def _split(line: str) -> tuple[str, ...]:
+    """13a's rules after the replacements: padded punctuation, periods and commas, dashes."""
     line = f" {line} ".translate(_PAD)
     if "." in line or "," in line:
         line = _periods_and_commas(line)
     if "-" in line:
         line = _DIGIT_DASH.sub(r"\1 \2 ", line)
     return tuple(line.split())
+
+
+def _tokenize_line(line: str) -> tuple[str, ...]:
+    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``) over a whole line."""
+    return _split(_replace(line))
+
+
+_LAST_ALONE = frozenset('.,!"#$%&()*+/:;<=>?@[\\]^_`{|}~')
+"""A word's last character that 13a always makes a token of its own (the padded
+punctuation, and a period or comma, which rule 2 splits off before the padding space)."""
+
+
+class _WordTokens(dict[str, tuple[str, ...]]):
+    """13a tokens per whitespace-separated word, filled on first sight.
+
+    After the line-level replacements (``<skipped>``, ``-\\n``, entities), 13a's rules act
+    within a run of non-space characters: padding is per character, and each of the
+    period/comma and dash rules matches two adjacent characters, where a space on either
+    side counts as the non-digit it is to every rule, and a match that takes a space never
+    keeps the next word's first character from matching. So a line's tokens are its words'
+    tokens in turn, and text repeats words: ``map(cache.__getitem__, words)`` stays in C
+    for every word seen before. A word of letters and digits only is one token; a word
+    of them plus one final punctuation character is two.
+    """
+
+    LIMIT = 1 << 18
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if word.isalnum():
+            tokens: tuple[str, ...] = (word,)
+        elif word[-1] in _LAST_ALONE and word[:-1].isalnum():
+            tokens = (word[:-1], word[-1])
+        else:
+            tokens = _split(word)  # the replacements were made on the line, once
+        if len(self) < self.LIMIT:
+            self[word] = tokens
+        return tokens
+
+
+_word_tokens = _WordTokens()
+
+
+def tokenize_13a(line: str) -> tuple[str, ...]:
+    """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``), memoised per word."""
+    if "<" in line:
+        line = line.replace("<skipped>", "")
+    if "\n" in line:
+        line = line.replace("-\n", "")  # the other newlines are spaces to split()
+    if "&" in line:
+        line = line.replace("&quot;", '"')
+        line = line.replace("&amp;", "&")
+        line = line.replace("&lt;", "<")
+        line = line.replace("&gt;", ">")
+    return tuple(chain.from_iterable(map(_word_tokens.__getitem__, line.split())))
 
 
 def _periods_and_commas(line: str) -> str:
@@ -92,16 +148,55 @@ def _periods_and_commas(line: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised tokenisation (benchmarks start cold with it)."""
-    tokenize_13a.cache_clear()
+    _word_tokens.clear()
 
 
-def _order(tokens: tuple[str, ...], n: int) -> list[Any]:
-    """The n-grams of ``tokens`` (the tokens themselves for n = 1)."""
-    if n == 1:
-        return list(tokens)
-    if n == 2:
-        return list(pairwise(tokens))
-    return list(zip(*[tokens[i:] for i in range(n)], strict=False))
+def _matches(reference: tuple[str, ...], translation: tuple[str, ...]) -> list[int] | None:
+    """Clipped matches of each order 1..4, or ``None`` when an order has none.
+
+    When no n-gram of the reference repeats (its set is as long as its n-grams), each
+    common n-gram counts once whatever the translation repeats: the clipped count is the
+    size of the reference's set intersected with the translation's n-grams, straight from
+    ``zip`` (no Counters, no set of the translation's). Once no bigram repeats, no longer
+    n-gram does. Repeats are counted. 4-grams come first: a 4-gram match is the one most
+    often missing (which makes BLEU 0 at once), and one implies matches of every lower
+    order.
+    """
+    r = len(reference)
+    ref_set = set(reference)
+    common = ref_set.intersection(translation)
+    if not common:
+        return None
+    ref1, ref2, ref3 = reference[1:], reference[2:], reference[3:]
+    hyp1, hyp2, hyp3 = translation[1:], translation[2:], translation[3:]
+    grams: set[tuple[str, ...]] = set(zip(reference, ref1, ref2, ref3, strict=False))
+    if len(grams) == r - 3:
+        m4 = len(grams.intersection(zip(translation, hyp1, hyp2, hyp3, strict=False)))
+    else:
+        m4 = _counted(reference, translation, 4)
+    if m4 == 0:
+        return None
+    if len(ref_set) < r and len(set(translation)) < len(translation):
+        m1 = clipped_counts(reference, translation)  # both sides repeat a token
+    else:
+        m1 = len(common)  # a common token's smaller count is 1
+    grams = set(zip(reference, ref1, strict=False))
+    if len(grams) == r - 1:  # then no 3-gram of the reference repeats either
+        m2 = len(grams.intersection(zip(translation, hyp1, strict=False)))
+        grams = set(zip(reference, ref1, ref2, strict=False))
+        m3 = len(grams.intersection(zip(translation, hyp1, hyp2, strict=False)))
+    else:
+        m2 = _counted(reference, translation, 2)
+        m3 = _counted(reference, translation, 3)
+    return [m1, m2, m3, m4]
+
+
+def _counted(reference: tuple[str, ...], translation: tuple[str, ...], n: int) -> int:
+    """Clipped matches of order ``n`` by counting (the reference repeats an n-gram)."""
+    return clipped_counts(
+        list(zip(*[reference[i:] for i in range(n)], strict=False)),
+        list(zip(*[translation[i:] for i in range(n)], strict=False)),
+    )
 
 
 def bleu(target: str, prediction: str) -> float:
@@ -116,14 +211,13 @@ def bleu(target: str, prediction: str) -> float:
         return 0.0  # the reference divides by zero in its brevity penalty; MLflow records 0
     if translation_length < MAX_ORDER:
         return 0.0  # no 4-grams: that precision is 0, and so is the geometric mean
-    precisions = [0.0] * MAX_ORDER
-    for i in range(MAX_ORDER):
-        count = clipped_counts if i == 0 else clipped_matches
-        matches = count(_order(reference, i + 1), _order(translation, i + 1))
-        if matches == 0:
-            return 0.0  # a zero precision makes the geometric mean 0
-        precisions[i] = float(matches) / (translation_length - i)
-    p_log_sum = sum((1.0 / MAX_ORDER) * math.log(p) for p in precisions)
+    matches = _matches(reference, translation)
+    if matches is None:
+        return 0.0  # a zero precision makes the geometric mean 0
+    p_log_sum = sum(
+        (1.0 / MAX_ORDER) * math.log(float(matches[i]) / (translation_length - i))
+        for i in range(MAX_ORDER)
+    )
     geo_mean = math.exp(p_log_sum)
     ratio = float(translation_length) / reference_length
     bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)

@@ -79,13 +79,19 @@ def clipped_matches(reference: Sequence[Hashable], candidate: Sequence[Hashable]
 
 
 def clipped_counts(reference: Sequence[Hashable], candidate: Sequence[Hashable]) -> int:
-    """:func:`clipped_matches` by counting (for unigrams, which usually repeat)."""
-    ref = Counter(reference)
+    """:func:`clipped_matches` by counting (for unigrams, which usually repeat).
+
+    Each of the candidate's items takes one of the reference's that is left: the same sum
+    of min(count, count), with one Counter instead of two.
+    """
+    left = Counter(reference)
+    get = left.get
     matches = 0
-    for item, count in Counter(candidate).items():
-        other = ref.get(item)
-        if other:
-            matches += count if count < other else other
+    for item in candidate:
+        count = get(item)
+        if count:
+            left[item] = count - 1
+            matches += 1
     return matches
 
 

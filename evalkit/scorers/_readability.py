@@ -21,8 +21,13 @@ from evalkit.errors import MissingDependencyError
 
 _NONCONTRACTION_APOSTROPHE = re.compile(r"\'(?![tsd]|ve|ll|re)")
 _PUNCTUATION = re.compile(r"[^\w\s\']")
+_ASCII_PUNCTUATION = bytes(c for c in range(128) if _PUNCTUATION.match(chr(c)))
+"""The ASCII characters that ``_PUNCTUATION`` matches."""
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
-_SPACE = re.compile(r"\s")
+_PUNCTUATION_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
+"""A whitespace-separated word with no word character: what stripping removes entirely."""
+_PUNCTUATION_AFTER_SPACE = re.compile(r"\s[^\w\s]")
+"""A word after a space that begins with a non-word character."""
 _VARIANT = re.compile(r"\(\d+\)$")
 
 
@@ -92,7 +97,11 @@ def _syllables(word: str) -> int:
 
 
 def _strip_punctuation(text: str) -> str:
-    return _PUNCTUATION.sub("", _NONCONTRACTION_APOSTROPHE.sub("", text))
+    if "'" in text:
+        text = _NONCONTRACTION_APOSTROPHE.sub("", text)
+    if text.isascii():  # the characters _PUNCTUATION removes, deleted by a byte table
+        return text.encode("ascii").translate(None, _ASCII_PUNCTUATION).decode("ascii")
+    return _PUNCTUATION.sub("", text)
 
 
 def _count_words(text: str) -> int:
@@ -100,30 +109,54 @@ def _count_words(text: str) -> int:
 
 
 def _count_sentences(text: str) -> int:
+    """textstat's sentence count: sentences of more than two words (at least one).
+
+    A sentence's word count is ``_count_words(sentence)``, computed without stripping it:
+    stripping removes characters, never whitespace, so it keeps a word (a run of
+    non-space characters) whenever the word has a word character (``\\w``, which both
+    rules keep), and removes it otherwise (an apostrophe it keeps is followed by a letter
+    of the same word). So the count is the words less the words of punctuation only.
+    A sentence starts with a word character (the regex's ``\\b`` before a character that
+    ends no sentence), so each of its other words begins after a space: when no space in
+    the text is followed by a non-word character, no sentence has a word of punctuation
+    only, and one search of the text replaces one per sentence. (The search has no
+    lookbehind, ``(?<!\\S)``, which would make it try every position: twice as slow.)
+    """
     if len(text) == 0:
         return 0
+    ignored = 0
     sentences = _SENTENCE.findall(text)
-    ignored = sum(1 for s in sentences if _count_words(s) <= 2)
+    if _PUNCTUATION_AFTER_SPACE.search(text) is None:
+        for sentence in sentences:
+            if len(sentence.split(None, 2)) <= 2:  # at most two words (split no further)
+                ignored += 1
+    else:
+        for sentence in sentences:
+            words = len(sentence.split())
+            if words <= 2 or words - len(_PUNCTUATION_WORD.findall(sentence)) <= 2:
+                ignored += 1
     return max(1, len(sentences) - ignored)
 
 
 @lru_cache(maxsize=1 << 16)  # both grades come from one pass; the second scorer reuses it
 def _grades(text: str) -> tuple[float, float]:
     """(Flesch-Kincaid grade, automated readability index) of one text."""
-    stripped = _strip_punctuation(text)
-    n_words = len(stripped.split())
+    words = _strip_punctuation(text).lower().split()  # lower() adds or removes no space
+    n_words = len(words)
     n_sentences = _count_sentences(text)
     words_per_sentence = n_words / n_sentences if n_sentences else 0.0
 
-    n_syllables = sum(map(_syllable_cache.__getitem__, stripped.lower().split()))
+    n_syllables = sum(map(_syllable_cache.__getitem__, words))
     syllables_per_word = n_syllables / n_words if n_words else 0.0
     if words_per_sentence == 0 or syllables_per_word == 0:
         fk = 0.0
     else:
         fk = (0.39 * words_per_sentence) + (11.8 * syllables_per_word) - 15.59
 
-    n_raw_words = len(text.split())
-    chars_per_word = len(_SPACE.sub("", text)) / n_raw_words if n_raw_words else 0.0
+    raw_words = text.split()
+    n_raw_words = len(raw_words)
+    # textstat counts the characters left after removing r"\s" (str.isspace, as split())
+    chars_per_word = sum(map(len, raw_words)) / n_raw_words if n_raw_words else 0.0
     if chars_per_word == 0 or words_per_sentence == 0:
         ari = 0.0
     else:

@@ -30,6 +30,10 @@ _NON_ALPHANUM = re.compile(r"[^a-z0-9]+")
 _ALPHANUM_RUN = re.compile(r"[a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 _VALID_TOKEN = re.compile(r"^[a-z0-9]+$")
+_ASCII_TOKENS = bytes(
+    c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256)
+)
+"""For ASCII text: A-Z to a-z, a-z and 0-9 kept, every other byte a space."""
 
 
 @lru_cache(maxsize=1)
@@ -44,16 +48,54 @@ def _stem(word: str) -> str:
     return str(_stemmer().stem(word))
 
 
-@lru_cache(maxsize=1 << 16)
-def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
-    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
+def _tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
+    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``)."""
     if not use_stemmer:
+        if text.isascii():
+            # lower() changes only A-Z here: one byte table lower-cases and blanks the rest
+            return tuple(text.encode("ascii").translate(_ASCII_TOKENS).decode("ascii").split())
         # The substitution below leaves the runs of [a-z0-9] between spaces; finding those
         # runs directly gives the same tokens at half the cost.
         return tuple(_ALPHANUM_RUN.findall(text.lower()))
     text = _NON_ALPHANUM.sub(" ", text.lower())
     tokens = [_stem(x) if len(x) > 3 else x for x in _SPACES.split(text)]
     return tuple(x for x in tokens if _VALID_TOKEN.match(x))
+
+
+class _Memo(dict[Any, Any]):
+    """A memo that starts over when full: the four ROUGE types of one batch meet the same
+    texts in turn, so what was seen last is what the next type asks for. A plain dict:
+    a hit is one lookup in C (``functools.lru_cache`` costs a call and a key tuple)."""
+
+    LIMIT = 1 << 16
+
+    def remember(self, key: Any, value: Any) -> None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = value
+
+
+class _Tokens(_Memo):
+    """Tokens per text, for one ``use_stemmer``."""
+
+    def __init__(self, use_stemmer: bool) -> None:
+        super().__init__()
+        self.use_stemmer = use_stemmer
+
+    def __missing__(self, text: str) -> tuple[str, ...]:
+        tokens = _tokenize(text, self.use_stemmer)
+        self.remember(text, tokens)
+        return tokens
+
+
+_PLAIN, _STEMMED = _Tokens(False), _Tokens(True)
+_LCS = _Memo()
+"""LCS length per (target, prediction, use_stemmer): ROUGE-L's, reused by ROUGE-Lsum."""
+
+
+def tokenize(text: str, use_stemmer: bool) -> tuple[str, ...]:
+    """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``), memoised."""
+    return (_STEMMED if use_stemmer else _PLAIN)[text]
 
 
 def _fmeasure(precision: float, recall: float) -> float:
@@ -70,10 +112,24 @@ def _ngrams(tokens: Sequence[str], n: int) -> Sequence[Any]:
     return list(zip(*[tokens[i:] for i in range(n)], strict=False))
 
 
+def _bigram_overlap(target: Sequence[str], prediction: Sequence[str]) -> int:
+    """Clipped overlap of the two sides' bigrams. Bigrams rarely repeat: when the target's
+    do not (its set is as long as its bigrams), each common bigram counts once, and the
+    prediction's bigrams are only looked up, straight from ``pairwise`` (no lists)."""
+    target_set = set(pairwise(target))
+    if len(target_set) == len(target) - 1:
+        return len(target_set.intersection(pairwise(prediction)))
+    return clipped_matches(list(pairwise(target)), list(pairwise(prediction)))
+
+
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     """ROUGE-N F-measure of two token sequences (rouge-score's ``_score_ngrams``)."""
-    count = clipped_counts if n == 1 else clipped_matches
-    overlap = count(_ngrams(target, n), _ngrams(prediction, n))
+    if n == 1:
+        overlap = clipped_counts(target, prediction)  # unigrams usually repeat (the, a, of)
+    elif n == 2:
+        overlap = _bigram_overlap(target, prediction) if len(target) > 1 else 0
+    else:
+        overlap = clipped_matches(_ngrams(target, n), _ngrams(prediction, n))
     precision = overlap / max(max(len(prediction) - n + 1, 0), 1)
     recall = overlap / max(max(len(target) - n + 1, 0), 1)
     return _fmeasure(precision, recall)
@@ -84,12 +140,14 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     if len(a) < len(b):
         a, b = b, a
     masks: dict[str, int] = {}
-    for i, token in enumerate(b):
-        masks[token] = masks.get(token, 0) | (1 << i)
-    full = (1 << len(b)) - 1
+    get = masks.get
+    bit = 1
+    for token in b:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
+    full = bit - 1
     v = full
-    for token in a:
-        m = masks.get(token)
+    for m in map(get, a):
         if m:
             u = v & m
             v = ((v + u) | (v - u)) & full
@@ -104,17 +162,23 @@ def rouge_l(target: Sequence[str], prediction: Sequence[str]) -> float:
     return _fmeasure(lcs / len(prediction), lcs / len(target))
 
 
-@lru_cache(maxsize=1 << 16)
 def _text_lcs(target: str, prediction: str, use_stemmer: bool) -> int:
     """LCS length of two texts' tokens, memoised: ROUGE-L and the ROUGE-Lsum of two
     one-sentence texts (the usual case) are the same LCS, computed once for both."""
-    return lcs_length(tokenize(target, use_stemmer), tokenize(prediction, use_stemmer))
+    key = (target, prediction, use_stemmer)
+    lcs = _LCS.get(key)
+    if lcs is None:
+        tokens = _STEMMED if use_stemmer else _PLAIN
+        lcs = lcs_length(tokens[target], tokens[prediction])
+        _LCS.remember(key, lcs)
+    return int(lcs)
 
 
 def clear_caches() -> None:
     """Forget every memoised tokenisation, stem and LCS (benchmarks start cold with it)."""
-    for fn in (tokenize, _stem, _text_lcs):
-        fn.cache_clear()
+    _stem.cache_clear()
+    for memo in (_PLAIN, _STEMMED, _LCS):
+        memo.clear()
 
 
 def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
@@ -127,13 +191,15 @@ def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
     of row ``i`` below bit ``j``. Same cells, same choices, O(len(ref) + len(can)) steps.
     """
     masks: dict[str, int] = {}
-    for k, token in enumerate(can):
-        masks[token] = masks.get(token, 0) | (1 << k)
-    full = (1 << len(can)) - 1
+    get = masks.get
+    bit = 1
+    for token in can:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
+    full = bit - 1
     v = full
     rows = [v]
-    for token in ref:
-        m = masks.get(token)
+    for m in map(get, ref):
         if m:
             u = v & m
             v = ((v + u) | (v - u)) & full
@@ -158,6 +224,15 @@ def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
 
 def rouge_lsum(target: str, prediction: str, use_stemmer: bool) -> float:
     """ROUGE-Lsum F-measure: summary-level LCS over newline-separated sentences."""
+    if "\n" not in target and "\n" not in prediction:
+        # One sentence each (or none): the union LCS is one LCS, every token of it counts,
+        # so this is ROUGE-L, whose LCS is memoised
+        tokens = _STEMMED if use_stemmer else _PLAIN
+        target_tokens, prediction_tokens = tokens[target], tokens[prediction]
+        if not target_tokens or not prediction_tokens:
+            return 0.0
+        hits = _text_lcs(target, prediction, use_stemmer)
+        return _fmeasure(hits / len(prediction_tokens), hits / len(target_tokens))
     ref_sents = [tokenize(s, use_stemmer) for s in target.split("\n") if s]
     can_sents = [tokenize(s, use_stemmer) for s in prediction.split("\n") if s]
     if not ref_sents or not can_sents:
@@ -194,20 +269,35 @@ def rouge_score(rouge_type: str, target: str, prediction: str, use_stemmer: bool
     """One ROUGE F-measure of ``prediction`` against ``target``."""
     if rouge_type == "rougeLsum":
         return rouge_lsum(target, prediction, use_stemmer)
-    t = tokenize(target, use_stemmer)
-    p = tokenize(prediction, use_stemmer)
     if rouge_type == "rougeL":
-        if not t or not p:
-            return 0.0
-        lcs = _text_lcs(target, prediction, use_stemmer)
-        return _fmeasure(lcs / len(p), lcs / len(t))  # rouge_l(t, p), sharing the LCS
-    return rouge_n(t, p, int(rouge_type[5:]))
+        return _rouge_l_texts(target, prediction, use_stemmer)
+    return rouge_n(
+        tokenize(target, use_stemmer), tokenize(prediction, use_stemmer), int(rouge_type[5:])
+    )
+
+
+def _rouge_l_texts(target: str, prediction: str, use_stemmer: bool) -> float:
+    """ROUGE-L of two texts: ``rouge_l`` of their tokens, sharing the memoised LCS."""
+    tokens = _STEMMED if use_stemmer else _PLAIN
+    t, p = tokens[target], tokens[prediction]
+    if not t or not p:
+        return 0.0
+    key = (target, prediction, use_stemmer)  # _text_lcs, without looking the tokens up again
+    lcs = _LCS.get(key)
+    if lcs is None:
+        lcs = lcs_length(t, p)
+        _LCS.remember(key, lcs)
+    return _fmeasure(lcs / len(p), lcs / len(t))
 
 
 def rouge_chunk(args: tuple[str, bool, list[str], list[str]]) -> list[float]:
     """Score a chunk of (target, prediction) pairs; the unit of work sent to a process."""
     rouge_type, use_stemmer, targets, predictions = args
-    return [
-        rouge_score(rouge_type, t, p, use_stemmer)
-        for t, p in zip(targets, predictions, strict=True)
-    ]
+    pairs = zip(targets, predictions, strict=True)
+    if rouge_type == "rougeLsum":
+        return [rouge_lsum(t, p, use_stemmer) for t, p in pairs]
+    if rouge_type == "rougeL":
+        return [_rouge_l_texts(t, p, use_stemmer) for t, p in pairs]
+    n = int(rouge_type[5:])
+    tokens = _STEMMED if use_stemmer else _PLAIN
+    return [rouge_n(tokens[t], tokens[p], n) for t, p in pairs]
