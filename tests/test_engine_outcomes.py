@@ -340,3 +340,51 @@ def test_the_engine_takes_known_outcomes_and_reports_new_ones() -> None:
     assert calls == ["q1", "q2"] and sorted(recorder.predicted) == [1, 2]
     assert [o[0].value for o in outcomes[0]] == [2, 3, 3]
     assert sorted(recorder.scored) == [(1, "words", 3), (2, "words", 3)]
+
+
+def test_a_batch_column_of_plain_values_is_kept_as_its_values() -> None:
+    from evalkit.data import normalize_data
+    from evalkit.engine import Plan, run_plan
+    from evalkit.engine.collect import collect_metrics
+    from evalkit.engine.outcomes import PlainColumn
+
+    columns: dict[str, list[Any]] = {
+        "plain": [0.5, True, 3, "label"],
+        "nan": [0.5, float("nan"), 1.0, 2.0],  # one row has no value: outcomes per row
+        "numpy": [0.5, 1.0, 2.0, 3.0],
+    }
+
+    class Column(evalkit.BatchScorer):
+        computes_only = True
+
+        def score_batch(self, *, outputs: list[str]) -> list[Any]:
+            if self.name == "numpy":
+                import numpy as np
+
+                return list(np.array(columns["numpy"]))  # numpy floats: made plain per row
+            return columns[self.name]
+
+    rows = normalize_data([{"inputs": {"q": str(i)}, "outputs": str(i)} for i in range(4)])
+    scorers = [Column(name=name) for name in columns]
+    outcomes = run_plan(Plan(rows=rows, scorers=scorers))
+    assert isinstance(outcomes[0], PlainColumn) and outcomes[0].values == columns["plain"]
+    assert not isinstance(outcomes[1], PlainColumn) and not isinstance(outcomes[2], PlainColumn)
+    # read as outcomes, the plain column is what the per-row form would hold
+    assert [o[0] for o in outcomes[0]] == [
+        Feedback(name="plain", value=v) for v in columns["plain"]
+    ]
+    assert outcomes[0][1:3] == [
+        [Feedback(name="plain", value=True)],
+        [Feedback(name="plain", value=3)],
+    ]
+    collected = collect_metrics(scorers, outcomes, 4)
+    as_lists = collect_metrics(scorers, [list(column) for column in outcomes], 4)
+    for name in columns:
+        got, expected = collected[name], as_lists[name]
+        assert (got.values, got.rationales, got.errors) == (
+            expected.values,
+            expected.rationales,
+            expected.errors,
+        )
+    assert collected["nan"].errors[1].error_code == ErrorCode.MISSING_VALUE
+    assert [type(v) for v in collected["numpy"].values] == [float] * 4

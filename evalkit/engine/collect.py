@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from evalkit.engine.outcomes import PlainColumn
 from evalkit.entities import AssessmentError, Feedback
 from evalkit.stats import aggregate, aggregate_numbers, to_number
 
@@ -84,6 +85,10 @@ def collect_metrics(
     columns: dict[str, MetricColumn] = {}
     for s, outcome_column in zip(scorers, outcomes, strict=True):
         own_name = s.name
+        if type(outcome_column) is PlainColumn and outcome_column.name == own_name:
+            own = columns[own_name] = MetricColumn.empty(s, n_rows)
+            own.values = list(outcome_column.values)  # every row a value: nothing else to sort
+            continue
         failures: list[tuple[int, AssessmentError]] = []
         produced: list[str] = [own_name]
         own = columns[own_name] = MetricColumn.empty(s, n_rows)

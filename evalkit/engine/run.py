@@ -27,6 +27,7 @@ from evalkit.data import EvalRow
 from evalkit.engine.conversations import Conversation, group_conversations
 from evalkit.engine.outcomes import (
     Outcome,
+    PlainColumn,
     Shared,
     error_outcome,
     failure,
@@ -228,7 +229,7 @@ def run_plan(
     known: Known | None = None,
     observer: Observer | None = None,
     tick: Callable[[int], None] | None = None,
-) -> list[list[Outcome]]:
+) -> list[Sequence[Outcome]]:
     """Run ``plan``: predict where asked, then every scorer on every row.
 
     Args:
@@ -239,7 +240,8 @@ def run_plan(
 
     Returns:
         ``outcomes[k][i]``: the outcome of ``plan.scorers[k]`` on row ``i``; for a
-        session-level scorer, on conversation ``i`` of ``plan.conversations``. Rows are
+        session-level scorer, on conversation ``i`` of ``plan.conversations``. A batch
+        scorer that gave every row a plain value has a :class:`PlainColumn`. Rows are
         updated in place with their outputs, latency, trace and prediction error.
     """
     known = known or Known()
@@ -315,7 +317,7 @@ def _score(
     pool: ThreadPoolExecutor,
     workers: int,
     tick: Callable[[int], None] | None,
-) -> list[list[Outcome]]:
+) -> list[Sequence[Outcome]]:
     """Run every scorer on every row it may score; outcomes per scorer, in row order."""
     rows, scorers = plan.rows, plan.scorers
     n = len(rows)
@@ -366,6 +368,9 @@ def _score(
         observer, "values", None
     )
 
+    in_order = all(r.index == i for i, r in enumerate(rows))
+    plain_columns: dict[int, PlainColumn] = {}
+
     def batch_task(k: int) -> int:
         s = scorers[k]
         assert isinstance(s, BatchScorer)
@@ -376,15 +381,27 @@ def _score(
                 for r, o in zip(rows_k, found, strict=True):
                     column[r.index] = o  # type: ignore[assignment]
                 return len(rows_k)
+        name = s.name
         try:
             columns = {a: [getattr(r, a) for r in rows_k] for a in s.arguments}
             values = list(s.score_batch(**columns))
             if len(values) != len(rows_k):
                 raise ScorerError(
-                    f"batch scorer {s.name!r} returned {len(values)} values for "
+                    f"batch scorer {name!r} returned {len(values)} values for "
                     f"{len(rows_k)} rows; return exactly one value per row"
                 )
-            shared, name = Shared(), s.name
+            plain = all(type(v) in _PLAIN and v == v for v in values)
+            if plain and rows_k is rows and in_order:
+                # every row, a plain value each (the usual column of a heuristic): kept as
+                # the values, and told to the observer in one call
+                plain_columns[k] = plain_column = PlainColumn(name, values)
+                if notify_values is not None:
+                    notify_values(name, list(range(n)), values)  # in_order: row i is index i
+                elif notify is not None:
+                    for i in range(n):
+                        notify(i, name, plain_column[i])
+                return n
+            shared = Shared()
             # a float (most heuristics) is one Feedback: to_feedbacks' answer, inline
             results = [
                 [value_feedback(name, v)]
@@ -392,18 +409,16 @@ def _score(
                 else to_feedbacks(name, v, shared)
                 for v in values
             ]
-            # plain values only (the usual column of a heuristic): told in one call
-            plain = notify_values is not None and all(type(v) in _PLAIN and v == v for v in values)
         except Exception as exc:
-            results = [failure(s.name, exc)] * len(rows_k)
+            results = [failure(name, exc)] * len(rows_k)
             plain = False
         for r, outcome in zip(rows_k, results, strict=True):
             column[r.index] = outcome
         if plain and notify_values is not None:
-            notify_values(s.name, [r.index for r in rows_k], values)
+            notify_values(name, [r.index for r in rows_k], values)
         elif notify is not None:
             for r, outcome in zip(rows_k, results, strict=True):
-                notify(r.index, s.name, outcome)
+                notify(r.index, name, outcome)
         return len(rows_k)
 
     # The (row, row scorer) pairs still to run, in row-major order: all of them unless
@@ -490,7 +505,7 @@ def _score(
 
     here = [functools.partial(batch_task, k) for k in computing]
     run_tasks(n_row_tasks + len(session_pairs), task, pool, workers, tick, here)
-    return outcomes
+    return [plain_columns.get(k, column) for k, column in enumerate(outcomes)]
 
 
 def _turn_failed(name: str, conversation: Conversation) -> Outcome | None:

@@ -34,6 +34,7 @@ Design (numbers in ``benchmarks/transport.py``):
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import importlib.util
 import os
@@ -380,6 +381,12 @@ class _DeadlineSocket:
     def close(self) -> None:
         self._sock.close()
 
+    def forget(self) -> None:
+        """Close this process's descriptor only (in a forked child: the parent keeps the
+        connection)."""
+        with contextlib.suppress(OSError):
+            os.close(self._sock.detach())
+
     def readable_while_idle(self) -> bool:
         """Whether an idle connection has data or an EOF waiting: the server closed it (or
         broke the protocol), so it must not be reused."""
@@ -629,9 +636,13 @@ def close_pools() -> None:
 
 
 def _forget_pools_in_child() -> None:
-    # A forked child must not share the parent's sockets; dropping the pools (without
-    # closing, which would touch the parent's connections) gives it fresh ones.
+    # A forked child must not share the parent's sockets; dropping the pools gives it fresh
+    # ones. Its copies of the idle connections' descriptors are closed without a shutdown
+    # (the parent's connections stay up) and without "unclosed socket" warnings.
     global _pools_lock
+    for pool in _pools.values():
+        for sock, _ in pool._idle:
+            sock.forget()
     _pools.clear()
     _proxied.clear()
     _pools_lock = threading.Lock()

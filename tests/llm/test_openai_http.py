@@ -4,6 +4,7 @@ the per-attempt deadline, Azure's shape, routing, prices and many threads at onc
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -194,6 +195,27 @@ def test_plain_connections_are_blocking_sockets_bounded_by_the_kernel(server: Ju
         "ll", conn.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
     )
     assert 0 < seconds + micros / 1e6 <= 60
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_starts_without_the_pool_and_the_parent_keeps_it(
+    server: JudgeServer,
+) -> None:
+    send(server.url)
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    (conn,) = oh._pool("http", "127.0.0.1", port).connections
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pool, and its copy of the descriptor closed (detached:
+        # no shutdown, no "unclosed socket" warning when the object goes)
+        os.write(write, f"{len(oh._pools)} {conn._sock.fileno()}".encode())
+        os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and os.read(read, 100) == b"0 -1"
+    os.close(read)
+    assert send(server.url).text
+    assert oh._pool("http", "127.0.0.1", port).connections == [conn]  # still the parent's
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused(scripted: Any) -> None:
