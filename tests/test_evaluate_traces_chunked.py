@@ -177,8 +177,8 @@ def test_session_scorers_score_stored_conversations_chunk_by_chunk(backend: str)
     evalkit.log_traces(traces)
     scorers = [turns, first_question, answer_words]
     whole = evalkit.evaluate(data=evalkit.search_traces(), scorers=scorers, log=False)
-    # iter_traces reads the newest first: a conversation's turns are still together, and
-    # each conversation is scored with its turns in the order they happened
+    # search_traces gives the newest first, iter_traces the oldest first: either way a
+    # conversation's turns are together, and are scored in the order they happened
     for chunk_size in (1, 3, 10):
         chunked = evalkit.evaluate(
             data=evalkit.iter_traces(page_size=4), scorers=scorers, chunk_size=chunk_size
