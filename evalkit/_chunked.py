@@ -16,7 +16,9 @@ Dask worker):
    chunk's usage and a digest of its rows.
 
 The driver merges score columns in row order and aggregates them exactly (median and p90
-included), then logs one run.
+included), then logs one run. The work folder is the run's artifact folder when the
+evaluation is logged (or resumed), else a new temporary folder, removed when the result's
+``tables`` are garbage-collected.
 
 Session-level (conversation) scorers: when one is given, the driver cuts the chunks between
 conversations (:func:`whole_conversations`): a chunk never ends inside a run of rows that
@@ -33,9 +35,7 @@ session, the row and the fix), raised before that chunk is scored, after the chu
 flight have finished (and been journaled), so the run can be resumed. The driver keeps
 the id of every conversation seen (tens of bytes each) to find that. Without a
 session-level scorer, chunks are cut by row count alone and there is no conversation
-table. The work folder is the run's artifact folder when the
-evaluation is logged (or resumed), else a new temporary folder, removed when the result's
-``tables`` are garbage-collected.
+table.
 
 Limits across chunks in flight (several Dask workers): the per-model concurrency limit and
 the per-model ``rate_limits`` (requests and tokens per minute) are divided among the chunks

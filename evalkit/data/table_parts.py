@@ -13,6 +13,11 @@ memory), ``parts.to_pandas(columns=[...])`` (everything, or only some columns), 
 ``parts.paths``. :class:`LazyTables` is what ``result.tables`` is for a chunked run:
 ``result.tables["eval_results_table"]`` loads the parts into one DataFrame when asked, which
 is right for small runs; big ones should use ``result.table_parts``.
+
+A chunked run with session-level scorers writes the conversation table
+(``result.tables["conversations"]``) the same way, one part per chunk, indexed by the
+conversation's position. A column only some parts have (``session_id`` where some chunks
+have no session) is placed and filled (``None``) as in a table built whole.
 """
 
 from __future__ import annotations
