@@ -221,3 +221,37 @@ def test_a_bad_session_id_in_a_later_chunk_names_its_row() -> None:
     data[9]["session_id"] = {"not": "an id"}
     with pytest.raises(DataError, match="row 9: column 'session_id' is a dict"):
         evalkit.evaluate(data, scorers=[turns], log=False, chunk_size=4)
+
+
+def test_resume_predicts_again_only_the_turns_of_conversations_left_to_score() -> None:
+    predicted: list[int] = []
+    down = {True}
+
+    def app(i: int) -> str:
+        predicted.append(i)
+        return f"answer {i}"
+
+    @scorer(level="session")
+    def traced_turns(session: list[Any]) -> int:
+        if down and len(session) == 3:
+            raise RuntimeError("judge down")
+        assert all(t is not None and t.spans for t in session)  # fresh traces, not None
+        return len(session)
+
+    data = [{k: v for k, v in r.items() if k != "outputs"} for r in _records(20)]
+    first = evalkit.evaluate(data, scorers=[traced_turns], predict_fn=app, chunk_size=4)
+    assert first.metrics["traced_turns/error_count"] == 1  # chat-2, rows 7-9
+    down.clear()
+    predicted.clear()
+    fixed = evalkit.evaluate(
+        data,
+        scorers=[traced_turns],
+        predict_fn=app,
+        chunk_size=4,
+        resume=first.run_id,
+        retry_errors=True,
+    )
+    assert sorted(predicted) == [7, 8, 9]  # the failed conversation's turns only
+    expected = evalkit.evaluate(data, scorers=[traced_turns], predict_fn=app, log=False)
+    assert fixed.metrics == expected.metrics
+    assert fixed.tables["conversations"]["traced_turns/value"].tolist()[:4] == [6, 1, 3, 5]
