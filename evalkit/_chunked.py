@@ -20,6 +20,23 @@ included), then logs one run. The work folder is the run's artifact folder when 
 evaluation is logged (or resumed), else a new temporary folder, removed when the result's
 ``tables`` are garbage-collected.
 
+Session-level (conversation) scorers: when one is given, the driver cuts the chunks between
+conversations (:func:`whole_conversations`): a chunk never ends inside a run of rows that
+share a session id, so it may hold more than ``chunk_size`` rows to finish the conversation
+its last row belongs to. Each chunk then scores its own conversations (the engine groups a
+chunk's rows by session id), journals their outcomes under the conversation's first row,
+as an in-memory run does, and writes its part of the conversation table
+(``eval_conversations_table/part-<n>.parquet``: the table is in parts like the per-row
+table, since a run of millions of rows may hold millions of conversations, each with its
+rationales). Session-level metrics aggregate the merged per-conversation score columns, so
+they equal an in-memory run's. A conversation's rows must be contiguous in the data: a
+session id met again after the chunk that held it was cut is a ``DataError`` (naming the
+session, the row and the fix), raised before that chunk is scored, after the chunks in
+flight have finished (and been journaled), so the run can be resumed. The driver keeps
+the id of every conversation seen (tens of bytes each) to find that. Without a
+session-level scorer, chunks are cut by row count alone and there is no conversation
+table.
+
 Limits across chunks in flight (several Dask workers): the per-model concurrency limit and
 the per-model ``rate_limits`` (requests and tokens per minute) are divided among the chunks
 that run at once (``max(1, limit // slots)`` each, ``slots`` being the executor's chunks in
@@ -46,6 +63,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.data import EvalRow
-from evalkit.data.chunks import iter_record_chunks, normalize_chunk
+from evalkit.data.chunks import iter_record_chunks, normalize_chunk, record_session_id
 from evalkit.data.table_parts import (
     TABLE_PARTS_FOLDER,
     LazyTables,
@@ -62,7 +80,13 @@ from evalkit.data.table_parts import (
     write_table_part,
 )
 from evalkit.data.traces import stored_trace_id
-from evalkit.engine import Plan, build_table, collect_metrics, run_plan
+from evalkit.engine import (
+    Plan,
+    build_conversation_table,
+    build_table,
+    collect_metrics,
+    run_plan,
+)
 from evalkit.engine.collect import ScoreColumn, merge_scores, metrics_of_scores, score_columns
 from evalkit.engine.executors import ChunkExecutor
 from evalkit.entities import EvaluationResult, Usage
@@ -76,12 +100,15 @@ __all__ = [
     "run_chunk",
     "run_chunked",
     "share_rate_limits",
+    "whole_conversations",
 ]
 
 JOURNAL_FOLDER = "evaluation_journal"
 """The folder (in the work folder) of the chunks' journals."""
 CHUNKS_FILE = "evaluation_chunks.json"
 """Records the chunk size, so a resume cuts the data the same way."""
+CONVERSATION_PARTS_FOLDER = "eval_conversations_table"
+"""The folder (in the work folder) of the conversation table's parts."""
 
 
 @dataclass
@@ -118,6 +145,8 @@ class ChunkTask:
     """Count model calls instead of sending them."""
     retry_errors: bool = False
     """Run again pairs the journal holds as errors."""
+    conversation_start: int = 0
+    """The position of its first conversation among the whole data's conversations."""
 
 
 @dataclass
@@ -163,7 +192,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         task.retry_errors,
     )
     trace_scorers = [s.name for s in task.scorers if "trace" in s.arguments]
-    known = journaling.known(trace_scorers)
+    session_trace_scorers = [
+        s.name
+        for s in task.scorers
+        if s.is_session_level_scorer and {"session", "conversation"} & set(s.arguments)
+    ]
+    known = journaling.known(trace_scorers, session_trace_scorers)
     plan = Plan(
         rows=rows,
         scorers=list(task.scorers),
@@ -182,7 +216,20 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             outcomes = run_plan(plan, known=known, observer=journaling)
         finally:
             journaling.close()
-    columns = collect_metrics(plan.scorers, outcomes, len(rows))
+    row_level = [k for k, s in enumerate(plan.scorers) if not s.is_session_level_scorer]
+    session_level = [k for k, s in enumerate(plan.scorers) if s.is_session_level_scorer]
+    columns = collect_metrics(
+        [plan.scorers[k] for k in row_level], [outcomes[k] for k in row_level], len(rows)
+    )
+    scores = score_columns(columns)
+    conversations = plan.conversations if session_level else []
+    if conversations:  # as in memory: session-level metrics only where there are sessions
+        session_columns = collect_metrics(
+            [plan.scorers[k] for k in session_level],
+            [outcomes[k] for k in session_level],
+            len(conversations),
+        )
+        scores.update(score_columns(session_columns))
     if not task.dry_run:
         import pandas as pd
 
@@ -190,11 +237,21 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         table.index = pd.RangeIndex(task.start, task.start + len(rows))
         trace_ids = [stored_trace_id(r.trace) for r in rows]
         write_table_part(table, part_path(folder / TABLE_PARTS_FOLDER, task.index), trace_ids)
+        if conversations:
+            talks = build_conversation_table(conversations, session_columns, columns)
+            # positions in the whole data, as in memory
+            talks["rows"] = pd.Series(
+                [[task.start + i for i in c] for c in talks["rows"]], dtype=object
+            )
+            talks.index = pd.RangeIndex(
+                task.conversation_start, task.conversation_start + len(conversations)
+            )
+            write_table_part(talks, part_path(folder / CONVERSATION_PARTS_FOLDER, task.index))
     digest = hashlib.blake2b("".join(journaling.digests).encode(), digest_size=8).hexdigest()
     return ChunkResult(
         index=task.index,
         n_rows=len(rows),
-        scores=score_columns(columns),
+        scores=scores,
         usage=scope.meter.as_dict() if scope.meter is not None else {},
         digest=digest,
     )
@@ -224,18 +281,80 @@ def first_chunk(
     return rows, again()
 
 
-def check_chunk_file(folder: Path, chunk_size: int, resume: bool) -> None:
-    """Record the chunk size in the work folder; a resume must use the same one."""
+def check_chunk_file(
+    folder: Path, chunk_size: int, resume: bool, by_conversation: bool = False
+) -> None:
+    """Record how the data is cut (the chunk size, and whether chunks end between
+    conversations) in the work folder; a resume must cut it the same way."""
     path = folder / CHUNKS_FILE
     if resume and path.exists():
-        before = json.loads(path.read_text())["chunk_size"]
+        recorded = json.loads(path.read_text())
+        before = recorded["chunk_size"]
         if before != chunk_size:
             raise UsageError(
                 f"the run was started with chunk_size={before}; resume it with the same "
                 f"chunk_size (got {chunk_size})"
             )
+        if bool(recorded.get("by_conversation")) != by_conversation:
+            was = "with" if recorded.get("by_conversation") else "without"
+            raise UsageError(
+                f"the run was started {was} session-level (conversation) scorers, which "
+                "decide where its chunks are cut; resume it with the scorers it started with"
+            )
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"chunk_size": chunk_size}))
+    path.write_text(json.dumps({"chunk_size": chunk_size, "by_conversation": by_conversation}))
+
+
+def whole_conversations(
+    chunks: Iterator[list[dict[str, Any]]], chunk_size: int
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """Re-cut ``chunks`` so that no chunk ends inside a conversation; yield each chunk's
+    records and how many conversations it holds.
+
+    A chunk is closed after at least ``chunk_size`` records, at the first record whose
+    session id differs from the one before it (or that has none); so a chunk holds more
+    than ``chunk_size`` records when its last conversation goes on. Records without a
+    session id belong to no conversation and never extend a chunk.
+
+    Raises:
+        DataError: A session id appears in a chunk after an earlier chunk that held it was
+            closed (the conversation's rows are not contiguous), or a record's session id or
+            trace cannot be read. Raised before the chunk is yielded.
+    """
+    seen: dict[str, int] = {}  # session id -> the row where its conversation started
+    current: list[dict[str, Any]] = []
+    sessions: dict[str, int] = {}  # the current chunk's session ids -> their first row
+    last: str | None = None
+    position = 0  # of the next record in the whole data
+
+    def close() -> tuple[list[dict[str, Any]], int]:
+        for session, row in sessions.items():
+            if session in seen:
+                raise DataError(
+                    f"row {row}: session_id {session!r} was already met at row "
+                    f"{seen[session]}, in an earlier chunk: a chunked run needs each "
+                    "conversation's rows together (contiguous). Sort or group the data by "
+                    "session_id, or run without chunk_size=/executor="
+                )
+        seen.update(sessions)
+        done = (current.copy(), len(sessions))
+        current.clear()
+        sessions.clear()
+        return done
+
+    for records in chunks:
+        for record in records:
+            session = record_session_id(position, record)
+            if len(current) >= chunk_size and (session is None or session != last):
+                yield close()
+            current.append(record)
+            if session is not None and session not in sessions:
+                sessions[session] = position
+            last = session
+            position += 1
+        del records
+    if current:
+        yield close()
 
 
 def share_rate_limits(
@@ -257,6 +376,22 @@ def _add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
             total[key] = value
         else:
             total[key] = total.get(key, 0) + value
+
+
+def _drain_on_data_error(
+    cut: Iterator[tuple[list[dict[str, Any]], int]], wait: Callable[[], None]
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """``cut``'s chunks; when reading the next one fails on the data (a ``DataError``),
+    the chunks in flight finish first (and are journaled, so a resume keeps them)."""
+    while True:
+        try:
+            item = next(cut)
+        except StopIteration:
+            return
+        except DataError:
+            wait()
+            raise
+        yield item
 
 
 def run_chunked(
@@ -286,7 +421,13 @@ def run_chunked(
     temporary = folder is None
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="evalkit-evaluation-"))
-    check_chunk_file(folder, chunk_size, resume)
+    by_conversation = any(s.is_session_level_scorer for s in scorers)
+    check_chunk_file(folder, chunk_size, resume, by_conversation)
+    cut: Iterator[tuple[list[dict[str, Any]], int]] = (
+        whole_conversations(chunks, chunk_size)
+        if by_conversation
+        else ((records, 0) for records in chunks)
+    )
     slots = max(1, executor.slots)
     limit = DEFAULT_MAX_CONCURRENT_CALLS if max_concurrent_calls is None else max_concurrent_calls
     per_chunk_calls = max(1, limit // slots)
@@ -309,15 +450,19 @@ def run_chunked(
             if tick is not None:
                 tick(result.n_rows * len(scorers))
 
+    def wait() -> None:
+        while in_flight:
+            collect(executor.wait_first(list(in_flight)))
+
     def share() -> float | None:
         if max_cost is None:
             return None
         free = max_cost - spent - sum(in_flight.values())
         return max(0.0, free) / max(1, slots - len(in_flight))
 
-    start = 0
+    start = conversation_start = 0
     try:
-        for index, records in enumerate(chunks):
+        for index, (records, n_conversations) in enumerate(_drain_on_data_error(cut, wait)):
             while len(in_flight) >= slots:
                 collect(executor.wait_first(list(in_flight)))
             budget = share()
@@ -337,13 +482,14 @@ def run_chunked(
                 deployments=routed or None,
                 dry_run=dry_run,
                 retry_errors=retry_errors,
+                conversation_start=conversation_start,
             )
             future = executor.submit(run_chunk, task)
             in_flight[future] = budget or 0.0
             start += len(records)
+            conversation_start += n_conversations
             del records, task
-        while in_flight:
-            collect(executor.wait_first(list(in_flight)))
+        wait()
     except BaseException:
         for future in in_flight:
             with contextlib.suppress(Exception):
@@ -352,6 +498,15 @@ def run_chunked(
             shutil.rmtree(folder, ignore_errors=True)
         raise
 
+    if by_conversation and conversation_start == 0:
+        names = ", ".join(repr(s.name) for s in scorers if s.is_session_level_scorer)
+        warnings.warn(
+            f"evaluate(): no row has a session id, so the session-level scorers ({names}) "
+            "scored nothing and have no metrics; add a 'session_id' column (or traces with "
+            "session metadata) to group the records into conversations",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     ordered = [results[i] for i in sorted(results)]
     merged = merge_scores([r.scores for r in ordered])
     for r in ordered:
@@ -362,7 +517,11 @@ def run_chunked(
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
         return EvaluationResult(metrics={}, tables={}, usage=Usage(usage)), n_rows, digest
-    tables = LazyTables({"eval_results_table": TableParts(folder / TABLE_PARTS_FOLDER)})
+    parts = {"eval_results_table": TableParts(folder / TABLE_PARTS_FOLDER)}
+    conversations = TableParts(folder / CONVERSATION_PARTS_FOLDER)
+    if by_conversation and conversations.paths:
+        parts["conversations"] = conversations
+    tables = LazyTables(parts)
     if temporary:  # not logged: the parts live as long as the result's tables do
         weakref.finalize(tables, shutil.rmtree, folder, ignore_errors=True)
     result = EvaluationResult(

@@ -98,15 +98,24 @@ def _with_row_traces(
     ]
 
 
-def _check_fields(scorers: Sequence[Scorer], rows: Sequence[EvalRow], predicted: bool) -> None:
-    """Reject scorers that need a field no record has, before any work."""
+def _check_fields(
+    scorers: Sequence[Scorer],
+    rows: Sequence[EvalRow],
+    predicted: bool,
+    sessions_may_follow: bool = False,
+) -> None:
+    """Reject scorers that need a field no record has, before any work.
+
+    ``sessions_may_follow``: ``rows`` are a chunked run's first chunk, so rows without a
+    session id do not mean that none has one (the run warns at its end if none had).
+    """
     has_expectations = any(r.expectations is not None for r in rows)
     has_outputs = predicted or any(r.outputs is not None for r in rows)
     has_sessions = any(r.session_id is not None for r in rows)
     has_traces = predicted or any(r.trace is not None for r in rows)
     for s in scorers:
         if s.is_session_level_scorer:
-            if not has_sessions:
+            if not has_sessions and not sessions_may_follow:
                 raise DataError(
                     f"scorer {s.name!r} scores conversations, but no row has a session id; "
                     "add a 'session_id' column (or traces with session metadata) to group "
@@ -514,8 +523,11 @@ def evaluate(
             records are read chunk by chunk, each chunk is scored and journaled (resume goes
             on chunk by chunk), the per-row table is written in Parquet parts and loaded
             lazily (``result.tables.parts("eval_results_table")`` reads it part by part),
-            and the aggregates, median and p90 included, are exact. See
-            :mod:`evalkit._chunked`.
+            and the aggregates, median and p90 included, are exact. With session-level
+            (conversation) scorers, chunks end between conversations (a chunk may hold more
+            rows to finish one), each conversation's rows must be contiguous in the data
+            (else a ``DataError`` naming the session id and the row), and
+            ``tables["conversations"]`` is in parts too. See :mod:`evalkit._chunked`.
         executor: Where chunks run: ``None`` (this process), a ``dask.distributed.Client``
             (each chunk is a task on the cluster; ``max_concurrent_calls``, ``rate_limits``
             and ``max_cost`` stay global: the chunks in flight share them), or any
@@ -639,16 +651,6 @@ def evaluate(
     if predict_fn is not None and not callable(predict_fn):
         raise UsageError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     if chunked:
-        conversation_scorers = [s.name for s in resolved if s.is_session_level_scorer]
-        if conversation_scorers:
-            # a conversation's turns may fall in two chunks: a scorer would see half of it
-            raise UsageError(
-                f"chunk_size=/executor= do not work with session-level (conversation) scorers "
-                f"({', '.join(repr(n) for n in conversation_scorers)}): a chunk may cut a "
-                "conversation. Run the row scorers chunked and the session-level ones in "
-                "memory, over the conversations' traces (e.g. search_traces(filter_string="
-                "\"metadata.`mlflow.trace.session` = '...'\"))"
-            )
         if repeats > 1 or judge_mode == "batch" or confidence is not None:
             raise UsageError(
                 "chunk_size=/executor= do not work with repeats > 1, judge_mode='batch' or "
@@ -806,7 +808,7 @@ def _evaluate_chunked(
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
     runner = executor_for(executor)
     first_rows, chunks = first_chunk(data, size, predict_fn is not None)
-    _check_fields(resolved, first_rows, predict_fn is not None)
+    _check_fields(resolved, first_rows, predict_fn is not None, sessions_may_follow=True)
     del first_rows  # the first chunk is scored like the others, not kept for the whole run
     mode = evaluation_mode(cache)
     if dry_run:

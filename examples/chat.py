@@ -14,6 +14,10 @@ catch: it forgets the user's preferred language.
    UserFrustration, KnowledgeRetention, RoleAdherence) and a session-level code scorer once
    per conversation, and a per-turn scorer on every turn.
 3. ``result.tables["conversations"]`` has one row per conversation.
+4. The same conversations evaluated chunk by chunk give the same metrics: ``iter_traces()``
+   reads the traces a page at a time, ordered by session id so that each conversation's
+   turns come together (sessions that ran at the same time interleave in time order), and
+   chunks of ``chunk_size=7`` end between conversations.
 
 By default the judges talk to evalkit.testing's loopback JudgeServer with a scripted
 verdict, so the example needs no key and no network:
@@ -196,6 +200,20 @@ def main() -> None:
     print()
     print(conversations[columns].sort_values("session_id").to_string(index=False))
     print(f"\nlogged to run {result.run_id}")
+    # 4. chunk by chunk: a chunk never ends inside a conversation, so the same metrics
+    search = f"metadata.`{SESSION_KEY}` LIKE 'conv-%'"
+    with judge_model():  # the judges' answers come from the call cache this time
+        chunked = evalkit.evaluate(
+            data=evalkit.iter_traces(
+                filter_string=search, order_by=[f"metadata.`{SESSION_KEY}`"], page_size=5
+            ),
+            scorers=scorers,
+            chunk_size=7,
+            log=False,
+        )
+    same = chunked.metrics == result.metrics
+    print(f"chunk by chunk (chunk_size=7): the same metrics: {same}")
+    assert same, (chunked.metrics, result.metrics)
 
 
 if __name__ == "__main__":

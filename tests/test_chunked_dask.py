@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import evalkit
@@ -46,6 +47,11 @@ def row_number(inputs: dict[str, Any]) -> int:
 @scorer
 def shout(outputs: str) -> bool:
     return outputs.isupper()
+
+
+@scorer(level="session", aggregations=["mean", "max"])
+def conversation_turns(conversation: list[dict[str, Any]]) -> int:
+    return len(conversation)
 
 
 def _records(n: int) -> list[dict[str, Any]]:
@@ -104,6 +110,23 @@ def test_a_local_cluster_gives_the_single_process_result(client: Any) -> None:
     assert run.data.params["dataset.num_records"] == "300"
     workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
     assert len(workers) == 2
+
+
+def test_conversations_on_a_local_cluster_give_the_single_process_result(client: Any) -> None:
+    _reset()
+    data = [{**r, "session_id": f"chat-{r['inputs']['i'] // 7}"} for r in _records(60)]
+    scorers = [conversation_turns, shout]
+    on_cluster = evalkit.evaluate(data, scorers=scorers, executor=client, chunk_size=10)
+    alone = evalkit.evaluate(data, scorers=scorers, log=False)
+    assert on_cluster.metrics == alone.metrics
+    assert on_cluster.metrics["conversation_turns/count"] == 9  # 8 of 7 turns and one of 4
+    conversations = on_cluster.tables["conversations"]
+    assert conversations["rows"].tolist() == [
+        list(range(k, min(k + 7, 60))) for k in range(0, 60, 7)
+    ]
+    pd.testing.assert_frame_equal(
+        conversations, alone.tables["conversations"], check_index_type=False
+    )
 
 
 def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(client: Any) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import UsageError, scorer
+from evalkit import scorer
 from evalkit.entities import AssessmentSourceType, Feedback, Span, Trace, TraceData, TraceInfo
 from evalkit.judges import make_judge
 from evalkit.testing import JudgeServer
@@ -160,13 +161,36 @@ def test_a_generator_of_traces_is_read_chunk_by_chunk(stored: str) -> None:
     assert values[:10] == [10] * 10 and values[10:20] == [20] * 10  # never all 23 at once
 
 
-def test_session_scorers_in_a_chunked_run_are_refused_by_name(stored: str) -> None:
-    @scorer(level="session")
+def test_session_scorers_score_stored_conversations_chunk_by_chunk(backend: str) -> None:
+    @scorer(level="session", aggregations=["mean", "max"])
     def turns(conversation: list[dict[str, Any]]) -> int:
         return len(conversation)
 
-    with pytest.raises(UsageError, match=r"session-level .*'turns'.*a chunk may cut"):
-        evalkit.evaluate(data=evalkit.iter_traces(), scorers=[turns], chunk_size=5)
+    @scorer(level="session")
+    def first_question(session: list[Trace]) -> str:
+        return str(session[0].data.spans[0].inputs["question"])  # the earliest turn's
+
+    evalkit.set_experiment("chats")
+    traces = [_trace(n) for n in range(N)]
+    for n, trace in enumerate(traces):  # conversations of 1-5 turns, in time order
+        trace.info.trace_metadata["mlflow.trace.session"] = f"chat-{(n * n) // 40}"
+    evalkit.log_traces(traces)
+    scorers = [turns, first_question, answer_words]
+    whole = evalkit.evaluate(data=evalkit.search_traces(), scorers=scorers, log=False)
+    # search_traces gives the newest first, iter_traces the oldest first: either way a
+    # conversation's turns are together, and are scored in the order they happened
+    for chunk_size in (1, 3, 10):
+        chunked = evalkit.evaluate(
+            data=evalkit.iter_traces(page_size=4), scorers=scorers, chunk_size=chunk_size
+        )
+        assert chunked.metrics == whole.metrics
+        got = chunked.tables["conversations"].sort_values("session_id", ignore_index=True)
+        expected = whole.tables["conversations"].sort_values("session_id", ignore_index=True)
+        got["rows"] = got["rows"].map(len)  # the positions differ: the data is in reverse
+        expected["rows"] = expected["rows"].map(len)
+        pd.testing.assert_frame_equal(got, expected)
+    assert whole.metrics["turns/count"] == len({(n * n) // 40 for n in range(N)})
+    assert list(expected["first_question/value"][:2]) == ["question 0", "question 7"]
 
 
 def test_a_chunked_run_holds_one_chunk_of_traces_at_a_time() -> None:

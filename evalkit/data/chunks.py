@@ -25,10 +25,16 @@ from typing import Any
 
 from evalkit.data.files import _parse_json_cells, _read_csv, _text, frame_records, read_file
 from evalkit.data.records import records_from
-from evalkit.data.rows import EvalRow, _normalize_record, check_record
+from evalkit.data.rows import EvalRow, _normalize_record, check_record, record_session_id
 from evalkit.errors import DataError, UsageError
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "check_chunk_size", "iter_record_chunks", "normalize_chunk"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "check_chunk_size",
+    "iter_record_chunks",
+    "normalize_chunk",
+    "record_session_id",
+]
 
 DEFAULT_CHUNK_SIZE = 10_000
 """Rows per chunk when an executor is given without ``chunk_size``."""

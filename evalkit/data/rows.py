@@ -213,6 +213,25 @@ def _fill_from_trace(i: int, rec: dict[str, Any], trace: Any) -> None:
             rec["expectations"] = expected
 
 
+def record_session_id(i: int, record: Mapping[str, Any]) -> str | None:
+    """The session id a raw record will have once validated (its ``session_id`` column,
+    else its trace's session metadata), without validating the rest of it.
+
+    A chunked run reads it to cut chunks between conversations.
+
+    Raises:
+        DataError: The ``session_id`` cell or the trace cannot be read (naming row ``i``).
+    """
+    value = record.get("session_id")
+    if value is not None and not is_missing(value):
+        return _session_id(i, value, None)
+    raw = record.get("trace")
+    if raw is None or is_missing(raw):
+        return None
+    trace = _trace_of(i, raw)
+    return session_of(trace) if trace is not None else None
+
+
 def _session_id(i: int, value: Any, trace: Any) -> str | None:
     if value is None or is_missing(value):
         return session_of(trace) if trace is not None else None

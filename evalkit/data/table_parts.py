@@ -13,6 +13,11 @@ memory), ``parts.to_pandas(columns=[...])`` (everything, or only some columns), 
 ``parts.paths``. :class:`LazyTables` is what ``result.tables`` is for a chunked run:
 ``result.tables["eval_results_table"]`` loads the parts into one DataFrame when asked, which
 is right for small runs; big ones should use ``result.table_parts``.
+
+A chunked run with session-level scorers writes the conversation table
+(``result.tables["conversations"]``) the same way, one part per chunk, indexed by the
+conversation's position. A column only some parts have (``session_id`` where some chunks
+have no session) is placed and filled (``None``) as in a table built whole.
 """
 
 from __future__ import annotations
@@ -138,11 +143,17 @@ def read_table_part(path: str | os.PathLike[str], columns: list[str] | None = No
             if name in as_json:
                 values = [None if v is None else json.loads(v) for v in values]
             # as build_table makes them: values let pandas infer, other cells stay objects
-            inferred = name.endswith("/value") or name == "latency"
-            data[name] = pd.Series(values, dtype=None if inferred else object, index=index)
+            data[name] = pd.Series(values, dtype=None if _inferred(name) else object, index=index)
         else:
             data[name] = pd.Series(column.to_numpy(zero_copy_only=False), index=index)
     return pd.DataFrame(data, index=index)
+
+
+def _inferred(name: str) -> bool:
+    """Whether pandas infers the column's dtype when the table is built whole (values,
+    latency; a conversation table's turn counts and per-row means), rather than keeping
+    Python objects."""
+    return name.endswith(("/value", "/mean")) or name in ("latency", "turns")
 
 
 def part_trace_ids(path: str | os.PathLike[str]) -> list[str | None] | None:
@@ -194,9 +205,26 @@ class TableParts:
             return pd.DataFrame()
         if len(frames) == 1:
             return frames[0]
+        # a column only some parts have (session_id where only some chunks have sessions)
+        # goes where those parts have it, empty (None) elsewhere, as in a table built whole
+        order: list[str] = []
+        for part in frames:
+            before = -1
+            for name in part.columns:
+                if name not in order:
+                    order.insert(before + 1, name)
+                before = order.index(name)
+        for k, part in enumerate(frames):
+            if list(part.columns) != order:
+                missing = {
+                    name: pd.Series([None] * len(part), dtype=object, index=part.index)
+                    for name in order
+                    if name not in part.columns
+                }
+                frames[k] = part.assign(**missing)[order]
         frame = pd.concat(frames)
         for name in frame.columns:  # as inferred over the whole column, not part by part
-            if frame[name].dtype == object and (name.endswith("/value") or name == "latency"):
+            if frame[name].dtype == object and _inferred(name):
                 frame[name] = pd.Series(frame[name].tolist(), index=frame.index)
         return frame
 
