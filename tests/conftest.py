@@ -17,6 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -50,6 +51,11 @@ def _throwaway_tracking_store(
     from evalkit.tracking._context import reset
 
     reset()
+    # Each test's JudgeServer listens on a port of its own: idle keep-alive connections to
+    # servers that are gone would pile up in the transport's pools (file descriptors).
+    transport = sys.modules.get("evalkit.llm.openai_http")
+    if transport is not None:
+        transport.close_pools()
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------

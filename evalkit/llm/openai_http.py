@@ -33,6 +33,7 @@ Design (numbers in ``benchmarks/transport.py``):
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import functools
@@ -650,6 +651,7 @@ def _forget_pools_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pools_in_child)
+atexit.register(close_pools)  # idle keep-alive connections closed, not left to the finalizer
 
 
 # -- the request ------------------------------------------------------------------------------
