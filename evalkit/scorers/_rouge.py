@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -135,17 +135,23 @@ def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     return _fmeasure(precision, recall)
 
 
+def _masks(tokens: Sequence[str]) -> tuple[Callable[[str], int | None], int]:
+    """The bit-parallel LCS's match masks of ``tokens`` (bit ``k`` set in a token's mask where
+    ``tokens[k]`` is that token), as a lookup, and the mask of every position."""
+    masks: dict[str, int] = {}
+    get = masks.get
+    bit = 1
+    for token in tokens:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
+    return get, bit - 1
+
+
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Length of the longest common subsequence (bit-parallel, Hyyrö 2004)."""
     if len(a) < len(b):
         a, b = b, a
-    masks: dict[str, int] = {}
-    get = masks.get
-    bit = 1
-    for token in b:
-        masks[token] = get(token, 0) | bit
-        bit <<= 1
-    full = bit - 1
+    get, full = _masks(b)
     v = full
     for m in map(get, a):
         if m:
@@ -190,13 +196,7 @@ def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
     :func:`lcs_length` (one int per row of ``ref``): ``T[i][j]`` is ``j`` minus the set bits
     of row ``i`` below bit ``j``. Same cells, same choices, O(len(ref) + len(can)) steps.
     """
-    masks: dict[str, int] = {}
-    get = masks.get
-    bit = 1
-    for token in can:
-        masks[token] = get(token, 0) | bit
-        bit <<= 1
-    full = bit - 1
+    get, full = _masks(can)
     v = full
     rows = [v]
     for m in map(get, ref):
