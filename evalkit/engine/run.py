@@ -391,30 +391,28 @@ def _score(
                     f"{len(rows_k)} rows; return exactly one value per row"
                 )
             plain = all(type(v) in _PLAIN and v == v for v in values)
+            results: Sequence[Outcome]
             if plain and rows_k is rows and in_order:
                 # every row, a plain value each (the usual column of a heuristic): kept as
-                # the values, and told to the observer in one call
-                plain_columns[k] = plain_column = PlainColumn(name, values)
-                if notify_values is not None:
-                    notify_values(name, list(range(n)), values)  # in_order: row i is index i
-                elif notify is not None:
-                    for i in range(n):
-                        notify(i, name, plain_column[i])
-                return n
-            shared = Shared()
-            # a float (most heuristics) is one Feedback: to_feedbacks' answer, inline
-            results = [
-                [value_feedback(name, v)]
-                if type(v) is float and v == v
-                else to_feedbacks(name, v, shared)
-                for v in values
-            ]
+                # the values; its outcomes are made only where read
+                results = plain_columns[k] = PlainColumn(name, values)
+            else:
+                shared = Shared()
+                # a float (most heuristics) is one Feedback: to_feedbacks' answer, inline
+                results = [
+                    [value_feedback(name, v)]
+                    if type(v) is float and v == v
+                    else to_feedbacks(name, v, shared)
+                    for v in values
+                ]
+                for r, outcome in zip(rows_k, results, strict=True):
+                    column[r.index] = outcome
         except Exception as exc:
             results = [failure(name, exc)] * len(rows_k)
+            for r, outcome in zip(rows_k, results, strict=True):
+                column[r.index] = outcome
             plain = False
-        for r, outcome in zip(rows_k, results, strict=True):
-            column[r.index] = outcome
-        if plain and notify_values is not None:
+        if plain and notify_values is not None:  # plain values: told in one call
             notify_values(name, [r.index for r in rows_k], values)
         elif notify is not None:
             for r, outcome in zip(rows_k, results, strict=True):

@@ -930,7 +930,7 @@ def _post_direct(
         if sock is not None:
             try:
                 status, answer_headers, raw, keep = _exchange(sock, request)
-            except (_Disconnected, BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError):  # _Disconnected included
                 # the server closed the idle connection as it was taken: one fresh try
                 sock.close()
                 sock = None

@@ -36,10 +36,13 @@ _DIGIT_DASH = re.compile(r"([0-9])(-)")  # tokenize dash when preceded by a digi
 
 
 def _replace(line: str) -> str:
-    """13a's line-level replacements: ``<skipped>``, ``-\\n`` and newlines, then entities."""
-    line = line.replace("<skipped>", "")
-    line = line.replace("-\n", "")
-    line = line.replace("\n", " ")
+    """13a's line-level replacements: ``<skipped>``, ``-\\n`` and newlines, then entities
+    (each only where its first character occurs: most lines have none)."""
+    if "<" in line:
+        line = line.replace("<skipped>", "")
+    if "\n" in line:
+        line = line.replace("-\n", "")
+        line = line.replace("\n", " ")
     if "&" in line:
         line = line.replace("&quot;", '"')
         line = line.replace("&amp;", "&")
@@ -100,16 +103,8 @@ _word_tokens = _WordTokens()
 
 def tokenize_13a(line: str) -> tuple[str, ...]:
     """The mteval-v13a tokenizer (Hugging Face's ``Tokenizer13a``), memoised per word."""
-    if "<" in line:
-        line = line.replace("<skipped>", "")
-    if "\n" in line:
-        line = line.replace("-\n", "")  # the other newlines are spaces to split()
-    if "&" in line:
-        line = line.replace("&quot;", '"')
-        line = line.replace("&amp;", "&")
-        line = line.replace("&lt;", "<")
-        line = line.replace("&gt;", ">")
-    return tuple(chain.from_iterable(map(_word_tokens.__getitem__, line.split())))
+    words = _replace(line).split()
+    return tuple(chain.from_iterable(map(_word_tokens.__getitem__, words)))
 
 
 def _periods_and_commas(line: str) -> str:

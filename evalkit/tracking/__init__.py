@@ -8,7 +8,7 @@ default (artifacts as files beside it), or any store :func:`set_tracking_uri` /
 first use, not on ``import evalkit``.
 
 Modules: :mod:`.store` (the protocol, ``open_store``), :mod:`.sql` (its SQL implementation),
-:mod:`.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
+:mod:`evalkit.entities.runs` (Experiment, Run, Metric...), :mod:`.fluent` (MLflow's fluent API),
 :mod:`.client` (``MlflowClient``), :mod:`.prompts` and :mod:`.prompt_registry` (the prompt
 registry), :mod:`.datasets` (EvaluationDataset), :mod:`.traces` (traces and assessments),
 :mod:`.artifacts`, :mod:`.evaluation` (logging an evaluation), :mod:`.journal` (resume),
